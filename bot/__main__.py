@@ -1,0 +1,59 @@
+"""Command line: ``volunteer-bot run | sandbox | migrate | stations ... | grant ...``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from bot.config import Settings, describe_error
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="volunteer-bot", description="The volunteer station bot.")
+    commands = root.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="serve Telegram by long polling (needs BOT_TOKEN)")
+    sandbox = commands.add_parser("sandbox", help="chat with the bot in this terminal, offline")
+    sandbox.add_argument("--user-id", type=int, default=10001, help="your pretend Telegram id")
+    sandbox.add_argument("--language", default="zh-hans", help="your pretend client language")
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    stations = commands.add_parser("stations", help="the station tree")
+    station_commands = stations.add_subparsers(dest="stations_command", required=True)
+    importer = station_commands.add_parser("import", help="create or update stations from YAML")
+    importer.add_argument("file")
+    station_commands.add_parser("list", help="print the station tree")
+    grant = commands.add_parser("grant", help="grant a role on a station")
+    grant.add_argument("user_id", type=int)
+    grant.add_argument("role", choices=["staff", "coordinator"])
+    grant.add_argument("station_code")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except (ValidationError, ValueError) as exc:
+        print(f"volunteer-bot: {describe_error(exc)}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    from bot import cli  # imported late: settings problems are reported first
+
+    try:
+        return asyncio.run(cli.dispatch(args, settings))
+    except cli.UsageError as exc:
+        print(f"volunteer-bot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

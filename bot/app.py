@@ -1,0 +1,53 @@
+"""Builds the Bot and the Dispatcher from settings; nothing happens at import time."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import DefaultKeyBuilder
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+
+from bot.commands import set_menus
+from bot.config import Settings
+from bot.fsm_storage import DatabaseStorage
+from bot.i18n import CatalogI18n, make_i18n
+from bot.middlewares import DbSessionMiddleware, LocaleMiddleware, UserMiddleware
+from handlers import get_routers
+from storage.db import SessionMaker
+
+log = logging.getLogger(__name__)
+
+
+def build_bot(token: str, api_base: str) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
+    return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def build_dispatcher(
+    *, settings: Settings, sessionmaker: SessionMaker, i18n: CatalogI18n | None = None
+) -> Dispatcher:
+    i18n = i18n or make_i18n(settings.default_locale)
+    dispatcher = Dispatcher(
+        storage=DatabaseStorage(sessionmaker, DefaultKeyBuilder(prefix="fsm")),
+        # One update at a time per user, so a double tap cannot race a dialog.
+        events_isolation=SimpleEventIsolation(),
+        settings=settings,
+        sessionmaker=sessionmaker,
+    )
+    dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
+    dispatcher.update.outer_middleware(UserMiddleware())
+    dispatcher.update.outer_middleware(LocaleMiddleware(i18n))
+    dispatcher.include_routers(*get_routers())
+
+    async def on_startup(bot: Bot) -> None:
+        me = await bot.get_me()
+        await set_menus(bot, i18n)
+        log.info("serving as @%s (%s)", me.username, me.id)
+
+    dispatcher.startup.register(on_startup)
+    return dispatcher

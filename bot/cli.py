@@ -1,0 +1,159 @@
+"""What each command line verb does."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import socket
+from pathlib import Path
+from typing import Any
+
+import yaml
+from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from bot.app import build_bot, build_dispatcher
+from bot.config import Settings
+from services import roles, stations
+from services.errors import DomainError
+from storage import migrate
+from storage.db import make_engine, make_sessionmaker
+from storage.models import Station
+
+log = logging.getLogger(__name__)
+
+
+class UsageError(Exception):
+    """A problem the person at the terminal can fix; shown as one line, exit status 2."""
+
+
+async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        if args.command == "migrate":
+            await _migrate(settings)
+            print(f"database is up to date: {await migrate.current(settings.database_url)}")
+            return 0
+        if args.command == "run":
+            return await run(settings)
+        if args.command == "sandbox":
+            from bot.sandbox import run_sandbox
+
+            return await run_sandbox(settings, user_id=args.user_id, language=args.language)
+        if args.command == "stations" and args.stations_command == "import":
+            return await import_stations(settings, Path(args.file))
+        if args.command == "stations":
+            return await list_stations(settings)
+        if args.command == "grant":
+            return await grant(settings, args.user_id, args.role, args.station_code)
+    except (OperationalError, OSError, socket.gaierror) as exc:
+        raise UsageError(f"cannot reach the database {_safe(settings)}: {_first_line(exc)}") from exc
+    except DomainError as exc:
+        raise UsageError(f"{exc.code} {exc.params or ''}".strip()) from exc
+    raise UsageError(f"unknown command {args.command}")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
+def _safe(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.database_url).render_as_string(hide_password=True)
+
+
+async def _migrate(settings: Settings) -> None:
+    try:
+        await migrate.upgrade(settings.database_url)
+    except SQLAlchemyError as exc:
+        raise UsageError(f"cannot migrate {_safe(settings)}: {_first_line(exc)}") from exc
+
+
+async def run(settings: Settings) -> int:
+    if settings.bot_token is None:
+        raise UsageError(
+            "BOT_TOKEN is not set. Set it to serve Telegram, or try `volunteer-bot sandbox`."
+        )
+    await _migrate(settings)
+    engine = make_engine(settings.database_url)
+    bot = build_bot(settings.bot_token.get_secret_value(), settings.telegram_api_base)
+    dispatcher = build_dispatcher(settings=settings, sessionmaker=make_sessionmaker(engine))
+    try:
+        await dispatcher.start_polling(
+            bot, allowed_updates=dispatcher.resolve_used_update_types()
+        )
+    except TelegramUnauthorizedError as exc:
+        raise UsageError("Telegram refused BOT_TOKEN: check the token") from exc
+    except TelegramNetworkError as exc:
+        raise UsageError(f"cannot reach {settings.telegram_api_base}: {exc.message}") from exc
+    finally:
+        await engine.dispose()
+    return 0
+
+
+def load_tree(path: Path) -> list[dict[str, Any]]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise UsageError(f"no such file: {path}") from exc
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path} is not valid YAML: {_first_line(exc)}") from exc
+    tree = data.get("stations") if isinstance(data, dict) else data
+    if not isinstance(tree, list):
+        raise UsageError(f"{path}: expected a list of stations under `stations:`")
+    return tree
+
+
+async def import_stations(settings: Settings, path: Path) -> int:
+    tree = load_tree(path)
+    await _migrate(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            try:
+                result = await stations.import_tree(session, tree)
+            except DomainError as exc:
+                raise UsageError(f"{path}: {exc.params.get('detail', exc.code)}") from exc
+    finally:
+        await engine.dispose()
+    print(f"stations: {result.created} created, {result.updated} updated")
+    return 0
+
+
+async def list_stations(settings: Settings) -> int:
+    await _migrate(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            every = await stations.all_stations(session)
+    finally:
+        await engine.dispose()
+    by_parent: dict[int | None, list[Station]] = {}
+    for station in every:
+        by_parent.setdefault(station.parent_id, []).append(station)
+
+    def show(parent: int | None, depth: int) -> None:
+        for station in by_parent.get(parent, []):
+            approval = "  [approval]" if station.requires_approval else ""
+            print(f"{'  ' * depth}{station.code}  {station.name}  ({station.level}){approval}")
+            show(station.id, depth + 1)
+
+    if not every:
+        print("no stations yet: load some with `volunteer-bot stations import FILE`")
+    show(None, 0)
+    return 0
+
+
+async def grant(settings: Settings, user_id: int, role: str, station_code: str) -> int:
+    await _migrate(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            _, created = await roles.grant(
+                session, user_id=user_id, role=role, station_code=station_code, actor_id=None
+            )
+    finally:
+        await engine.dispose()
+    print(f"{'granted' if created else 'already held'}: {user_id} {role} {station_code}")
+    return 0

@@ -1,0 +1,147 @@
+"""Keyboards of the registration and profile dialogs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot import labels
+from bot.callbacks import (
+    AgeCb,
+    ConsentCb,
+    EraseCb,
+    LanguageCb,
+    ProfileCb,
+    SkillCb,
+    StationCb,
+    SummaryCb,
+)
+from services.stations import StationNode
+from services.volunteers import SKILLS
+from storage.models import AgeGroup, StationLevel
+
+STATIONS_PER_PAGE = 8
+PICKABLE = (StationLevel.STREET, StationLevel.COMMUNITY)
+
+
+def languages(current: str | None = None) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for code, name in labels.LANGUAGES.items():
+        kb.button(text=("✓ " if code == current else "") + name, callback_data=LanguageCb(code=code))
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+def share_phone() -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text=_("📱 Share my phone number"), request_contact=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+        input_field_placeholder=_("or type 11 digits"),
+    )
+
+
+def stations(
+    nodes: Sequence[StationNode], *, current: StationNode | None, page: int, locale: str
+) -> InlineKeyboardMarkup:
+    """Children of the current node, a page at a time, with pick, back and paging."""
+    kb = InlineKeyboardBuilder()
+    pages = max(1, -(-len(nodes) // STATIONS_PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    shown = nodes[page * STATIONS_PER_PAGE : (page + 1) * STATIONS_PER_PAGE]
+    for node in shown:
+        name = labels.station_name(node, locale)
+        if node.children:
+            kb.button(text=f"{name} ›", callback_data=StationCb(action="o", id=node.id))
+        else:
+            kb.button(text=name, callback_data=StationCb(action="p", id=node.id))
+    sizes = [1] * len(shown)
+    row: list[int] = []
+    parent_id = current.id if current else 0
+    if page > 0:
+        kb.button(text=_("‹ Previous"), callback_data=StationCb(action="o", id=parent_id, page=page - 1))
+        row.append(1)
+    if page < pages - 1:
+        kb.button(text=_("Next ›"), callback_data=StationCb(action="o", id=parent_id, page=page + 1))
+        row.append(1)
+    if row:
+        sizes.append(len(row))
+    if current is not None:
+        if current.level in PICKABLE:
+            kb.button(
+                text=_("✓ Choose {name}").format(name=labels.station_name(current, locale)),
+                callback_data=StationCb(action="p", id=current.id),
+            )
+            sizes.append(1)
+        kb.button(text=_("‹ Back"), callback_data=StationCb(action="u", id=current.id))
+        sizes.append(1)
+    kb.adjust(*sizes)
+    return kb.as_markup()
+
+
+def skills(chosen: Sequence[str]) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for code in SKILLS:
+        mark = "✅ " if code in chosen else ""
+        kb.button(text=mark + str(labels.SKILLS[code]), callback_data=SkillCb(code=code))
+    kb.button(text=_("Done ➡️"), callback_data=SkillCb(code="done"))
+    kb.adjust(*([2] * (len(SKILLS) // 2)), 1)
+    return kb.as_markup()
+
+
+def age_groups() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for group in AgeGroup:
+        kb.button(text=str(labels.AGE_GROUPS[group]), callback_data=AgeCb(group=group.value))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def guardian_consent() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("✅ My guardian agrees"), callback_data=ConsentCb(what="guardian_yes"))
+    return kb.as_markup()
+
+
+def privacy() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("✅ I agree"), callback_data=ConsentCb(what="privacy_yes"))
+    kb.button(text=_("✖️ I do not agree"), callback_data=ConsentCb(what="privacy_no"))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def _edit_buttons(kb: InlineKeyboardBuilder, factory: type[SummaryCb] | type[ProfileCb]) -> None:
+    kb.button(text=_("✏️ Name"), callback_data=factory(action="name"))
+    kb.button(text=_("✏️ Phone"), callback_data=factory(action="phone"))
+    kb.button(text=_("✏️ Station"), callback_data=factory(action="station"))
+    kb.button(text=_("✏️ Skills"), callback_data=factory(action="skills"))
+    kb.button(text=_("✏️ Age group"), callback_data=factory(action="age"))
+
+
+def summary() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("✅ Confirm and register"), callback_data=SummaryCb(action="ok"))
+    _edit_buttons(kb, SummaryCb)
+    kb.button(text=_("✖️ Cancel"), callback_data=SummaryCb(action="cancel"))
+    kb.adjust(1, 2, 2, 1, 1)
+    return kb.as_markup()
+
+
+def profile() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    _edit_buttons(kb, ProfileCb)
+    kb.button(text=_("🌐 Language"), callback_data=ProfileCb(action="lang"))
+    kb.adjust(2, 2, 2)
+    return kb.as_markup()
+
+
+def erase() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("🗑 Yes, erase my data"), callback_data=EraseCb(confirm=True))
+    kb.button(text=_("Keep my data"), callback_data=EraseCb(confirm=False))
+    kb.adjust(1)
+    return kb.as_markup()

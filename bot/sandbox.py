@@ -1,0 +1,62 @@
+"""The sandbox: the real bot on SQLite, a local stand-in of the Bot API, and a chat
+in this terminal. No Telegram account and no network needed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+from bot.app import build_bot, build_dispatcher
+from bot.config import Settings
+from services import stations
+from standin.server import BotAPIStandin
+from standin.terminal import run_terminal
+from storage import migrate
+from storage.db import make_engine, make_sessionmaker
+
+SANDBOX_TOKEN = "123456:SANDBOX-TOKEN"
+log = logging.getLogger(__name__)
+
+
+async def seed_stations(settings: Settings, path: Path) -> int:
+    """Load the example tree into an empty database; returns stations created."""
+    from bot.cli import load_tree
+
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            if await stations.all_stations(session) or not path.is_file():
+                return 0
+            return (await stations.import_tree(session, load_tree(path))).created
+    finally:
+        await engine.dispose()
+
+
+async def run_sandbox(settings: Settings, *, user_id: int, language: str) -> int:
+    # The terminal is for the conversation; keep library chatter out of it.
+    logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
+    await migrate.upgrade(settings.database_url)
+    created = await seed_stations(settings, settings.sandbox_stations)
+    engine = make_engine(settings.database_url)
+    async with BotAPIStandin() as standin:
+        standin.add_user(user_id, "Sandbox", language_code=language)
+        bot = build_bot(SANDBOX_TOKEN, standin.base_url)
+        dispatcher = build_dispatcher(settings=settings, sessionmaker=make_sessionmaker(engine))
+        polling = asyncio.create_task(
+            dispatcher.start_polling(bot, handle_signals=False, close_bot_session=True,
+                                     polling_timeout=1)
+        )
+        print(f"sandbox: database {settings.database_url}"
+              + (f", {created} example stations loaded" if created else ""))
+        print("sandbox: type a message (try /start), a number to press a button, /quit to leave.")
+        try:
+            await run_terminal(standin, user_id=user_id)
+        finally:
+            with contextlib.suppress(RuntimeError):
+                await dispatcher.stop_polling()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(polling, timeout=5)
+            await engine.dispose()
+    return 0

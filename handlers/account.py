@@ -1,0 +1,159 @@
+"""Profile, language, help, a copy of one's data, and erasure."""
+
+from __future__ import annotations
+
+import json
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import BufferedInputFile, CallbackQuery, Message, ReplyKeyboardRemove
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import labels
+from bot.callbacks import EraseCb, LanguageCb, ProfileCb
+from bot.commands import set_chat_menu
+from bot.keyboards import registration as kb
+from bot.states import Erasure
+from handlers import registration
+from handlers.views import profile_text
+from services import users, volunteers
+from storage import queries
+from storage.models import User
+
+router = Router(name="account")
+router.message.filter(F.chat.type == "private")
+
+
+@router.message(Command("cancel"))
+async def cancel(message: Message, state: FSMContext) -> None:
+    if await state.get_state() is None:
+        await message.answer(_("There is nothing to cancel."), reply_markup=ReplyKeyboardRemove())
+        return
+    await state.clear()
+    await message.answer(
+        _("Cancelled. Nothing from this dialog was saved."), reply_markup=ReplyKeyboardRemove()
+    )
+
+
+@router.message(Command("help"))
+async def show_help(message: Message, session: AsyncSession, user: User) -> None:
+    registered = await volunteers.get(session, user.id) is not None
+    lines = [_("<b>What you can do</b>")]
+    if not registered:
+        lines.append(_("/start — register as a volunteer"))
+    lines += [
+        _("/profile — see and edit your profile"),
+        _("/language — 中文 / English"),
+        _("/mydata — get a copy of the data kept about you"),
+        _("/delete_me — erase your data"),
+        _("/cancel — leave the current dialog"),
+        _("/help — this list"),
+    ]
+    roles = await queries.roles_of(session, user.id)
+    if roles:
+        lines.append("")
+        lines.append(_("You also hold these roles: {roles}.").format(
+            roles=", ".join(sorted({str(labels.ROLES[r.role]) for r in roles}))
+        ))
+    await message.answer("\n".join(lines))
+
+
+@router.message(Command("language"))
+async def choose_language(message: Message, i18n: I18n) -> None:
+    await message.answer(_("Choose your language:"), reply_markup=kb.languages(i18n.current_locale))
+
+
+@router.callback_query(StateFilter(None), LanguageCb.filter())
+async def language_set(
+    callback: CallbackQuery, callback_data: LanguageCb, bot: Bot, session: AsyncSession,
+    user: User, i18n: I18n,
+) -> None:
+    if callback_data.code not in labels.LANGUAGES:
+        await callback.answer()
+        return
+    await users.set_locale(session, user, callback_data.code)
+    i18n.current_locale = callback_data.code
+    await callback.answer()
+    if callback.message is not None:
+        await bot.edit_message_text(
+            _("Language set: {language}").format(language=labels.LANGUAGES[callback_data.code]),
+            chat_id=callback.from_user.id, message_id=callback.message.message_id,
+        )
+    await set_chat_menu(bot, callback.from_user.id)
+
+
+@router.message(Command("profile"))
+async def show_profile(message: Message, session: AsyncSession, user: User, i18n: I18n) -> None:
+    volunteer = await volunteers.get(session, user.id)
+    if volunteer is None:
+        await message.answer(_("You are not registered yet. Send /start to register."))
+        return
+    body = await profile_text(
+        session, volunteers.draft_of(volunteer), i18n.current_locale, volunteer.status
+    )
+    await message.answer(_("<b>Your profile</b>") + "\n\n" + body, reply_markup=kb.profile())
+
+
+@router.callback_query(ProfileCb.filter())
+async def edit_profile(
+    callback: CallbackQuery, callback_data: ProfileCb, bot: Bot, state: FSMContext,
+    session: AsyncSession, i18n: I18n,
+) -> None:
+    await callback.answer()
+    chat_id = callback.from_user.id
+    if callback_data.action == "lang":
+        await bot.send_message(
+            chat_id, _("Choose your language:"), reply_markup=kb.languages(i18n.current_locale)
+        )
+        return
+    if callback_data.action not in ("name", "phone", "station", "skills", "age"):
+        return
+    await registration.begin_profile_edit(
+        bot, chat_id, state, session, field=callback_data.action, locale=i18n.current_locale
+    )
+
+
+@router.message(Command("mydata"))
+async def my_data(message: Message, session: AsyncSession, user: User) -> None:
+    data = await volunteers.export_data(session, user.id)
+    document = json.dumps(data, ensure_ascii=False, indent=2).encode()
+    await message.answer_document(
+        BufferedInputFile(document, filename=f"my-data-{user.id}.json"),
+        caption=_("Everything the station bot keeps about you, as a JSON file."),
+    )
+
+
+@router.message(Command("delete_me"))
+async def ask_erase(message: Message, state: FSMContext) -> None:
+    await state.set_state(Erasure.confirm)
+    await message.answer(
+        _("<b>Erase your data?</b>\n\nYour name, phone number, skills, age group, guardian "
+          "details, roles and language will be deleted for good. Only anonymous counts "
+          "stay (for example, that a volunteer registered at your station). "
+          "This cannot be undone."),
+        reply_markup=kb.erase(),
+    )
+
+
+@router.callback_query(Erasure.confirm, EraseCb.filter())
+async def erase(
+    callback: CallbackQuery, callback_data: EraseCb, bot: Bot, state: FSMContext,
+    session: AsyncSession,
+) -> None:
+    await callback.answer()
+    await state.clear()
+    chat_id = callback.from_user.id
+    if callback.message is not None:
+        await bot.edit_message_reply_markup(chat_id=chat_id, message_id=callback.message.message_id)
+    if not callback_data.confirm:
+        await bot.send_message(chat_id, _("Nothing was erased."))
+        return
+    await volunteers.erase(session, chat_id)
+    await bot.send_message(
+        chat_id,
+        _("Your data has been erased. Thank you for your service. "
+          "Send /start if you ever want to register again."),
+    )

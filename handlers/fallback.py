@@ -1,0 +1,53 @@
+"""Catch-alls: every update that no feature router took gets a short, helpful answer.
+This router must be included last."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+router = Router(name="fallback")
+
+
+@router.message(F.chat.type != "private")
+async def group_message(message: Message) -> None:
+    await message.reply(_("I work in private chat only. Please open a chat with me."))
+
+
+@router.edited_message()
+async def edited(message: Message) -> None:
+    if message.chat.type == "private":
+        await message.answer(_("I do not read edited messages. Please send it again."))
+
+
+@router.message(F.text.startswith("/"))
+async def unknown_command(message: Message, state: FSMContext) -> None:
+    if await state.get_state() is not None:
+        await message.answer(
+            _("That command is not available here. Answer the question above, "
+              "or send /cancel to leave this dialog.")
+        )
+        return
+    await message.answer(_("I do not know that command. /help lists what you can do."))
+
+
+@router.message()
+async def anything_else(message: Message, state: FSMContext) -> None:
+    if await state.get_state() is not None:
+        await message.answer(
+            _("Please answer the question above, using its buttons where it has them, "
+              "or send /cancel to leave this dialog.")
+        )
+    elif message.text:
+        await message.answer(_("Send /help to see what I can do."))
+    else:
+        await message.answer(
+            _("I can only read text messages and buttons. /help lists what you can do.")
+        )
+
+
+@router.callback_query()
+async def stale_button(callback: CallbackQuery) -> None:
+    await callback.answer(_("This button is no longer active."), show_alert=False)

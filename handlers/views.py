@@ -1,0 +1,54 @@
+"""Texts built from domain values; user-supplied parts are escaped."""
+
+from __future__ import annotations
+
+from aiogram import html
+from aiogram.utils.i18n import gettext as _
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import labels
+from services import stations
+from services.volunteers import Draft
+from storage.models import AgeGroup, VolunteerStatus
+
+
+def display_phone(phone: str | None) -> str:
+    """+8613812345678 -> +86 138 1234 5678."""
+    if not phone:
+        return "—"
+    if phone.startswith("+86") and len(phone) == 14:
+        local = phone[3:]
+        return f"+86 {local[:3]} {local[3:7]} {local[7:]}"
+    return phone
+
+
+async def station_path(session: AsyncSession, station_id: int | None, locale: str) -> str:
+    if station_id is None:
+        return "—"
+    chain = await stations.path(session, station_id)
+    return " › ".join(html.quote(labels.station_name(s, locale)) for s in chain) or "—"
+
+
+async def profile_text(
+    session: AsyncSession, draft: Draft, locale: str, status: VolunteerStatus | None = None
+) -> str:
+    skills = ", ".join(str(labels.SKILLS[s]) for s in draft.skills if s in labels.SKILLS)
+    age = labels.AGE_GROUPS.get(AgeGroup(draft.age_group)) if draft.age_group else None
+    lines = [
+        _("Name: {name}").format(name=html.quote(draft.real_name or "—")),
+        _("Phone: {phone}").format(phone=display_phone(draft.phone)),
+        _("Home station: {path}").format(path=await station_path(session, draft.station_id, locale)),
+        _("Skills: {skills}").format(skills=skills or _("none chosen")),
+        _("Age group: {age}").format(age=age or "—"),
+    ]
+    if draft.age_group == AgeGroup.TEEN:
+        lines.append(
+            _("Guardian: {name}, {phone}").format(
+                name=html.quote(draft.guardian_name or "—"),
+                phone=display_phone(draft.guardian_phone),
+            )
+        )
+    lines.append(_("Language: {language}").format(language=labels.LANGUAGES.get(locale, locale)))
+    if status is not None:
+        lines.append(_("Status: {status}").format(status=labels.STATUSES[status]))
+    return "\n".join(lines)

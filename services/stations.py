@@ -1,0 +1,138 @@
+"""The station tree: city, district, street or town, community."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services import audit
+from services.errors import InvalidInput, NotFound
+from storage import queries
+from storage.db import write_transaction
+from storage.models import Station, StationLevel
+
+_CHILD_LEVEL = {
+    StationLevel.CITY: StationLevel.DISTRICT,
+    StationLevel.DISTRICT: StationLevel.STREET,
+    StationLevel.STREET: StationLevel.COMMUNITY,
+}
+
+
+@dataclass(frozen=True)
+class StationNode:
+    """One station as the tree walk shows it."""
+
+    id: int
+    code: str
+    name: str
+    name_en: str | None
+    level: StationLevel
+    children: int
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+
+
+def _nodes(items: Iterable[Mapping[str, Any]], parent: str | None) -> Iterable[tuple[dict[str, Any], str | None]]:
+    for item in items:
+        if not isinstance(item, Mapping):
+            raise InvalidInput("stations_file_invalid", detail="every station must be a mapping")
+        node = {k: v for k, v in item.items() if k != "children"}
+        yield node, parent
+        children = item.get("children") or []
+        if not isinstance(children, list):
+            raise InvalidInput("stations_file_invalid", detail="children must be a list")
+        yield from _nodes(children, str(node.get("code")))
+
+
+async def import_tree(
+    session: AsyncSession, tree: Sequence[Mapping[str, Any]], *, actor_id: int | None = None
+) -> ImportResult:
+    """Create or update stations from nested mappings with code, name, name_en, level,
+    timezone, requires_approval and children. Idempotent: codes are the keys."""
+    created = updated = 0
+    seen: set[str] = set()
+    async with write_transaction(session):
+        by_code: dict[str, Station] = {s.code: s for s in await queries.all_stations(session)}
+        for node, parent_code in _nodes(tree, None):
+            code = str(node.get("code") or "").strip()
+            name = str(node.get("name") or "").strip()
+            if not code or not name:
+                raise InvalidInput("stations_file_invalid", detail="code and name are required")
+            if code in seen:
+                raise InvalidInput("stations_file_invalid", detail=f"duplicate code {code}")
+            seen.add(code)
+            parent = by_code.get(parent_code) if parent_code else None
+            level_text = node.get("level")
+            if level_text is None:
+                level = _CHILD_LEVEL.get(parent.level, StationLevel.COMMUNITY) if parent else StationLevel.CITY
+            else:
+                try:
+                    level = StationLevel(str(level_text))
+                except ValueError:
+                    raise InvalidInput("stations_file_invalid", detail=f"unknown level {level_text}") from None
+            station = by_code.get(code)
+            if station is None:
+                station = Station(code=code, name=name, level=level)
+                created += 1
+            else:
+                updated += 1
+            station.name = name
+            station.name_en = node.get("name_en")
+            station.level = level
+            station.timezone = node.get("timezone")
+            station.requires_approval = bool(node.get("requires_approval", False))
+            station.parent_id = parent.id if parent else None
+            session.add(station)
+            await session.flush()
+            by_code[code] = station
+        audit.record(session, actor_id=actor_id, action="stations.import", created=created, updated=updated)
+    return ImportResult(created=created, updated=updated)
+
+
+async def children(session: AsyncSession, parent_id: int | None) -> list[StationNode]:
+    stations = await queries.child_stations(session, parent_id)
+    counts = await queries.count_child_stations(session, [s.id for s in stations if s.id is not None])
+    return [_node(s, counts.get(s.id or 0, 0)) for s in stations]
+
+
+async def get(session: AsyncSession, station_id: int) -> StationNode:
+    station = await queries.get_station(session, station_id)
+    if station is None or station.id is None:
+        raise NotFound("station_not_found")
+    counts = await queries.count_child_stations(session, [station.id])
+    return _node(station, counts.get(station.id, 0))
+
+
+async def path(session: AsyncSession, station_id: int) -> list[Station]:
+    """The station and its ancestors, root first."""
+    chain: list[Station] = []
+    current = await queries.get_station(session, station_id)
+    while current is not None:
+        chain.append(current)
+        if current.parent_id is None or len(chain) > 16:
+            break
+        current = await queries.get_station(session, current.parent_id)
+    return list(reversed(chain))
+
+
+async def all_stations(session: AsyncSession) -> Sequence[Station]:
+    return await queries.all_stations(session)
+
+
+def _node(station: Station, children: int) -> StationNode:
+    assert station.id is not None
+    return StationNode(
+        id=station.id,
+        code=station.code,
+        name=station.name,
+        name_en=station.name_en,
+        level=station.level,
+        children=children,
+    )

@@ -1,0 +1,42 @@
+"""People who write to the bot, and their language."""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import queries
+from storage.db import write_transaction
+from storage.models import User
+
+LOCALES = ("zh_CN", "en")
+
+
+def locale_for_client(language_code: str | None, default: str) -> str:
+    """Map a Telegram client's language (zh-hans, zh-CN, en-US, ...) to ours."""
+    code = (language_code or "").lower()
+    if code.startswith("zh"):
+        return "zh_CN"
+    if code.startswith("en"):
+        return "en"
+    return default
+
+
+async def ensure_user(session: AsyncSession, user_id: int) -> User:
+    """Load the user, creating the row the first time they write."""
+    user = await queries.get_user(session, user_id)
+    if user is not None:
+        return user
+    async with write_transaction(session):
+        user = await queries.get_user(session, user_id)
+        if user is None:
+            user = User(id=user_id)
+            session.add(user)
+    return user
+
+
+async def set_locale(session: AsyncSession, user: User, locale: str) -> None:
+    if locale not in LOCALES:
+        raise ValueError(locale)
+    async with write_transaction(session):
+        user.locale = locale
+        session.add(user)

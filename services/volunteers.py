@@ -1,0 +1,244 @@
+"""Volunteer registration, profile, a copy of one's data, and erasure."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services import audit, stations
+from services.errors import InvalidInput, NotFound
+from storage import queries
+from storage.db import write_transaction
+from storage.models import AgeGroup, Volunteer, VolunteerStatus
+from storage.types import utcnow
+
+PRIVACY_VERSION = "2026-11"
+NAME_MAX = 40
+SKILLS = (
+    "first_aid",
+    "tutoring",
+    "elder_care",
+    "counseling",
+    "legal",
+    "computer",
+    "arts",
+    "photography",
+    "driving",
+    "repair",
+    "sign_language",
+    "foreign_language",
+)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def clean_name(text: str) -> str:
+    """A real name: 2 to 40 visible characters, letters of any script, spaces,
+    middle dots and hyphens; no digits, no markup-only input."""
+    name = " ".join(unicodedata.normalize("NFC", _CONTROL.sub(" ", text)).split())
+    if len(name) < 2:
+        raise InvalidInput("name_too_short")
+    if len(name) > NAME_MAX:
+        raise InvalidInput("name_too_long", max=NAME_MAX)
+    if any(ch.isdigit() for ch in name):
+        raise InvalidInput("name_has_digits")
+    if not any(ch.isalpha() for ch in name):
+        raise InvalidInput("name_no_letters")
+    return name
+
+
+def check_skills(codes: list[str]) -> list[str]:
+    unknown = [c for c in codes if c not in SKILLS]
+    if unknown:
+        raise InvalidInput("skill_unknown")
+    return [s for s in SKILLS if s in codes]
+
+
+@dataclass
+class Draft:
+    """A registration in progress, kept in the dialog state between steps."""
+
+    real_name: str | None = None
+    phone: str | None = None
+    station_id: int | None = None
+    skills: list[str] = field(default_factory=list)
+    age_group: str | None = None
+    guardian_name: str | None = None
+    guardian_phone: str | None = None
+    guardian_consent: bool = False
+    privacy_consent: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Draft:
+        known = {k: v for k, v in (data or {}).items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    def missing(self) -> list[str]:
+        """The steps still to do, in dialog order."""
+        steps: list[str] = []
+        if not self.real_name:
+            steps.append("name")
+        if not self.phone:
+            steps.append("phone")
+        if self.station_id is None:
+            steps.append("station")
+        if self.age_group is None:
+            steps.append("age")
+        elif self.age_group == AgeGroup.TEEN:
+            if not self.guardian_name:
+                steps.append("guardian_name")
+            if not self.guardian_phone:
+                steps.append("guardian_phone")
+            if not self.guardian_consent:
+                steps.append("guardian_consent")
+        if not self.privacy_consent:
+            steps.append("privacy")
+        return steps
+
+
+def check_age_group(value: str) -> AgeGroup:
+    try:
+        group = AgeGroup(value)
+    except ValueError:
+        raise InvalidInput("age_unknown") from None
+    if group is AgeGroup.UNDER_14:
+        raise InvalidInput("age_under_14")
+    return group
+
+
+async def save(session: AsyncSession, *, user_id: int, draft: Draft) -> Volunteer:
+    """Store a completed registration, or the edited profile of a registered volunteer.
+    Consent times are kept from the first time they were given."""
+    if draft.missing():
+        raise InvalidInput("registration_incomplete", steps=draft.missing())
+    assert draft.station_id is not None and draft.age_group is not None
+    group = check_age_group(draft.age_group)
+    real_name = clean_name(draft.real_name or "")
+    skills = check_skills(draft.skills)
+    now = utcnow()
+    async with write_transaction(session):
+        station = await queries.get_station(session, draft.station_id)
+        if station is None:
+            raise NotFound("station_not_found")
+        volunteer = await queries.get_volunteer_by_user(session, user_id)
+        is_new = volunteer is None
+        if volunteer is None:
+            status = VolunteerStatus.PENDING if station.requires_approval else VolunteerStatus.ACTIVE
+            volunteer = Volunteer(user_id=user_id, station_id=draft.station_id, status=status)
+        before = volunteer.model_dump()
+        teen = group is AgeGroup.TEEN
+        volunteer.station_id = draft.station_id
+        volunteer.real_name = real_name
+        volunteer.phone = draft.phone
+        volunteer.skills = skills
+        volunteer.age_group = group
+        volunteer.guardian_name = draft.guardian_name if teen else None
+        volunteer.guardian_phone = draft.guardian_phone if teen else None
+        volunteer.guardian_consent_at = (volunteer.guardian_consent_at or now) if teen else None
+        if volunteer.privacy_version != PRIVACY_VERSION or volunteer.privacy_consent_at is None:
+            volunteer.privacy_version = PRIVACY_VERSION
+            volunteer.privacy_consent_at = now
+        changed = sorted(k for k, v in volunteer.model_dump().items() if before.get(k) != v)
+        volunteer.updated_at = now
+        session.add(volunteer)
+        await session.flush()
+        audit.record(
+            session,
+            actor_id=user_id,
+            action="volunteer.registered" if is_new else "volunteer.profile_changed",
+            station_id=station.id,
+            subject_type="volunteer",
+            subject_id=volunteer.id,
+            **({"status": volunteer.status.value} if is_new else {"fields": changed}),
+        )
+    return volunteer
+
+
+def draft_of(volunteer: Volunteer) -> Draft:
+    """A registered volunteer's profile as a draft, to edit one field of it."""
+    return Draft(
+        real_name=volunteer.real_name,
+        phone=volunteer.phone,
+        station_id=volunteer.station_id,
+        skills=list(volunteer.skills),
+        age_group=volunteer.age_group.value if volunteer.age_group else None,
+        guardian_name=volunteer.guardian_name,
+        guardian_phone=volunteer.guardian_phone,
+        guardian_consent=volunteer.guardian_consent_at is not None,
+        privacy_consent=volunteer.privacy_consent_at is not None,
+    )
+
+
+async def get(session: AsyncSession, user_id: int) -> Volunteer | None:
+    return await queries.get_volunteer_by_user(session, user_id)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "value"):
+        return value.value
+    return value
+
+
+async def export_data(session: AsyncSession, user_id: int) -> dict[str, Any]:
+    """Everything kept about one person, as plain JSON-ready values."""
+    user = await queries.get_user(session, user_id)
+    volunteer = await queries.get_volunteer_by_user(session, user_id)
+    station_path: list[str] = []
+    if volunteer is not None:
+        station_path = [s.name for s in await stations.path(session, volunteer.station_id)]
+    roles = await queries.roles_of(session, user_id)
+    entries = await queries.audit_entries_about(session, user_id)
+
+    def row(obj: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+        return {k: _plain(v) for k, v in obj.model_dump().items() if k not in skip}
+
+    return {
+        "telegram_user_id": user_id,
+        "exported_at": utcnow().isoformat(),
+        "user": row(user) if user else None,
+        "volunteer": row(volunteer) | {"station_path": station_path} if volunteer else None,
+        "roles": [row(r) for r in roles],
+        "audit_log": [row(e) for e in entries],
+    }
+
+
+async def erase(session: AsyncSession, user_id: int) -> bool:
+    """Erase a person's data. The volunteer row stays, anonymous, for counts:
+    station and registration date only. Returns whether anything was kept about them."""
+    async with write_transaction(session):
+        volunteer = await queries.get_volunteer_by_user(session, user_id)
+        user = await queries.get_user(session, user_id)
+        roles = await queries.roles_of(session, user_id)
+        found = volunteer is not None or user is not None or bool(roles)
+        if volunteer is not None:
+            for name in ("real_name", "phone", "age_group", "guardian_name", "guardian_phone",
+                         "guardian_consent_at", "privacy_consent_at", "privacy_version"):
+                setattr(volunteer, name, None)
+            volunteer.skills = []
+            volunteer.user_id = None
+            volunteer.erased_at = utcnow()
+            session.add(volunteer)
+        await queries.forget_actor(session, user_id)
+        await queries.delete_roles_of(session, user_id)
+        await queries.delete_dialogs_of(session, user_id)
+        await session.flush()
+        if user is not None:
+            await session.delete(user)
+        audit.record(
+            session,
+            actor_id=None,
+            action="volunteer.erased",
+            station_id=volunteer.station_id if volunteer else None,
+            subject_type="volunteer" if volunteer else None,
+            subject_id=volunteer.id if volunteer else None,
+        )
+    return found

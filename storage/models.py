@@ -1,0 +1,129 @@
+"""The tables. Telegram ids are BIGINT; timestamps are UTC."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, utcnow
+
+
+def _ts(*, nullable: bool = False, index: bool = False) -> Any:
+    if nullable:
+        return Field(default=None, sa_type=UTCDateTime, nullable=True, index=index)
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=index)
+
+
+class StationLevel(enum.StrEnum):
+    CITY = "city"
+    DISTRICT = "district"
+    STREET = "street"
+    COMMUNITY = "community"
+
+
+class RoleKind(enum.StrEnum):
+    STAFF = "staff"
+    COORDINATOR = "coordinator"
+
+
+class VolunteerStatus(enum.StrEnum):
+    ACTIVE = "active"
+    PENDING = "pending"
+    DECLINED = "declined"
+
+
+class AgeGroup(enum.StrEnum):
+    UNDER_14 = "under_14"
+    TEEN = "14_17"
+    YOUNG = "18_35"
+    MIDDLE = "36_59"
+    SENIOR = "60_plus"
+
+
+class Station(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True, index=True)
+    name: str = Field(max_length=100)
+    name_en: str | None = Field(default=None, max_length=100)
+    level: StationLevel = Field(sa_type=String(16))
+    parent_id: int | None = Field(default=None, foreign_key="station.id", index=True)
+    timezone: str | None = Field(default=None, max_length=64)
+    requires_approval: bool = False
+    created_at: datetime = _ts()
+
+
+class User(SQLModel, table=True):
+    """Someone who has written to the bot, keyed by Telegram user id."""
+
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    locale: str | None = Field(default=None, max_length=8)
+    created_at: datetime = _ts()
+
+
+class Volunteer(SQLModel, table=True):
+    """A registered volunteer. Erasure clears every personal field and the user link,
+    keeping an anonymous row so that counts stay right."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger, ForeignKey("user.id", ondelete="SET NULL"), unique=True, nullable=True
+        ),
+    )
+    station_id: int = Field(foreign_key="station.id", index=True)
+    status: VolunteerStatus = Field(
+        default=VolunteerStatus.ACTIVE, sa_type=String(16)
+    )
+    real_name: str | None = Field(default=None, max_length=64)
+    phone: str | None = Field(default=None, max_length=20)
+    skills: list[str] = Field(default_factory=list, sa_type=JSON)
+    age_group: AgeGroup | None = Field(default=None, sa_type=String(16))
+    guardian_name: str | None = Field(default=None, max_length=64)
+    guardian_phone: str | None = Field(default=None, max_length=20)
+    guardian_consent_at: datetime | None = _ts(nullable=True)
+    privacy_version: str | None = Field(default=None, max_length=16)
+    privacy_consent_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts(index=True)
+    updated_at: datetime = _ts()
+    erased_at: datetime | None = _ts(nullable=True)
+
+
+class Role(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("user_id", "station_id", "role", name="uq_role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    station_id: int = Field(foreign_key="station.id", index=True)
+    role: RoleKind = Field(sa_type=String(16))
+    granted_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    granted_at: datetime = _ts()
+
+
+class AuditLog(SQLModel, table=True):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_subject", "subject_type", "subject_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(index=True)
+    actor_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    action: str = Field(max_length=64)
+    station_id: int | None = Field(default=None, foreign_key="station.id")
+    subject_type: str | None = Field(default=None, max_length=32)
+    subject_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class DialogState(SQLModel, table=True):
+    """aiogram FSM storage: one row per storage key."""
+
+    __tablename__ = "dialog_state"
+
+    key: str = Field(primary_key=True, max_length=200)
+    state: str | None = Field(default=None, max_length=200)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    updated_at: datetime = _ts()
