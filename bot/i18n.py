@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gettext
+from collections.abc import Iterator
+from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
 
@@ -29,6 +31,16 @@ class CatalogI18n(I18n):
             buffer.seek(0)
             translations[folder.name] = gettext.GNUTranslations(buffer)
         return translations
+
+    @contextmanager
+    def context(self) -> Iterator[I18n]:
+        # ContextInstanceMixin keeps one context variable per class, and aiogram's
+        # gettext reads I18n's: register there, not under this subclass.
+        token = I18n.set_current(self)
+        try:
+            yield self
+        finally:
+            I18n.reset_current(token)
 
 
 def make_i18n(default_locale: str, path: Path = LOCALES_DIR) -> CatalogI18n:

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, Update
+from aiogram.types import TelegramObject
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
@@ -48,13 +48,12 @@ class LocaleMiddleware(I18nMiddleware):
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         user: User | None = data.get("user")
-        if user is not None and user.locale in self.i18n.available_locales:
-            return user.locale
         tg_user: TgUser | None = data.get("event_from_user")
-        return users.locale_for_client(
-            tg_user.language_code if tg_user else None, self.i18n.default_locale
-        )
-
-
-def is_update(event: TelegramObject) -> bool:
-    return isinstance(event, Update)
+        if user is not None and user.locale in self.i18n.available_locales:
+            locale = user.locale
+        else:
+            locale = users.locale_for_client(
+                tg_user.language_code if tg_user else None, self.i18n.default_locale
+            )
+        data["locale"] = locale  # for the error handler, which runs outside this context
+        return locale

@@ -7,6 +7,7 @@ import logging
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 log = logging.getLogger(__name__)
@@ -14,7 +15,9 @@ router = Router(name="errors")
 
 
 @router.errors()
-async def on_error(event: ErrorEvent, bot: Bot) -> None:
+async def on_error(
+    event: ErrorEvent, bot: Bot, i18n: I18n | None = None, locale: str | None = None
+) -> None:
     log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
     update = event.update
     chat_id: int | None = None
@@ -28,11 +31,12 @@ async def on_error(event: ErrorEvent, bot: Bot) -> None:
             pass
     if chat_id is None:
         return
+    if i18n is None:  # the failure came before the language was known
+        return
     try:
-        await bot.send_message(
-            chat_id,
-            _("Sorry, something went wrong on our side. Please try again; "
-              "what you entered before this step is kept."),
-        )
+        with i18n.context(), i18n.use_locale(locale or i18n.default_locale):
+            text = _("Sorry, something went wrong on our side. Please try again; "
+                     "what you entered before this step is kept.")
+        await bot.send_message(chat_id, text)
     except TelegramAPIError:
         log.warning("could not tell chat %s about the error", chat_id)

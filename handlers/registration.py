@@ -348,7 +348,11 @@ async def station_walk(
                     ),
                     chat_id=callback.from_user.id, message_id=message.message_id,
                 )
-            await advance(bot, callback.from_user.id, state, session, draft, mode, locale)
+            if mode == NEW:  # skills come right after the station in a new registration
+                await _store(state, draft)
+                await ask("skills", bot, callback.from_user.id, state, session, draft, locale)
+            else:
+                await advance(bot, callback.from_user.id, state, session, draft, mode, locale)
             return
         target: int | None = callback_data.id or None
         if callback_data.action == "u" and target is not None:

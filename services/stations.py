@@ -122,6 +122,11 @@ async def path(session: AsyncSession, station_id: int) -> list[Station]:
     return list(reversed(chain))
 
 
+async def requires_approval(session: AsyncSession, station_id: int) -> bool:
+    """Approval set on a station covers every station under it."""
+    return any(s.requires_approval for s in await path(session, station_id))
+
+
 async def all_stations(session: AsyncSession) -> Sequence[Station]:
     return await queries.all_stations(session)
 

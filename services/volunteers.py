@@ -130,7 +130,8 @@ async def save(session: AsyncSession, *, user_id: int, draft: Draft) -> Voluntee
         volunteer = await queries.get_volunteer_by_user(session, user_id)
         is_new = volunteer is None
         if volunteer is None:
-            status = VolunteerStatus.PENDING if station.requires_approval else VolunteerStatus.ACTIVE
+            pending = await stations.requires_approval(session, draft.station_id)
+            status = VolunteerStatus.PENDING if pending else VolunteerStatus.ACTIVE
             volunteer = Volunteer(user_id=user_id, station_id=draft.station_id, status=status)
         before = volunteer.model_dump()
         teen = group is AgeGroup.TEEN

@@ -6,10 +6,10 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.types import UTCDateTime, utcnow
+from storage.types import StrEnumColumn, UTCDateTime, utcnow
 
 
 def _ts(*, nullable: bool = False, index: bool = False) -> Any:
@@ -49,7 +49,7 @@ class Station(SQLModel, table=True):
     code: str = Field(max_length=64, unique=True, index=True)
     name: str = Field(max_length=100)
     name_en: str | None = Field(default=None, max_length=100)
-    level: StationLevel = Field(sa_type=String(16))
+    level: StationLevel = Field(sa_type=StrEnumColumn(StationLevel))
     parent_id: int | None = Field(default=None, foreign_key="station.id", index=True)
     timezone: str | None = Field(default=None, max_length=64)
     requires_approval: bool = False
@@ -77,12 +77,12 @@ class Volunteer(SQLModel, table=True):
     )
     station_id: int = Field(foreign_key="station.id", index=True)
     status: VolunteerStatus = Field(
-        default=VolunteerStatus.ACTIVE, sa_type=String(16)
+        default=VolunteerStatus.ACTIVE, sa_type=StrEnumColumn(VolunteerStatus)
     )
     real_name: str | None = Field(default=None, max_length=64)
     phone: str | None = Field(default=None, max_length=20)
     skills: list[str] = Field(default_factory=list, sa_type=JSON)
-    age_group: AgeGroup | None = Field(default=None, sa_type=String(16))
+    age_group: AgeGroup | None = Field(default=None, sa_type=StrEnumColumn(AgeGroup))
     guardian_name: str | None = Field(default=None, max_length=64)
     guardian_phone: str | None = Field(default=None, max_length=20)
     guardian_consent_at: datetime | None = _ts(nullable=True)
@@ -99,7 +99,7 @@ class Role(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
     station_id: int = Field(foreign_key="station.id", index=True)
-    role: RoleKind = Field(sa_type=String(16))
+    role: RoleKind = Field(sa_type=StrEnumColumn(RoleKind))
     granted_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     granted_at: datetime = _ts()
 

@@ -24,40 +24,10 @@ from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables)
 from storage.migrate import alembic_config, current, downgrade, make_migration_engine, upgrade
+from tests.dbtools import BACKENDS, PG_URL
+from tests.dbtools import wipe_postgres as _wipe_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_URL = os.environ.get("TEST_DATABASE_URL")
-PG_SKIP = "TEST_DATABASE_URL not set: PostgreSQL tests skipped"
-
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param(
-        "postgresql",
-        id="postgresql",
-        marks=pytest.mark.skipif(not PG_URL, reason=PG_SKIP),
-    ),
-]
-
-
-def _quote(conn: Connection, name: str) -> str:
-    return conn.dialect.identifier_preparer.quote(name)
-
-
-def _wipe_postgres(conn: Connection) -> None:
-    """Drop every table (alembic_version included) and enum type in the current schema."""
-    tables = conn.exec_driver_sql(
-        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
-    ).scalars()
-    names = ", ".join(_quote(conn, t) for t in tables)
-    if names:
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {names} CASCADE")
-    enums = conn.exec_driver_sql(
-        "SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
-        "WHERE t.typtype = 'e' AND n.nspname = current_schema()"
-    ).scalars()
-    names = ", ".join(_quote(conn, e) for e in enums)
-    if names:
-        conn.exec_driver_sql(f"DROP TYPE IF EXISTS {names} CASCADE")
 
 
 async def _on_connection(url: str, fn: Any, *, write: bool = False) -> Any:

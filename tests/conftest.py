@@ -1,0 +1,89 @@
+"""Shared fixtures: migrated databases, the example station tree, a dispatcher."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiogram import Dispatcher
+
+from bot.app import build_dispatcher
+from bot.cli import load_tree
+from bot.config import Settings
+from services import stations
+from storage import migrate
+from storage.db import SessionMaker, make_engine, make_sessionmaker
+from tests.dbtools import BACKENDS, url_for, wipe
+from tests.mocked_bot import Conversation, MockedBot
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_TREE = ROOT / "examples" / "stations.yaml"
+
+
+async def _migrated(backend: str, tmp_path: Path) -> str:
+    url = url_for(backend, tmp_path)
+    if backend == "postgresql":
+        await wipe(url)
+    await migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(params=BACKENDS)
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A migrated database on each backend."""
+    url = await _migrated(request.param, tmp_path)
+    yield url
+    if request.param == "postgresql":
+        await wipe(url)
+
+
+@pytest.fixture
+async def sqlite_url(tmp_path: Path) -> str:
+    return await _migrated("sqlite", tmp_path)
+
+
+@pytest.fixture
+async def sessionmaker(db_url: str) -> AsyncIterator[SessionMaker]:
+    engine = make_engine(db_url)
+    yield make_sessionmaker(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def sqlite_sessionmaker(sqlite_url: str) -> AsyncIterator[SessionMaker]:
+    engine = make_engine(sqlite_url)
+    yield make_sessionmaker(engine)
+    await engine.dispose()
+
+
+async def load_example_tree(maker: SessionMaker) -> dict[str, int]:
+    async with maker() as session:
+        await stations.import_tree(session, load_tree(EXAMPLE_TREE))
+        return {s.code: s.id for s in await stations.all_stations(session) if s.id}
+
+
+@pytest.fixture
+async def tree(sessionmaker: SessionMaker) -> dict[str, int]:
+    return await load_example_tree(sessionmaker)
+
+
+def settings_for(url: str) -> Settings:
+    return Settings(_env_file=None, database_url=url, bot_token=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def dp(sqlite_url: str, sqlite_sessionmaker: SessionMaker) -> Dispatcher:
+    """The real dispatcher on SQLite with the example tree loaded."""
+    await load_example_tree(sqlite_sessionmaker)
+    return build_dispatcher(settings=settings_for(sqlite_url), sessionmaker=sqlite_sessionmaker)
+
+
+@pytest.fixture
+def bot() -> MockedBot:
+    return MockedBot()
+
+
+@pytest.fixture
+def chat(dp: Dispatcher, bot: MockedBot) -> Conversation:
+    return Conversation(dp, bot)

@@ -1,0 +1,202 @@
+"""A Bot whose session records every request and answers like Telegram would,
+after aiogram's own tests/mocked_bot.py; and a conversation driver that feeds
+updates to the real Dispatcher."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import Default, DefaultBotProperties
+from aiogram.client.session.base import BaseSession
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    GetMe,
+    SendDocument,
+    SendMessage,
+    TelegramMethod,
+)
+from aiogram.methods.base import TelegramType
+from aiogram.types import (
+    CallbackQuery,
+    Chat,
+    Contact,
+    Document,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+    Sticker,
+    Update,
+    User,
+)
+
+from standin.html_check import EntityParseError, check_html
+
+BOT_USER = User(id=42, is_bot=True, first_name="Station Bot", username="station_test_bot")
+
+
+@dataclass
+class Sent:
+    """What the bot put in a chat, with edits applied."""
+
+    message_id: int
+    chat_id: int
+    text: str
+    reply_markup: Any = None
+    document: bytes | None = None
+    file_name: str | None = None
+
+    def buttons(self) -> list[tuple[str, str]]:
+        if not isinstance(self.reply_markup, InlineKeyboardMarkup):
+            return []
+        return [(b.text, b.callback_data or "") for row in self.reply_markup.inline_keyboard
+                for b in row]
+
+
+@dataclass
+class MockedSession(BaseSession):
+    requests: list[TelegramMethod[Any]] = field(default_factory=list)
+    messages: dict[int, Sent] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__init__()
+        self._ids = itertools.count(1000)
+
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
+    ) -> TelegramType:
+        self.requests.append(method)
+        result: Any = True
+        if isinstance(method, GetMe):
+            result = BOT_USER
+        elif isinstance(method, SendMessage | SendDocument):
+            text = method.text if isinstance(method, SendMessage) else (method.caption or "")
+            self._check(text, method.parse_mode)
+            sent = Sent(next(self._ids), int(method.chat_id), text, method.reply_markup)
+            if isinstance(method, SendDocument):
+                sent.document = method.document.data  # type: ignore[union-attr]
+                sent.file_name = method.document.filename  # type: ignore[union-attr]
+            self.messages[sent.message_id] = sent
+            result = Message(
+                message_id=sent.message_id, date=datetime.now(UTC),
+                chat=Chat(id=sent.chat_id, type="private"), from_user=BOT_USER, text=text,
+                document=Document(file_id="f", file_unique_id="f") if sent.document else None,
+            )
+        elif isinstance(method, EditMessageText | EditMessageReplyMarkup):
+            sent = self.messages.get(int(method.message_id or 0))
+            if sent is None:
+                raise TelegramBadRequest(method, "Bad Request: message to edit not found")
+            if isinstance(method, EditMessageText):
+                self._check(method.text, method.parse_mode)
+                sent.text = method.text
+            sent.reply_markup = method.reply_markup
+        elif isinstance(method, AnswerCallbackQuery) and len(method.text or "") > 200:
+            raise TelegramBadRequest(method, "Bad Request: answer text is too long")
+        return result  # type: ignore[no-any-return]
+
+    def _check(self, text: str, parse_mode: Any) -> None:
+        if parse_mode is None:
+            return
+        try:
+            plain = check_html(text) if isinstance(parse_mode, Default) or parse_mode == "HTML" else text
+        except EntityParseError as exc:
+            raise AssertionError(f"Telegram would refuse this HTML: {exc}: {text!r}") from exc
+        if len(plain.encode("utf-16-le")) // 2 > 4096:
+            raise AssertionError("Telegram would refuse this message: too long")
+
+    async def close(self) -> None:
+        return None
+
+    async def stream_content(self, *args: Any, **kwargs: Any) -> AsyncGenerator[bytes, None]:
+        yield b""
+
+
+class MockedBot(Bot):
+    session: MockedSession
+
+    def __init__(self) -> None:
+        super().__init__("42:TEST", session=MockedSession(),
+                         default=DefaultBotProperties(parse_mode="HTML"))
+        self._me = BOT_USER
+
+
+class Conversation:
+    """One person writing to the bot in private chat, through the real Dispatcher."""
+
+    def __init__(self, dp: Dispatcher, bot: MockedBot, user_id: int = 1001,
+                 language_code: str = "zh-hans", first_name: str = "Li") -> None:
+        self.dp, self.bot = dp, bot
+        self.user = User(id=user_id, is_bot=False, first_name=first_name,
+                         language_code=language_code)
+        self.chat = Chat(id=user_id, type="private")
+        self._ids = itertools.count(1)
+
+    @property
+    def session(self) -> MockedSession:
+        return self.bot.session
+
+    def inbox(self) -> list[Sent]:
+        return [m for m in self.session.messages.values() if m.chat_id == self.chat.id]
+
+    def last(self) -> Sent:
+        return self.inbox()[-1]
+
+    def last_with_buttons(self) -> Sent:
+        return [m for m in self.inbox() if m.buttons()][-1]
+
+    async def _feed(self, **update: Any) -> list[Sent]:
+        before = set(self.session.messages)
+        await self.dp.feed_update(self.bot, Update(update_id=next(self._ids), **update))
+        return [m for k, m in self.session.messages.items() if k not in before]
+
+    def _message(self, chat: Chat | None = None, **content: Any) -> Message:
+        return Message(message_id=next(self._ids) + 10_000, date=datetime.now(UTC),
+                       chat=chat or self.chat, from_user=self.user, **content)
+
+    async def send(self, text: str, *, chat: Chat | None = None) -> list[Sent]:
+        entities = None
+        if text.startswith("/"):
+            entities = [MessageEntity(type="bot_command", offset=0, length=len(text.split()[0]))]
+        return await self._feed(message=self._message(chat, text=text, entities=entities))
+
+    async def edit(self, text: str) -> list[Sent]:
+        message = self._message(text=text).model_copy(update={"edit_date": 1})
+        return await self._feed(edited_message=message)
+
+    async def contact(self, phone: str, *, own: bool = True) -> list[Sent]:
+        contact = Contact(phone_number=phone, first_name="Li",
+                          user_id=self.user.id if own else self.user.id + 1)
+        return await self._feed(message=self._message(contact=contact))
+
+    async def sticker(self) -> list[Sent]:
+        sticker = Sticker(file_id="s", file_unique_id="s", type="regular", width=1, height=1,
+                          is_animated=False, is_video=False)
+        return await self._feed(message=self._message(sticker=sticker))
+
+    async def press(self, label: str, *, message: Sent | None = None) -> list[Sent]:
+        """Press the button whose text contains ``label`` on the latest message with buttons."""
+        target = message or self.last_with_buttons()
+        matches = [data for text, data in target.buttons() if label in text]
+        assert matches, f"no button {label!r} in {target.buttons()}"
+        return await self.press_data(matches[0], message=target)
+
+    async def press_data(self, data: str, *, message: Sent | None = None,
+                         from_user: User | None = None) -> list[Sent]:
+        target = message or self.last_with_buttons()
+        query = CallbackQuery(
+            id=str(next(self._ids)), from_user=from_user or self.user, chat_instance="ci",
+            data=data,
+            message=Message(message_id=target.message_id, date=datetime.now(UTC),
+                            chat=self.chat, from_user=BOT_USER, text=target.text),
+        )
+        return await self._feed(callback_query=query)
+
+    def answers(self) -> list[AnswerCallbackQuery]:
+        return [r for r in self.session.requests if isinstance(r, AnswerCallbackQuery)]
