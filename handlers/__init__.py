@@ -1,4 +1,5 @@
-"""Routers, in the order the dispatcher tries them."""
+"""Routers, in the order the dispatcher tries them. Each call builds fresh routers,
+so several dispatchers (tests, a restart in the same process) can coexist."""
 
 from aiogram import Router
 
@@ -8,4 +9,9 @@ from handlers import account, errors, fallback, registration
 def get_routers() -> list[Router]:
     # account first: /cancel and /help must work inside any dialog.
     # fallback last: it takes everything the others did not.
-    return [errors.router, account.router, registration.router, fallback.router]
+    return [
+        errors.make_router(),
+        account.make_router(),
+        registration.make_router(),
+        fallback.make_router(),
+    ]

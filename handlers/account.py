@@ -23,11 +23,8 @@ from services import users, volunteers
 from storage import queries
 from storage.models import User
 
-router = Router(name="account")
-router.message.filter(F.chat.type == "private")
 
 
-@router.message(Command("cancel"))
 async def cancel(message: Message, state: FSMContext) -> None:
     if await state.get_state() is None:
         await message.answer(_("There is nothing to cancel."), reply_markup=ReplyKeyboardRemove())
@@ -38,7 +35,6 @@ async def cancel(message: Message, state: FSMContext) -> None:
     )
 
 
-@router.message(Command("help"))
 async def show_help(message: Message, session: AsyncSession, user: User) -> None:
     registered = await volunteers.get(session, user.id) is not None
     lines = [_("<b>What you can do</b>")]
@@ -61,12 +57,10 @@ async def show_help(message: Message, session: AsyncSession, user: User) -> None
     await message.answer("\n".join(lines))
 
 
-@router.message(Command("language"))
 async def choose_language(message: Message, i18n: I18n) -> None:
     await message.answer(_("Choose your language:"), reply_markup=kb.languages(i18n.current_locale))
 
 
-@router.callback_query(StateFilter(None), LanguageCb.filter())
 async def language_set(
     callback: CallbackQuery, callback_data: LanguageCb, bot: Bot, session: AsyncSession,
     user: User, i18n: I18n,
@@ -85,7 +79,6 @@ async def language_set(
     await set_chat_menu(bot, callback.from_user.id)
 
 
-@router.message(Command("profile"))
 async def show_profile(message: Message, session: AsyncSession, user: User, i18n: I18n) -> None:
     volunteer = await volunteers.get(session, user.id)
     if volunteer is None:
@@ -97,7 +90,6 @@ async def show_profile(message: Message, session: AsyncSession, user: User, i18n
     await message.answer(_("<b>Your profile</b>") + "\n\n" + body, reply_markup=kb.profile())
 
 
-@router.callback_query(ProfileCb.filter())
 async def edit_profile(
     callback: CallbackQuery, callback_data: ProfileCb, bot: Bot, state: FSMContext,
     session: AsyncSession, i18n: I18n,
@@ -116,7 +108,6 @@ async def edit_profile(
     )
 
 
-@router.message(Command("mydata"))
 async def my_data(message: Message, session: AsyncSession, user: User) -> None:
     data = await volunteers.export_data(session, user.id)
     document = json.dumps(data, ensure_ascii=False, indent=2).encode()
@@ -126,7 +117,6 @@ async def my_data(message: Message, session: AsyncSession, user: User) -> None:
     )
 
 
-@router.message(Command("delete_me"))
 async def ask_erase(message: Message, state: FSMContext) -> None:
     await state.set_state(Erasure.confirm)
     await message.answer(
@@ -138,7 +128,6 @@ async def ask_erase(message: Message, state: FSMContext) -> None:
     )
 
 
-@router.callback_query(Erasure.confirm, EraseCb.filter())
 async def erase(
     callback: CallbackQuery, callback_data: EraseCb, bot: Bot, state: FSMContext,
     session: AsyncSession,
@@ -157,3 +146,18 @@ async def erase(
         _("Your data has been erased. Thank you for your service. "
           "Send /start if you ever want to register again."),
     )
+
+
+def make_router() -> Router:
+    router = Router(name="account")
+    router.message.filter(F.chat.type == "private")
+    router.message.register(cancel, Command("cancel"))
+    router.message.register(show_help, Command("help"))
+    router.message.register(choose_language, Command("language"))
+    router.callback_query.register(language_set, StateFilter(None), LanguageCb.filter())
+    router.message.register(show_profile, Command("profile"))
+    router.callback_query.register(edit_profile, ProfileCb.filter())
+    router.message.register(my_data, Command("mydata"))
+    router.message.register(ask_erase, Command("delete_me"))
+    router.callback_query.register(erase, Erasure.confirm, EraseCb.filter())
+    return router

@@ -11,10 +11,8 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 log = logging.getLogger(__name__)
-router = Router(name="errors")
 
 
-@router.errors()
 async def on_error(
     event: ErrorEvent, bot: Bot, i18n: I18n | None = None, locale: str | None = None
 ) -> None:
@@ -40,3 +38,9 @@ async def on_error(
         await bot.send_message(chat_id, text)
     except TelegramAPIError:
         log.warning("could not tell chat %s about the error", chat_id)
+
+
+def make_router() -> Router:
+    router = Router(name="errors")
+    router.errors.register(on_error)
+    return router

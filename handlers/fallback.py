@@ -8,21 +8,17 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-router = Router(name="fallback")
 
 
-@router.message(F.chat.type != "private")
 async def group_message(message: Message) -> None:
     await message.reply(_("I work in private chat only. Please open a chat with me."))
 
 
-@router.edited_message()
 async def edited(message: Message) -> None:
     if message.chat.type == "private":
         await message.answer(_("I do not read edited messages. Please send it again."))
 
 
-@router.message(F.text.startswith("/"))
 async def unknown_command(message: Message, state: FSMContext) -> None:
     if await state.get_state() is not None:
         await message.answer(
@@ -33,7 +29,6 @@ async def unknown_command(message: Message, state: FSMContext) -> None:
     await message.answer(_("I do not know that command. /help lists what you can do."))
 
 
-@router.message()
 async def anything_else(message: Message, state: FSMContext) -> None:
     if await state.get_state() is not None:
         await message.answer(
@@ -48,6 +43,15 @@ async def anything_else(message: Message, state: FSMContext) -> None:
         )
 
 
-@router.callback_query()
 async def stale_button(callback: CallbackQuery) -> None:
     await callback.answer(_("This button is no longer active."), show_alert=False)
+
+
+def make_router() -> Router:
+    router = Router(name="fallback")
+    router.message.register(group_message, F.chat.type != "private")
+    router.edited_message.register(edited)
+    router.message.register(unknown_command, F.text.startswith("/"))
+    router.message.register(anything_else)
+    router.callback_query.register(stale_button)
+    return router

@@ -23,8 +23,6 @@ from services.errors import DomainError, InvalidInput, NotFound
 from services.volunteers import Draft
 from storage.models import AgeGroup, User, VolunteerStatus
 
-router = Router(name="registration")
-router.message.filter(F.chat.type == "private")
 
 # Modes of the dialog: a new registration, an edit from its summary, or a profile edit.
 NEW, EDIT, PROFILE = "new", "edit", "profile"
@@ -231,7 +229,6 @@ async def _save_profile(
     )
 
 
-@router.message(CommandStart())
 async def start(
     message: Message, bot: Bot, state: FSMContext, session: AsyncSession, i18n: I18n
 ) -> None:
@@ -249,7 +246,6 @@ async def start(
     await begin(bot, message.chat.id, state, locale=i18n.current_locale)
 
 
-@router.callback_query(Registration.language, LanguageCb.filter())
 async def language_chosen(
     callback: CallbackQuery, callback_data: LanguageCb, bot: Bot, state: FSMContext,
     session: AsyncSession, user: User, i18n: I18n,
@@ -268,7 +264,6 @@ async def language_chosen(
     await advance(bot, callback.from_user.id, state, session, draft, mode, callback_data.code)
 
 
-@router.message(Registration.name, F.text)
 async def name_typed(
     message: Message, bot: Bot, state: FSMContext, session: AsyncSession, i18n: I18n
 ) -> None:
@@ -283,7 +278,6 @@ async def name_typed(
     await advance(bot, message.chat.id, state, session, draft, mode, i18n.current_locale)
 
 
-@router.message(Registration.phone, F.contact)
 async def phone_shared(
     message: Message, bot: Bot, state: FSMContext, session: AsyncSession, i18n: I18n
 ) -> None:
@@ -298,7 +292,6 @@ async def phone_shared(
                           lambda: phones.normalize_contact(message.contact.phone_number))  # type: ignore[union-attr]
 
 
-@router.message(Registration.phone, F.text)
 async def phone_typed(
     message: Message, bot: Bot, state: FSMContext, session: AsyncSession, i18n: I18n
 ) -> None:
@@ -325,7 +318,6 @@ async def _phone_accepted(
     await advance(bot, message.chat.id, state, session, draft, mode, i18n.current_locale)
 
 
-@router.callback_query(Registration.station, StationCb.filter())
 async def station_walk(
     callback: CallbackQuery, callback_data: StationCb, bot: Bot, state: FSMContext,
     session: AsyncSession, i18n: I18n,
@@ -369,7 +361,6 @@ async def station_walk(
         )
 
 
-@router.callback_query(Registration.skills, SkillCb.filter())
 async def skill_toggled(
     callback: CallbackQuery, callback_data: SkillCb, bot: Bot, state: FSMContext,
     session: AsyncSession, i18n: I18n,
@@ -400,7 +391,6 @@ async def skill_toggled(
         )
 
 
-@router.callback_query(Registration.age, AgeCb.filter())
 async def age_chosen(
     callback: CallbackQuery, callback_data: AgeCb, bot: Bot, state: FSMContext,
     session: AsyncSession, i18n: I18n,
@@ -429,7 +419,6 @@ async def age_chosen(
     await advance(bot, callback.from_user.id, state, session, draft, mode, i18n.current_locale)
 
 
-@router.message(Registration.guardian_name, F.text)
 async def guardian_name_typed(
     message: Message, bot: Bot, state: FSMContext, session: AsyncSession, i18n: I18n
 ) -> None:
@@ -444,7 +433,6 @@ async def guardian_name_typed(
     await advance(bot, message.chat.id, state, session, draft, mode, i18n.current_locale)
 
 
-@router.message(Registration.guardian_phone, F.text)
 async def guardian_phone_typed(
     message: Message, bot: Bot, state: FSMContext, session: AsyncSession, i18n: I18n
 ) -> None:
@@ -459,7 +447,6 @@ async def guardian_phone_typed(
     await advance(bot, message.chat.id, state, session, draft, mode, i18n.current_locale)
 
 
-@router.callback_query(Registration.guardian_consent, ConsentCb.filter(F.what == "guardian_yes"))
 async def guardian_agreed(
     callback: CallbackQuery, bot: Bot, state: FSMContext, session: AsyncSession, i18n: I18n
 ) -> None:
@@ -473,7 +460,6 @@ async def guardian_agreed(
     await advance(bot, callback.from_user.id, state, session, draft, mode, i18n.current_locale)
 
 
-@router.callback_query(Registration.privacy, ConsentCb.filter())
 async def privacy_answered(
     callback: CallbackQuery, callback_data: ConsentCb, bot: Bot, state: FSMContext,
     session: AsyncSession, i18n: I18n,
@@ -496,7 +482,6 @@ async def privacy_answered(
     await advance(bot, callback.from_user.id, state, session, draft, mode, i18n.current_locale)
 
 
-@router.callback_query(Registration.summary, SummaryCb.filter())
 async def summary_action(
     callback: CallbackQuery, callback_data: SummaryCb, bot: Bot, state: FSMContext,
     session: AsyncSession, i18n: I18n,
@@ -530,3 +515,28 @@ async def summary_action(
         text = _("Thank you, {name}! You are now registered as a volunteer. "
                  "Send /help to see what you can do.")
     await bot.send_message(chat_id, text.format(name=html.quote(volunteer.real_name or "")))
+
+
+# Typed answers; a command is never taken as an answer.
+ANSWER = F.text & ~F.text.startswith("/")
+
+
+def make_router() -> Router:
+    router = Router(name="registration")
+    router.message.filter(F.chat.type == "private")
+    router.message.register(start, CommandStart())
+    router.callback_query.register(language_chosen, Registration.language, LanguageCb.filter())
+    router.message.register(name_typed, Registration.name, ANSWER)
+    router.message.register(phone_shared, Registration.phone, F.contact)
+    router.message.register(phone_typed, Registration.phone, ANSWER)
+    router.callback_query.register(station_walk, Registration.station, StationCb.filter())
+    router.callback_query.register(skill_toggled, Registration.skills, SkillCb.filter())
+    router.callback_query.register(age_chosen, Registration.age, AgeCb.filter())
+    router.message.register(guardian_name_typed, Registration.guardian_name, ANSWER)
+    router.message.register(guardian_phone_typed, Registration.guardian_phone, ANSWER)
+    router.callback_query.register(
+        guardian_agreed, Registration.guardian_consent, ConsentCb.filter(F.what == "guardian_yes")
+    )
+    router.callback_query.register(privacy_answered, Registration.privacy, ConsentCb.filter())
+    router.callback_query.register(summary_action, Registration.summary, SummaryCb.filter())
+    return router

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, func, inspect, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -97,11 +97,13 @@ async def save_dialog(
     row = await session.get(DialogState, key)
     if row is None:
         row = DialogState(key=key)
-        session.add(row)
     if state is not ...:
         row.state = state
     if data is not ...:
         row.data = data
     row.updated_at = utcnow()
-    if row.state is None and not row.data:
+    empty = row.state is None and not row.data
+    if empty and inspect(row).persistent:
         await session.delete(row)
+    elif not empty:
+        session.add(row)
