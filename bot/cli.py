@@ -46,7 +46,9 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "grant":
             return await grant(settings, args.user_id, args.role, args.station_code)
     except (OperationalError, OSError, socket.gaierror) as exc:
-        raise UsageError(f"cannot reach the database {_safe(settings)}: {_first_line(exc)}") from exc
+        raise UsageError(
+            f"cannot reach the database {_safe(settings)}: {_first_line(exc)}"
+        ) from exc
     except DomainError as exc:
         raise UsageError(f"{exc.code} {exc.params or ''}".strip()) from exc
     raise UsageError(f"unknown command {args.command}")
@@ -80,9 +82,7 @@ async def run(settings: Settings) -> int:
     bot = build_bot(settings.bot_token.get_secret_value(), settings.telegram_api_base)
     dispatcher = build_dispatcher(settings=settings, sessionmaker=make_sessionmaker(engine))
     try:
-        await dispatcher.start_polling(
-            bot, allowed_updates=dispatcher.resolve_used_update_types()
-        )
+        await dispatcher.start_polling(bot, allowed_updates=dispatcher.resolve_used_update_types())
     except TelegramUnauthorizedError as exc:
         raise UsageError("Telegram refused BOT_TOKEN: check the token") from exc
     except TelegramNetworkError as exc:

@@ -9,8 +9,8 @@ from storage.models import AgeGroup, RoleKind, Station, StationLevel, VolunteerS
 SKILLS = {
     "first_aid": __("First aid"),
     "tutoring": __("Tutoring"),
-    "elder_care": __("Elder care"),
-    "counseling": __("Counselling"),
+    "elder_care": __("Caring for older people"),
+    "counseling": __("Psychological support"),
     "legal": __("Legal advice"),
     "computer": __("Computers and phones"),
     "arts": __("Arts and performance"),

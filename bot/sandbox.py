@@ -27,7 +27,7 @@ async def seed_stations(settings: Settings, path: Path) -> int:
     engine = make_engine(settings.database_url)
     try:
         async with make_sessionmaker(engine)() as session:
-            if await stations.all_stations(session) or not path.is_file():
+            if await stations.all_stations(session) or not path.is_file():  # noqa: ASYNC240
                 return 0
             return (await stations.import_tree(session, load_tree(path))).created
     finally:
@@ -45,11 +45,14 @@ async def run_sandbox(settings: Settings, *, user_id: int, language: str) -> int
         bot = build_bot(SANDBOX_TOKEN, standin.base_url)
         dispatcher = build_dispatcher(settings=settings, sessionmaker=make_sessionmaker(engine))
         polling = asyncio.create_task(
-            dispatcher.start_polling(bot, handle_signals=False, close_bot_session=True,
-                                     polling_timeout=1)
+            dispatcher.start_polling(
+                bot, handle_signals=False, close_bot_session=True, polling_timeout=1
+            )
         )
-        print(f"sandbox: database {settings.database_url}"
-              + (f", {created} example stations loaded" if created else ""))
+        print(
+            f"sandbox: database {settings.database_url}"
+            + (f", {created} example stations loaded" if created else "")
+        )
         print("sandbox: type a message (try /start), a number to press a button, /quit to leave.")
         try:
             await run_terminal(standin, user_id=user_id)

@@ -18,11 +18,10 @@ from bot.commands import set_chat_menu
 from bot.keyboards import registration as kb
 from bot.states import Erasure
 from handlers import registration
-from handlers.views import profile_text
+from handlers.views import join, profile_text
 from services import users, volunteers
 from storage import queries
 from storage.models import User
-
 
 
 async def cancel(message: Message, state: FSMContext) -> None:
@@ -46,14 +45,16 @@ async def show_help(message: Message, session: AsyncSession, user: User) -> None
         _("/mydata — get a copy of the data kept about you"),
         _("/delete_me — erase your data"),
         _("/cancel — leave the current dialog"),
-        _("/help — this list"),
+        _("/help — show this list"),
     ]
     roles = await queries.roles_of(session, user.id)
     if roles:
         lines.append("")
-        lines.append(_("You also hold these roles: {roles}.").format(
-            roles=", ".join(sorted({str(labels.ROLES[r.role]) for r in roles}))
-        ))
+        lines.append(
+            _("You also hold these roles: {roles}.").format(
+                roles=join(sorted({str(labels.ROLES[r.role]) for r in roles}))
+            )
+        )
     await message.answer("\n".join(lines))
 
 
@@ -62,8 +63,12 @@ async def choose_language(message: Message, i18n: I18n) -> None:
 
 
 async def language_set(
-    callback: CallbackQuery, callback_data: LanguageCb, bot: Bot, session: AsyncSession,
-    user: User, i18n: I18n,
+    callback: CallbackQuery,
+    callback_data: LanguageCb,
+    bot: Bot,
+    session: AsyncSession,
+    user: User,
+    i18n: I18n,
 ) -> None:
     if callback_data.code not in labels.LANGUAGES:
         await callback.answer()
@@ -74,7 +79,8 @@ async def language_set(
     if callback.message is not None:
         await bot.edit_message_text(
             _("Language set: {language}").format(language=labels.LANGUAGES[callback_data.code]),
-            chat_id=callback.from_user.id, message_id=callback.message.message_id,
+            chat_id=callback.from_user.id,
+            message_id=callback.message.message_id,
         )
     await set_chat_menu(bot, callback.from_user.id)
 
@@ -91,8 +97,12 @@ async def show_profile(message: Message, session: AsyncSession, user: User, i18n
 
 
 async def edit_profile(
-    callback: CallbackQuery, callback_data: ProfileCb, bot: Bot, state: FSMContext,
-    session: AsyncSession, i18n: I18n,
+    callback: CallbackQuery,
+    callback_data: ProfileCb,
+    bot: Bot,
+    state: FSMContext,
+    session: AsyncSession,
+    i18n: I18n,
 ) -> None:
     await callback.answer()
     chat_id = callback.from_user.id
@@ -120,16 +130,21 @@ async def my_data(message: Message, session: AsyncSession, user: User) -> None:
 async def ask_erase(message: Message, state: FSMContext) -> None:
     await state.set_state(Erasure.confirm)
     await message.answer(
-        _("<b>Erase your data?</b>\n\nYour name, phone number, skills, age group, guardian "
-          "details, roles and language will be deleted for good. Only anonymous counts "
-          "stay (for example, that a volunteer registered at your station). "
-          "This cannot be undone."),
+        _(
+            "<b>Erase your data?</b>\n\nYour name, phone number, skills, age group, guardian "
+            "details, roles and language will be deleted for good. Only anonymous counts "
+            "stay (for example, that a volunteer registered at your station). "
+            "This cannot be undone."
+        ),
         reply_markup=kb.erase(),
     )
 
 
 async def erase(
-    callback: CallbackQuery, callback_data: EraseCb, bot: Bot, state: FSMContext,
+    callback: CallbackQuery,
+    callback_data: EraseCb,
+    bot: Bot,
+    state: FSMContext,
     session: AsyncSession,
 ) -> None:
     await callback.answer()
@@ -143,8 +158,10 @@ async def erase(
     await volunteers.erase(session, chat_id)
     await bot.send_message(
         chat_id,
-        _("Your data has been erased. Thank you for your service. "
-          "Send /start if you ever want to register again."),
+        _(
+            "Your data has been erased. Thank you for your service. "
+            "Send /start if you ever want to register again."
+        ),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from aiogram import Bot, Router
@@ -23,18 +24,18 @@ async def on_error(
         chat_id = update.message.chat.id
     elif update.callback_query is not None:
         chat_id = update.callback_query.from_user.id
-        try:
+        with contextlib.suppress(TelegramAPIError):
             await update.callback_query.answer()
-        except TelegramAPIError:
-            pass
     if chat_id is None:
         return
     if i18n is None:  # the failure came before the language was known
         return
     try:
         with i18n.context(), i18n.use_locale(locale or i18n.default_locale):
-            text = _("Sorry, something went wrong on our side. Please try again; "
-                     "what you entered before this step is kept.")
+            text = _(
+                "Sorry, something went wrong on our side. Please try again; "
+                "what you entered before this step is kept."
+            )
         await bot.send_message(chat_id, text)
     except TelegramAPIError:
         log.warning("could not tell chat %s about the error", chat_id)

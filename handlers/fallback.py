@@ -9,7 +9,6 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 
-
 async def group_message(message: Message) -> None:
     await message.reply(_("I work in private chat only. Please open a chat with me."))
 
@@ -22,8 +21,10 @@ async def edited(message: Message) -> None:
 async def unknown_command(message: Message, state: FSMContext) -> None:
     if await state.get_state() is not None:
         await message.answer(
-            _("That command is not available here. Answer the question above, "
-              "or send /cancel to leave this dialog.")
+            _(
+                "That command is not available here. Answer the question above, "
+                "or send /cancel to leave this dialog."
+            )
         )
         return
     await message.answer(_("I do not know that command. /help lists what you can do."))
@@ -32,8 +33,10 @@ async def unknown_command(message: Message, state: FSMContext) -> None:
 async def anything_else(message: Message, state: FSMContext) -> None:
     if await state.get_state() is not None:
         await message.answer(
-            _("Please answer the question above, using its buttons where it has them, "
-              "or send /cancel to leave this dialog.")
+            _(
+                "Please answer the question above, using its buttons where it has them, "
+                "or send /cancel to leave this dialog."
+            )
         )
     elif message.text:
         await message.answer(_("Send /help to see what I can do."))

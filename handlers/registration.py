@@ -17,12 +17,11 @@ from bot import labels
 from bot.callbacks import AgeCb, ConsentCb, LanguageCb, SkillCb, StationCb, SummaryCb
 from bot.keyboards import registration as kb
 from bot.states import Registration
-from handlers.views import display_phone, profile_text, station_path
+from handlers.views import join, display_phone, profile_text, station_path
 from services import phones, stations, users, volunteers
 from services.errors import DomainError, InvalidInput, NotFound
 from services.volunteers import Draft
 from storage.models import AgeGroup, User, VolunteerStatus
-
 
 # Modes of the dialog: a new registration, an edit from its summary, or a profile edit.
 NEW, EDIT, PROFILE = "new", "edit", "profile"
@@ -64,9 +63,11 @@ async def begin(bot: Bot, chat_id: int, state: FSMContext, *, locale: str) -> No
     await state.set_data({"draft": Draft().to_dict(), "mode": NEW})
     await bot.send_message(
         chat_id,
-        _("Welcome to the volunteer station! Let's register you as a volunteer. "
-          "It takes about two minutes; send /cancel at any time to stop.\n\n"
-          "First, choose your language:"),
+        _(
+            "Welcome to the volunteer station! Let's register you as a volunteer. "
+            "It takes about two minutes; send /cancel at any time to stop.\n\n"
+            "First, choose your language:"
+        ),
         reply_markup=kb.languages(current=locale),
     )
 
@@ -85,24 +86,30 @@ async def begin_profile_edit(
 
 
 async def ask(
-    step: str, bot: Bot, chat_id: int, state: FSMContext, session: AsyncSession,
-    draft: Draft, locale: str,
+    step: str,
+    bot: Bot,
+    chat_id: int,
+    state: FSMContext,
+    session: AsyncSession,
+    draft: Draft,
+    locale: str,
 ) -> None:
     """Ask for one step and move the dialog to its state."""
     if step == "name":
         await state.set_state(Registration.name)
         await bot.send_message(
             chat_id,
-            _("What is your real name? Staff use it for attendance and service "
-              "certificates."),
+            _("What is your real name? Staff use it for attendance and service certificates."),
             reply_markup=ReplyKeyboardRemove(),
         )
     elif step == "phone":
         await state.set_state(Registration.phone)
         await bot.send_message(
             chat_id,
-            _("Your mobile phone number, so station staff can reach you about "
-              "activities. Tap the button below, or type it."),
+            _(
+                "Your mobile phone number, so station staff can reach you about "
+                "activities. Tap the button below, or type it."
+            ),
             reply_markup=kb.share_phone(),
         )
     elif step == "station":
@@ -113,8 +120,10 @@ async def ask(
         await state.set_state(Registration.skills)
         await bot.send_message(
             chat_id,
-            _("Which skills can you offer? Tap all that apply, then Done. "
-              "You can also skip with Done."),
+            _(
+                "Which skills can you offer? Tap all that apply, then Done. "
+                "You can also skip with Done."
+            ),
             reply_markup=kb.skills(draft.skills),
         )
     elif step == "age":
@@ -124,8 +133,10 @@ async def ask(
         await state.set_state(Registration.guardian_name)
         await bot.send_message(
             chat_id,
-            _("Volunteers aged 14 to 17 need a parent's or guardian's consent. "
-              "What is your guardian's full name?"),
+            _(
+                "Volunteers aged 14 to 17 need a parent's or guardian's consent. "
+                "What is your guardian's full name?"
+            ),
             reply_markup=ReplyKeyboardRemove(),
         )
     elif step == "guardian_phone":
@@ -135,11 +146,11 @@ async def ask(
         await state.set_state(Registration.guardian_consent)
         await bot.send_message(
             chat_id,
-            _("Please show this to your guardian. By pressing the button, your guardian "
-              "{name} agrees that you take part in volunteer activities of the station "
-              "and that the station keeps the data described in the privacy notice.").format(
-                name=html.quote(draft.guardian_name or "")
-            ),
+            _(
+                "Please show this to your guardian. By pressing the button, your guardian "
+                "{name} agrees that you take part in volunteer activities of the station "
+                "and that the station keeps the data described in the privacy notice."
+            ).format(name=html.quote(draft.guardian_name or "")),
             reply_markup=kb.guardian_consent(),
         )
     elif step == "privacy":
@@ -173,15 +184,19 @@ async def _station_view(
     current = await stations.get(session, node_id) if node_id else None
     nodes = await stations.children(session, node_id)
     if current is None:
-        text = _("Choose your home station. Tap a name to open it; choose your community "
-                 "or, if it is not listed, your street.")
+        text = _(
+            "Choose your home station. Tap a name to open it; choose your community "
+            "or, if it is not listed, your street."
+        )
     else:
         text = _("Choose your home station: {path}").format(
             path=await station_path(session, current.id, locale)
         )
     if not nodes and current is None:
-        text = _("No stations have been set up yet. Please ask your station's staff, "
-                 "then send /start again.")
+        text = _(
+            "No stations have been set up yet. Please ask your station's staff, "
+            "then send /start again."
+        )
     return text, kb.stations(nodes, current=current, page=page, locale=locale)
 
 
@@ -199,8 +214,13 @@ async def show_summary(
 
 
 async def advance(
-    bot: Bot, chat_id: int, state: FSMContext, session: AsyncSession, draft: Draft,
-    mode: str, locale: str,
+    bot: Bot,
+    chat_id: int,
+    state: FSMContext,
+    session: AsyncSession,
+    draft: Draft,
+    mode: str,
+    locale: str,
 ) -> None:
     """After a step: the next missing step, the summary, or, for a profile edit, save."""
     await _store(state, draft)
@@ -224,7 +244,8 @@ async def _save_profile(
     await state.clear()
     body = await profile_text(session, draft, locale, volunteer.status)
     await bot.send_message(
-        chat_id, _("Saved. Your profile now reads:") + "\n\n" + body,
+        chat_id,
+        _("Saved. Your profile now reads:") + "\n\n" + body,
         reply_markup=ReplyKeyboardRemove(),
     )
 
@@ -247,8 +268,13 @@ async def start(
 
 
 async def language_chosen(
-    callback: CallbackQuery, callback_data: LanguageCb, bot: Bot, state: FSMContext,
-    session: AsyncSession, user: User, i18n: I18n,
+    callback: CallbackQuery,
+    callback_data: LanguageCb,
+    bot: Bot,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    i18n: I18n,
 ) -> None:
     if callback_data.code not in labels.LANGUAGES:
         await callback.answer()
@@ -288,19 +314,26 @@ async def phone_shared(
             reply_markup=kb.share_phone(),
         )
         return
-    await _phone_accepted(message, bot, state, session, i18n,
-                          lambda: phones.normalize_contact(message.contact.phone_number))  # type: ignore[union-attr]
+    phone_number = message.contact.phone_number
+    await _phone_accepted(
+        message, bot, state, session, i18n, lambda: phones.normalize_contact(phone_number)
+    )
 
 
 async def phone_typed(
     message: Message, bot: Bot, state: FSMContext, session: AsyncSession, i18n: I18n
 ) -> None:
-    await _phone_accepted(message, bot, state, session, i18n,
-                          lambda: phones.normalize_mobile(message.text or ""))
+    await _phone_accepted(
+        message, bot, state, session, i18n, lambda: phones.normalize_mobile(message.text or "")
+    )
 
 
 async def _phone_accepted(
-    message: Message, bot: Bot, state: FSMContext, session: AsyncSession, i18n: I18n,
+    message: Message,
+    bot: Bot,
+    state: FSMContext,
+    session: AsyncSession,
+    i18n: I18n,
     parse: Any,
 ) -> None:
     assert message.from_user is not None
@@ -319,8 +352,12 @@ async def _phone_accepted(
 
 
 async def station_walk(
-    callback: CallbackQuery, callback_data: StationCb, bot: Bot, state: FSMContext,
-    session: AsyncSession, i18n: I18n,
+    callback: CallbackQuery,
+    callback_data: StationCb,
+    bot: Bot,
+    state: FSMContext,
+    session: AsyncSession,
+    i18n: I18n,
 ) -> None:
     locale = i18n.current_locale
     message = callback.message
@@ -338,7 +375,8 @@ async def station_walk(
                     _("Home station: {path}").format(
                         path=await station_path(session, node.id, locale)
                     ),
-                    chat_id=callback.from_user.id, message_id=message.message_id,
+                    chat_id=callback.from_user.id,
+                    message_id=message.message_id,
                 )
             if mode == NEW:  # skills come right after the station in a new registration
                 await _store(state, draft)
@@ -356,24 +394,31 @@ async def station_walk(
     await callback.answer()
     if message is not None:
         await bot.edit_message_text(
-            text, chat_id=callback.from_user.id, message_id=message.message_id,
+            text,
+            chat_id=callback.from_user.id,
+            message_id=message.message_id,
             reply_markup=markup,
         )
 
 
 async def skill_toggled(
-    callback: CallbackQuery, callback_data: SkillCb, bot: Bot, state: FSMContext,
-    session: AsyncSession, i18n: I18n,
+    callback: CallbackQuery,
+    callback_data: SkillCb,
+    bot: Bot,
+    state: FSMContext,
+    session: AsyncSession,
+    i18n: I18n,
 ) -> None:
     draft, mode = await _draft(state)
     message = callback.message
     if callback_data.code == "done":
         await callback.answer()
         if message is not None:
-            chosen = ", ".join(str(labels.SKILLS[s]) for s in draft.skills) or _("none chosen")
+            chosen = join(str(labels.SKILLS[s]) for s in draft.skills) or _("none chosen")
             await bot.edit_message_text(
                 _("Skills: {skills}").format(skills=chosen),
-                chat_id=callback.from_user.id, message_id=message.message_id,
+                chat_id=callback.from_user.id,
+                message_id=message.message_id,
             )
         await advance(bot, callback.from_user.id, state, session, draft, mode, i18n.current_locale)
         return
@@ -386,14 +431,19 @@ async def skill_toggled(
     await callback.answer()
     if message is not None:
         await bot.edit_message_reply_markup(
-            chat_id=callback.from_user.id, message_id=message.message_id,
+            chat_id=callback.from_user.id,
+            message_id=message.message_id,
             reply_markup=kb.skills(draft.skills),
         )
 
 
 async def age_chosen(
-    callback: CallbackQuery, callback_data: AgeCb, bot: Bot, state: FSMContext,
-    session: AsyncSession, i18n: I18n,
+    callback: CallbackQuery,
+    callback_data: AgeCb,
+    bot: Bot,
+    state: FSMContext,
+    session: AsyncSession,
+    i18n: I18n,
 ) -> None:
     try:
         group = volunteers.check_age_group(callback_data.group)
@@ -411,7 +461,8 @@ async def age_chosen(
     if callback.message is not None:
         await bot.edit_message_text(
             _("Age group: {age}").format(age=labels.AGE_GROUPS[group]),
-            chat_id=callback.from_user.id, message_id=callback.message.message_id,
+            chat_id=callback.from_user.id,
+            message_id=callback.message.message_id,
         )
     if group is not AgeGroup.TEEN:
         draft.guardian_name = draft.guardian_phone = None
@@ -425,8 +476,10 @@ async def guardian_name_typed(
     assert message.from_user is not None
     try:
         name = volunteers.clean_name(message.text or "")
-    except InvalidInput as error:
-        await message.answer(error_text(error))
+    except InvalidInput:
+        await message.answer(
+            _("Please type your guardian's full name: 2 to 40 characters, without digits.")
+        )
         return
     draft, mode = await _draft(state)
     draft.guardian_name = name
@@ -439,8 +492,11 @@ async def guardian_phone_typed(
     assert message.from_user is not None
     try:
         phone = phones.normalize_mobile(message.text or "")
-    except InvalidInput as error:
-        await message.answer(error_text(error))
+    except InvalidInput:
+        await message.answer(
+            _("That does not look like a mainland mobile number. Please type your "
+              "guardian's 11 digits, such as 13912345678.")
+        )
         return
     draft, mode = await _draft(state)
     draft.guardian_phone = phone
@@ -461,8 +517,12 @@ async def guardian_agreed(
 
 
 async def privacy_answered(
-    callback: CallbackQuery, callback_data: ConsentCb, bot: Bot, state: FSMContext,
-    session: AsyncSession, i18n: I18n,
+    callback: CallbackQuery,
+    callback_data: ConsentCb,
+    bot: Bot,
+    state: FSMContext,
+    session: AsyncSession,
+    i18n: I18n,
 ) -> None:
     await callback.answer()
     if callback.message is not None:
@@ -473,8 +533,10 @@ async def privacy_answered(
         await state.clear()
         await bot.send_message(
             callback.from_user.id,
-            _("Understood. Without your consent we cannot register you, and nothing "
-              "has been saved. Send /start if you change your mind."),
+            _(
+                "Understood. Without your consent we cannot register you, and nothing "
+                "has been saved. Send /start if you change your mind."
+            ),
         )
         return
     draft, mode = await _draft(state)
@@ -483,8 +545,12 @@ async def privacy_answered(
 
 
 async def summary_action(
-    callback: CallbackQuery, callback_data: SummaryCb, bot: Bot, state: FSMContext,
-    session: AsyncSession, i18n: I18n,
+    callback: CallbackQuery,
+    callback_data: SummaryCb,
+    bot: Bot,
+    state: FSMContext,
+    session: AsyncSession,
+    i18n: I18n,
 ) -> None:
     await callback.answer()
     chat_id = callback.from_user.id
@@ -504,16 +570,27 @@ async def summary_action(
         volunteer = await volunteers.save(session, user_id=chat_id, draft=draft)
     except (InvalidInput, NotFound) as error:
         await bot.send_message(chat_id, error_text(error))
-        await ask("station" if error.code == "station_not_found" else "summary",
-                  bot, chat_id, state, session, draft, i18n.current_locale)
+        await ask(
+            "station" if error.code == "station_not_found" else "summary",
+            bot,
+            chat_id,
+            state,
+            session,
+            draft,
+            i18n.current_locale,
+        )
         return
     await state.clear()
     if volunteer.status is VolunteerStatus.PENDING:
-        text = _("Thank you, {name}! Your registration is saved. Your station approves new "
-                 "volunteers first; you will get a message here when it has.")
+        text = _(
+            "Thank you, {name}! Your registration is saved. Your station approves new "
+            "volunteers first; you will get a message here once you are approved."
+        )
     else:
-        text = _("Thank you, {name}! You are now registered as a volunteer. "
-                 "Send /help to see what you can do.")
+        text = _(
+            "Thank you, {name}! You are now registered as a volunteer. "
+            "Send /help to see what you can do."
+        )
     await bot.send_message(chat_id, text.format(name=html.quote(volunteer.real_name or "")))
 
 

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from aiogram import html
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
+from babel.lists import format_list
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import labels
 from services import stations
 from services.volunteers import Draft
 from storage.models import AgeGroup, VolunteerStatus
+
+
+def join(items: Iterable[object]) -> str:
+    """A list in the reader's language: 急救、驾驶和摄影 / First aid, Driving, and Photography."""
+    return format_list([str(i) for i in items], locale=get_i18n().current_locale)
 
 
 def display_phone(phone: str | None) -> str:
@@ -32,12 +41,14 @@ async def station_path(session: AsyncSession, station_id: int | None, locale: st
 async def profile_text(
     session: AsyncSession, draft: Draft, locale: str, status: VolunteerStatus | None = None
 ) -> str:
-    skills = ", ".join(str(labels.SKILLS[s]) for s in draft.skills if s in labels.SKILLS)
+    skills = join(str(labels.SKILLS[s]) for s in draft.skills if s in labels.SKILLS)
     age = labels.AGE_GROUPS.get(AgeGroup(draft.age_group)) if draft.age_group else None
     lines = [
         _("Name: {name}").format(name=html.quote(draft.real_name or "—")),
         _("Phone: {phone}").format(phone=display_phone(draft.phone)),
-        _("Home station: {path}").format(path=await station_path(session, draft.station_id, locale)),
+        _("Home station: {path}").format(
+            path=await station_path(session, draft.station_id, locale)
+        ),
         _("Skills: {skills}").format(skills=skills or _("none chosen")),
         _("Age group: {age}").format(age=age or "—"),
     ]

@@ -30,7 +30,9 @@ PICKABLE = (StationLevel.STREET, StationLevel.COMMUNITY)
 def languages(current: str | None = None) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for code, name in labels.LANGUAGES.items():
-        kb.button(text=("✓ " if code == current else "") + name, callback_data=LanguageCb(code=code))
+        kb.button(
+            text=("✓ " if code == current else "") + name, callback_data=LanguageCb(code=code)
+        )
     kb.adjust(2)
     return kb.as_markup()
 
@@ -62,10 +64,14 @@ def stations(
     row: list[int] = []
     parent_id = current.id if current else 0
     if page > 0:
-        kb.button(text=_("‹ Previous"), callback_data=StationCb(action="o", id=parent_id, page=page - 1))
+        kb.button(
+            text=_("‹ Previous"), callback_data=StationCb(action="o", id=parent_id, page=page - 1)
+        )
         row.append(1)
     if page < pages - 1:
-        kb.button(text=_("Next ›"), callback_data=StationCb(action="o", id=parent_id, page=page + 1))
+        kb.button(
+            text=_("Next ›"), callback_data=StationCb(action="o", id=parent_id, page=page + 1)
+        )
         row.append(1)
     if row:
         sizes.append(len(row))
