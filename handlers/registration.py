@@ -17,7 +17,7 @@ from bot import labels
 from bot.callbacks import AgeCb, ConsentCb, LanguageCb, SkillCb, StationCb, SummaryCb
 from bot.keyboards import registration as kb
 from bot.states import Registration
-from handlers.views import join, display_phone, profile_text, station_path
+from handlers.views import display_phone, join, profile_text, station_path
 from services import phones, stations, users, volunteers
 from services.errors import DomainError, InvalidInput, NotFound
 from services.volunteers import Draft

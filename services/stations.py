@@ -30,6 +30,7 @@ class StationNode:
     name: str
     name_en: str | None
     level: StationLevel
+    parent_id: int | None
     children: int
 
 
@@ -39,7 +40,9 @@ class ImportResult:
     updated: int
 
 
-def _nodes(items: Iterable[Mapping[str, Any]], parent: str | None) -> Iterable[tuple[dict[str, Any], str | None]]:
+def _nodes(
+    items: Iterable[Mapping[str, Any]], parent: str | None
+) -> Iterable[tuple[dict[str, Any], str | None]]:
     for item in items:
         if not isinstance(item, Mapping):
             raise InvalidInput("stations_file_invalid", detail="every station must be a mapping")
@@ -71,12 +74,18 @@ async def import_tree(
             parent = by_code.get(parent_code) if parent_code else None
             level_text = node.get("level")
             if level_text is None:
-                level = _CHILD_LEVEL.get(parent.level, StationLevel.COMMUNITY) if parent else StationLevel.CITY
+                level = (
+                    _CHILD_LEVEL.get(parent.level, StationLevel.COMMUNITY)
+                    if parent
+                    else StationLevel.CITY
+                )
             else:
                 try:
                     level = StationLevel(str(level_text))
                 except ValueError:
-                    raise InvalidInput("stations_file_invalid", detail=f"unknown level {level_text}") from None
+                    raise InvalidInput(
+                        "stations_file_invalid", detail=f"unknown level {level_text}"
+                    ) from None
             station = by_code.get(code)
             if station is None:
                 station = Station(code=code, name=name, level=level)
@@ -92,13 +101,17 @@ async def import_tree(
             session.add(station)
             await session.flush()
             by_code[code] = station
-        audit.record(session, actor_id=actor_id, action="stations.import", created=created, updated=updated)
+        audit.record(
+            session, actor_id=actor_id, action="stations.import", created=created, updated=updated
+        )
     return ImportResult(created=created, updated=updated)
 
 
 async def children(session: AsyncSession, parent_id: int | None) -> list[StationNode]:
     stations = await queries.child_stations(session, parent_id)
-    counts = await queries.count_child_stations(session, [s.id for s in stations if s.id is not None])
+    counts = await queries.count_child_stations(
+        session, [s.id for s in stations if s.id is not None]
+    )
     return [_node(s, counts.get(s.id or 0, 0)) for s in stations]
 
 
@@ -139,5 +152,6 @@ def _node(station: Station, children: int) -> StationNode:
         name=station.name,
         name_en=station.name_en,
         level=station.level,
+        parent_id=station.parent_id,
         children=children,
     )

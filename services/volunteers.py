@@ -221,8 +221,16 @@ async def erase(session: AsyncSession, user_id: int) -> bool:
         roles = await queries.roles_of(session, user_id)
         found = volunteer is not None or user is not None or bool(roles)
         if volunteer is not None:
-            for name in ("real_name", "phone", "age_group", "guardian_name", "guardian_phone",
-                         "guardian_consent_at", "privacy_consent_at", "privacy_version"):
+            for name in (
+                "real_name",
+                "phone",
+                "age_group",
+                "guardian_name",
+                "guardian_phone",
+                "guardian_consent_at",
+                "privacy_consent_at",
+                "privacy_version",
+            ):
                 setattr(volunteer, name, None)
             volunteer.skills = []
             volunteer.user_id = None

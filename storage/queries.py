@@ -82,9 +82,7 @@ async def delete_roles_of(session: AsyncSession, user_id: int) -> None:
 async def delete_dialogs_of(session: AsyncSession, user_id: int) -> None:
     """Dialog keys embed the user id as ``...:<chat>:<user>...``; see bot.fsm_storage."""
     pattern = f"%:{user_id}:{user_id}%"
-    await session.exec(
-        delete(DialogState).where(col(DialogState.key).like(pattern))
-    )
+    await session.exec(delete(DialogState).where(col(DialogState.key).like(pattern)))
 
 
 async def load_dialog(session: AsyncSession, key: str) -> DialogState | None:

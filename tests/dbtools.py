@@ -14,7 +14,9 @@ PG_SKIP = "TEST_DATABASE_URL not set: PostgreSQL tests skipped"
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgresql", id="postgresql", marks=pytest.mark.skipif(not PG_URL, reason=PG_SKIP)),
+    pytest.param(
+        "postgresql", id="postgresql", marks=pytest.mark.skipif(not PG_URL, reason=PG_SKIP)
+    ),
 ]
 
 

@@ -56,8 +56,11 @@ class Sent:
     def buttons(self) -> list[tuple[str, str]]:
         if not isinstance(self.reply_markup, InlineKeyboardMarkup):
             return []
-        return [(b.text, b.callback_data or "") for row in self.reply_markup.inline_keyboard
-                for b in row]
+        return [
+            (b.text, b.callback_data or "")
+            for row in self.reply_markup.inline_keyboard
+            for b in row
+        ]
 
 
 @dataclass
@@ -70,7 +73,7 @@ class MockedSession(BaseSession):
         self._ids = itertools.count(1000)
 
     async def make_request(
-        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
+        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None  # noqa: ASYNC109 (aiogram signature)
     ) -> TelegramType:
         self.requests.append(method)
         result: Any = True
@@ -85,8 +88,11 @@ class MockedSession(BaseSession):
                 sent.file_name = method.document.filename  # type: ignore[union-attr]
             self.messages[sent.message_id] = sent
             result = Message(
-                message_id=sent.message_id, date=datetime.now(UTC),
-                chat=Chat(id=sent.chat_id, type="private"), from_user=BOT_USER, text=text,
+                message_id=sent.message_id,
+                date=datetime.now(UTC),
+                chat=Chat(id=sent.chat_id, type="private"),
+                from_user=BOT_USER,
+                text=text,
                 document=Document(file_id="f", file_unique_id="f") if sent.document else None,
             )
         elif isinstance(method, EditMessageText | EditMessageReplyMarkup):
@@ -105,7 +111,11 @@ class MockedSession(BaseSession):
         if parse_mode is None:
             return
         try:
-            plain = check_html(text) if isinstance(parse_mode, Default) or parse_mode == "HTML" else text
+            plain = (
+                check_html(text)
+                if isinstance(parse_mode, Default) or parse_mode == "HTML"
+                else text
+            )
         except EntityParseError as exc:
             raise AssertionError(f"Telegram would refuse this HTML: {exc}: {text!r}") from exc
         if len(plain.encode("utf-16-le")) // 2 > 4096:
@@ -122,19 +132,27 @@ class MockedBot(Bot):
     session: MockedSession
 
     def __init__(self) -> None:
-        super().__init__("42:TEST", session=MockedSession(),
-                         default=DefaultBotProperties(parse_mode="HTML"))
+        super().__init__(
+            "42:TEST", session=MockedSession(), default=DefaultBotProperties(parse_mode="HTML")
+        )
         self._me = BOT_USER
 
 
 class Conversation:
     """One person writing to the bot in private chat, through the real Dispatcher."""
 
-    def __init__(self, dp: Dispatcher, bot: MockedBot, user_id: int = 1001,
-                 language_code: str = "zh-hans", first_name: str = "Li") -> None:
+    def __init__(
+        self,
+        dp: Dispatcher,
+        bot: MockedBot,
+        user_id: int = 1001,
+        language_code: str = "zh-hans",
+        first_name: str = "Li",
+    ) -> None:
         self.dp, self.bot = dp, bot
-        self.user = User(id=user_id, is_bot=False, first_name=first_name,
-                         language_code=language_code)
+        self.user = User(
+            id=user_id, is_bot=False, first_name=first_name, language_code=language_code
+        )
         self.chat = Chat(id=user_id, type="private")
         self._ids = itertools.count(1)
 
@@ -157,8 +175,13 @@ class Conversation:
         return [m for k, m in self.session.messages.items() if k not in before]
 
     def _message(self, chat: Chat | None = None, **content: Any) -> Message:
-        return Message(message_id=next(self._ids) + 10_000, date=datetime.now(UTC),
-                       chat=chat or self.chat, from_user=self.user, **content)
+        return Message(
+            message_id=next(self._ids) + 10_000,
+            date=datetime.now(UTC),
+            chat=chat or self.chat,
+            from_user=self.user,
+            **content,
+        )
 
     async def send(self, text: str, *, chat: Chat | None = None) -> list[Sent]:
         entities = None
@@ -171,13 +194,21 @@ class Conversation:
         return await self._feed(edited_message=message)
 
     async def contact(self, phone: str, *, own: bool = True) -> list[Sent]:
-        contact = Contact(phone_number=phone, first_name="Li",
-                          user_id=self.user.id if own else self.user.id + 1)
+        contact = Contact(
+            phone_number=phone, first_name="Li", user_id=self.user.id if own else self.user.id + 1
+        )
         return await self._feed(message=self._message(contact=contact))
 
     async def sticker(self) -> list[Sent]:
-        sticker = Sticker(file_id="s", file_unique_id="s", type="regular", width=1, height=1,
-                          is_animated=False, is_video=False)
+        sticker = Sticker(
+            file_id="s",
+            file_unique_id="s",
+            type="regular",
+            width=1,
+            height=1,
+            is_animated=False,
+            is_video=False,
+        )
         return await self._feed(message=self._message(sticker=sticker))
 
     async def press(self, label: str, *, message: Sent | None = None) -> list[Sent]:
@@ -187,14 +218,22 @@ class Conversation:
         assert matches, f"no button {label!r} in {target.buttons()}"
         return await self.press_data(matches[0], message=target)
 
-    async def press_data(self, data: str, *, message: Sent | None = None,
-                         from_user: User | None = None) -> list[Sent]:
+    async def press_data(
+        self, data: str, *, message: Sent | None = None, from_user: User | None = None
+    ) -> list[Sent]:
         target = message or self.last_with_buttons()
         query = CallbackQuery(
-            id=str(next(self._ids)), from_user=from_user or self.user, chat_instance="ci",
+            id=str(next(self._ids)),
+            from_user=from_user or self.user,
+            chat_instance="ci",
             data=data,
-            message=Message(message_id=target.message_id, date=datetime.now(UTC),
-                            chat=self.chat, from_user=BOT_USER, text=target.text),
+            message=Message(
+                message_id=target.message_id,
+                date=datetime.now(UTC),
+                chat=self.chat,
+                from_user=BOT_USER,
+                text=target.text,
+            ),
         )
         return await self._feed(callback_query=query)
 

@@ -17,8 +17,14 @@ from storage.models import AuditLog, Role, Station, User, Volunteer, VolunteerSt
 
 
 def draft(station_id: int, **changes: object) -> Draft:
-    base = Draft(real_name="王小明", phone="+8613812345678", station_id=station_id,
-                 skills=["first_aid"], age_group="18_35", privacy_consent=True)
+    base = Draft(
+        real_name="王小明",
+        phone="+8613812345678",
+        station_id=station_id,
+        skills=["first_aid"],
+        age_group="18_35",
+        privacy_consent=True,
+    )
     for key, value in changes.items():
         setattr(base, key, value)
     return base
@@ -51,12 +57,15 @@ async def test_approval_set_on_a_station_covers_its_communities(
     for user_id, code in [(8, "hf-ss-hp-wyl"), (9, "hf-ss-hp"), (10, "hf-ss-xy-xyxc")]:
         async with sessionmaker() as session:
             await users.ensure_user(session, user_id)
-            statuses[code] = (await volunteers.save(session, user_id=user_id,
-                                                    draft=draft(tree[code]))).status
+            statuses[code] = (
+                await volunteers.save(session, user_id=user_id, draft=draft(tree[code]))
+            ).status
     # 琥珀街道 requires approval, and so its communities do; 西园街道 does not.
-    assert statuses == {"hf-ss-hp-wyl": VolunteerStatus.PENDING,
-                        "hf-ss-hp": VolunteerStatus.PENDING,
-                        "hf-ss-xy-xyxc": VolunteerStatus.ACTIVE}
+    assert statuses == {
+        "hf-ss-hp-wyl": VolunteerStatus.PENDING,
+        "hf-ss-hp": VolunteerStatus.PENDING,
+        "hf-ss-xy-xyxc": VolunteerStatus.ACTIVE,
+    }
 
 
 async def test_incomplete_or_underage_registration_is_refused(
@@ -68,7 +77,9 @@ async def test_incomplete_or_underage_registration_is_refused(
             await volunteers.save(session, user_id=10, draft=draft(tree["hf"], age_group="14_17"))
         assert error.value.code == "registration_incomplete"
         with pytest.raises(InvalidInput):
-            await volunteers.save(session, user_id=10, draft=draft(tree["hf"], age_group="under_14"))
+            await volunteers.save(
+                session, user_id=10, draft=draft(tree["hf"], age_group="under_14")
+            )
         with pytest.raises(NotFound):
             await volunteers.save(session, user_id=10, draft=draft(999_999))
         count = (await session.exec(select(func.count()).select_from(Volunteer))).one()
@@ -78,13 +89,17 @@ async def test_incomplete_or_underage_registration_is_refused(
 async def test_export_then_erase_keeps_only_anonymous_counts(
     sessionmaker: SessionMaker, tree: dict[str, int]
 ) -> None:
-    teen = draft(tree["hf-ss-xy-hyd"], age_group="14_17", guardian_name="王建国",
-                 guardian_phone="+8613900000000", guardian_consent=True)
+    teen = draft(
+        tree["hf-ss-xy-hyd"],
+        age_group="14_17",
+        guardian_name="王建国",
+        guardian_phone="+8613900000000",
+        guardian_consent=True,
+    )
     async with sessionmaker() as session:
         await users.ensure_user(session, 11)
         await volunteers.save(session, user_id=11, draft=teen)
-        await roles.grant(session, user_id=11, role="staff", station_code="hf-ss-xy",
-                          actor_id=None)
+        await roles.grant(session, user_id=11, role="staff", station_code="hf-ss-xy", actor_id=None)
         exported = await volunteers.export_data(session, 11)
     assert exported["volunteer"]["real_name"] == "王小明"
     assert exported["volunteer"]["guardian_name"] == "王建国"
@@ -97,8 +112,14 @@ async def test_export_then_erase_keeps_only_anonymous_counts(
         row = (await session.exec(select(Volunteer))).one()
         assert row.user_id is None and row.erased_at is not None
         assert row.station_id == tree["hf-ss-xy-hyd"]
-        personal = (row.real_name, row.phone, row.guardian_name, row.guardian_phone,
-                    row.age_group, row.skills)
+        personal = (
+            row.real_name,
+            row.phone,
+            row.guardian_name,
+            row.guardian_phone,
+            row.age_group,
+            row.skills,
+        )
         assert personal == (None, None, None, None, None, [])
         assert await session.get(User, 11) is None
         assert (await session.exec(select(Role))).all() == []
@@ -131,10 +152,12 @@ async def test_grant_is_idempotent_and_checks_input(
     sessionmaker: SessionMaker, tree: dict[str, int]
 ) -> None:
     async with sessionmaker() as session:
-        _, created = await roles.grant(session, user_id=5, role="coordinator",
-                                       station_code="hf-ss", actor_id=1)
-        _, again = await roles.grant(session, user_id=5, role="coordinator",
-                                     station_code="hf-ss", actor_id=1)
+        _, created = await roles.grant(
+            session, user_id=5, role="coordinator", station_code="hf-ss", actor_id=1
+        )
+        _, again = await roles.grant(
+            session, user_id=5, role="coordinator", station_code="hf-ss", actor_id=1
+        )
         with pytest.raises(InvalidInput):
             await roles.grant(session, user_id=5, role="king", station_code="hf", actor_id=1)
         with pytest.raises(NotFound):

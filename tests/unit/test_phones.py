@@ -25,8 +25,18 @@ def test_mainland_forms_normalize(typed: str) -> None:
 
 @pytest.mark.parametrize(
     "typed",
-    ["", "1381234567", "138123456789", "12812345678", "23812345678", "abc", "+1 415 555 0100",
-     "010-12345678", "86138123456789", "+86 10 1234 5678"],
+    [
+        "",
+        "1381234567",
+        "138123456789",
+        "12812345678",
+        "23812345678",
+        "abc",
+        "+1 415 555 0100",
+        "010-12345678",
+        "86138123456789",
+        "+86 10 1234 5678",
+    ],
 )
 def test_other_input_is_refused(typed: str) -> None:
     with pytest.raises(InvalidInput) as error:

@@ -22,8 +22,13 @@ def test_names_are_tidied_not_mangled(typed: str, kept: str) -> None:
 
 @pytest.mark.parametrize(
     ("typed", "code"),
-    [("王", "name_too_short"), ("", "name_too_short"), ("张" * 41, "name_too_long"),
-     ("李雷123", "name_has_digits"), ("!!!", "name_no_letters")],
+    [
+        ("王", "name_too_short"),
+        ("", "name_too_short"),
+        ("张" * 41, "name_too_long"),
+        ("李雷123", "name_has_digits"),
+        ("!!!", "name_no_letters"),
+    ],
 )
 def test_bad_names_say_why(typed: str, code: str) -> None:
     with pytest.raises(InvalidInput) as error:
@@ -45,8 +50,13 @@ def test_skills_keep_catalog_order_and_refuse_unknown() -> None:
 
 
 def test_teen_draft_needs_guardian_steps() -> None:
-    draft = Draft(real_name="王小明", phone="+8613812345678", station_id=1, age_group="14_17",
-                  privacy_consent=True)
+    draft = Draft(
+        real_name="王小明",
+        phone="+8613812345678",
+        station_id=1,
+        age_group="14_17",
+        privacy_consent=True,
+    )
     assert draft.missing() == ["guardian_name", "guardian_phone", "guardian_consent"]
     draft.age_group = "18_35"
     assert draft.missing() == []
