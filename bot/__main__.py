@@ -40,8 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValidationError, ValueError) as exc:
         print(f"volunteer-bot: {describe_error(exc)}", file=sys.stderr)
         return 2
+    # The sandbox's terminal is for the conversation: only warnings and errors there.
+    level = "WARNING" if args.command == "sandbox" else settings.log_level.upper()
     logging.basicConfig(
-        level=settings.log_level.upper(),
+        level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     from bot import cli  # imported late: settings problems are reported first

@@ -24,11 +24,12 @@ def menu() -> list[BotCommand]:
 
 
 async def set_menus(bot: Bot, i18n: I18n) -> None:
-    for locale, code in MENU_LANGUAGES.items():
-        with i18n.use_locale(locale):
-            await bot.set_my_commands(menu(), scope=BotCommandScopeDefault(), language_code=code)
-    with i18n.use_locale(i18n.default_locale):
-        await bot.set_my_commands(menu(), scope=BotCommandScopeDefault())
+    """The menu for Chinese and English clients, and the default for all others."""
+    targets = [*MENU_LANGUAGES.items(), (i18n.default_locale, None)]
+    for locale, code in targets:
+        with i18n.context(), i18n.use_locale(locale):
+            commands = menu()
+        await bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=code)
 
 
 async def set_chat_menu(bot: Bot, chat_id: int) -> None:

@@ -35,8 +35,6 @@ async def seed_stations(settings: Settings, path: Path) -> int:
 
 
 async def run_sandbox(settings: Settings, *, user_id: int, language: str) -> int:
-    # The terminal is for the conversation; keep library chatter out of it.
-    logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
     await migrate.upgrade(settings.database_url)
     created = await seed_stations(settings, settings.sandbox_stations)
     engine = make_engine(settings.database_url)
@@ -54,12 +52,16 @@ async def run_sandbox(settings: Settings, *, user_id: int, language: str) -> int
             + (f", {created} example stations loaded" if created else "")
         )
         print("sandbox: type a message (try /start), a number to press a button, /quit to leave.")
+        chatting = asyncio.create_task(run_terminal(standin, user_id=user_id))
         try:
-            await run_terminal(standin, user_id=user_id)
+            await asyncio.wait({polling, chatting}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            chatting.cancel()
             with contextlib.suppress(RuntimeError):
                 await dispatcher.stop_polling()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(polling, timeout=5)
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(asyncio.shield(polling), timeout=5)
             await engine.dispose()
+    if polling.done() and not polling.cancelled() and polling.exception() is not None:
+        raise RuntimeError(f"the bot stopped: {polling.exception()!r}")
     return 0
