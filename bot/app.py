@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -11,21 +12,42 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.commands import set_menus
 from bot.config import Settings
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import CatalogI18n, make_i18n
-from bot.middlewares import DbSessionMiddleware, LocaleMiddleware, UserMiddleware
+from bot.middlewares import (
+    DbSessionMiddleware,
+    LocaleMiddleware,
+    RetryAfterMiddleware,
+    UserMiddleware,
+)
 from handlers import get_routers
-from storage.db import SessionMaker
+from storage.db import SessionMaker, make_engine
 
 log = logging.getLogger(__name__)
 
 
 def build_bot(token: str, api_base: str) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
+    session.middleware(RetryAfterMiddleware())
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def make_app_engine(settings: Settings) -> AsyncEngine:
+    return make_engine(settings.database_url, concurrency=settings.update_concurrency)
+
+
+async def poll(dispatcher: Dispatcher, bot: Bot, settings: Settings, **kwargs: Any) -> None:
+    """Long polling with the update types our routers use and bounded concurrency."""
+    await dispatcher.start_polling(
+        bot,
+        allowed_updates=dispatcher.resolve_used_update_types(),
+        tasks_concurrency_limit=settings.update_concurrency,
+        **kwargs,
+    )
 
 
 def build_dispatcher(

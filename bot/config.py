@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     default_locale: str = "zh_CN"
     timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"
+    # Updates handled at once; each may hold two database connections (its own
+    # session and the dialog storage's), and the pool is sized to match.
+    update_concurrency: int = Field(default=16, ge=1, le=256)
     # A station tree loaded into an empty database in the sandbox.
     sandbox_stations: Path = Field(default=Path("examples/stations.yaml"))
 

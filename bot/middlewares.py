@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import I18n, I18nMiddleware
@@ -14,6 +23,7 @@ from services import users
 from storage.db import SessionMaker
 from storage.models import User
 
+log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
@@ -57,3 +67,28 @@ class LocaleMiddleware(I18nMiddleware):
             )
         data["locale"] = locale  # for the error handler, which runs outside this context
         return locale
+
+
+class RetryAfterMiddleware(BaseRequestMiddleware):
+    """Telegram's 429 on a request: wait the ``retry_after`` it names and try again, a
+    bounded number of times and never longer than ``max_wait`` seconds at once."""
+
+    def __init__(self, *, attempts: int = 3, max_wait: float = 30.0) -> None:
+        self.attempts = attempts
+        self.max_wait = max_wait
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                if attempt == self.attempts or exc.retry_after > self.max_wait:
+                    raise
+                log.warning("429 on %s: waiting %s s", type(method).__name__, exc.retry_after)
+                await asyncio.sleep(exc.retry_after)
+        raise AssertionError("unreachable")

@@ -8,7 +8,7 @@ import contextlib
 import logging
 from pathlib import Path
 
-from bot.app import build_bot, build_dispatcher
+from bot.app import build_bot, build_dispatcher, make_app_engine, poll
 from bot.config import Settings
 from services import stations
 from standin.server import BotAPIStandin
@@ -37,15 +37,13 @@ async def seed_stations(settings: Settings, path: Path) -> int:
 async def run_sandbox(settings: Settings, *, user_id: int, language: str) -> int:
     await migrate.upgrade(settings.database_url)
     created = await seed_stations(settings, settings.sandbox_stations)
-    engine = make_engine(settings.database_url)
+    engine = make_app_engine(settings)
     async with BotAPIStandin() as standin:
         standin.add_user(user_id, "Sandbox", language_code=language)
         bot = build_bot(SANDBOX_TOKEN, standin.base_url)
         dispatcher = build_dispatcher(settings=settings, sessionmaker=make_sessionmaker(engine))
         polling = asyncio.create_task(
-            dispatcher.start_polling(
-                bot, handle_signals=False, close_bot_session=True, polling_timeout=1
-            )
+            poll(dispatcher, bot, settings, handle_signals=False, polling_timeout=1)
         )
         print(
             f"sandbox: database {settings.database_url}"

@@ -28,8 +28,13 @@ def async_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def make_engine(url: str, *, concurrency: int | None = None, **kwargs: Any) -> AsyncEngine:
+    """An engine for ``url``. With ``concurrency`` (units of work running at once, each
+    needing up to two connections) the pool is sized so they never wait on each other."""
     url = async_url(url)
+    if concurrency is not None and "poolclass" not in kwargs:
+        kwargs.setdefault("pool_size", concurrency)
+        kwargs.setdefault("max_overflow", concurrency + 8)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database

@@ -45,14 +45,14 @@ async def sqlite_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 async def sessionmaker(db_url: str) -> AsyncIterator[SessionMaker]:
-    engine = make_engine(db_url)
+    engine = make_engine(db_url, concurrency=settings_for(db_url).update_concurrency)
     yield make_sessionmaker(engine)
     await engine.dispose()
 
 
 @pytest.fixture
 async def sqlite_sessionmaker(sqlite_url: str) -> AsyncIterator[SessionMaker]:
-    engine = make_engine(sqlite_url)
+    engine = make_engine(sqlite_url, concurrency=settings_for(sqlite_url).update_concurrency)
     yield make_sessionmaker(engine)
     await engine.dispose()
 
