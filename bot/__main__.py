@@ -46,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # plugin chatter on import
     from bot import cli  # imported late: settings problems are reported first
 
     try:

@@ -494,8 +494,10 @@ async def guardian_phone_typed(
         phone = phones.normalize_mobile(message.text or "")
     except InvalidInput:
         await message.answer(
-            _("That does not look like a mainland mobile number. Please type your "
-              "guardian's 11 digits, such as 13912345678.")
+            _(
+                "That does not look like a mainland mobile number. Please type your "
+                "guardian's 11 digits, such as 13912345678."
+            )
         )
         return
     draft, mode = await _draft(state)

@@ -36,6 +36,7 @@ class LiveChat:
     async def _expect(self, act: Callable[[], object], expect: str) -> SentMessage:
         mark = self.standin.mark(self.user_id)
         act()
+
         def shows(message: SentMessage) -> bool:
             labels = (b.get("text", "") for b in message.buttons())
             return expect in message.plain_text or any(expect in label for label in labels)

@@ -88,17 +88,24 @@ async def test_a_blocked_user_does_not_stop_the_bot_for_others(live: Live) -> No
     other = LiveChat(live.standin, 5005, "en")
     await other.say("/start", "Welcome")
     await other.say("/help", "What you can do")
-    tried = [p for m, p in live.standin.requests
-             if m == "sendMessage" and str(p.get("chat_id")) == "5004"]
+    tried = [
+        p
+        for m, p in live.standin.requests
+        if m == "sendMessage" and str(p.get("chat_id")) == "5004"
+    ]
     assert tried  # the bot did answer, and Telegram refused
     assert live.standin.messages(blocked.user_id) == []
 
 
 async def test_a_429_on_a_reply_is_waited_out(live: Live) -> None:
     chat = LiveChat(live.standin, 5006, "en")
-    live.standin.fail_next("sendMessage", error_code=429,
-                           description="Too Many Requests: retry after 1", retry_after=1,
-                           chat_id=5006)
+    live.standin.fail_next(
+        "sendMessage",
+        error_code=429,
+        description="Too Many Requests: retry after 1",
+        retry_after=1,
+        chat_id=5006,
+    )
     started = time.monotonic()
     await chat.say("/help", "What you can do")
     assert time.monotonic() - started >= 1.0

@@ -293,3 +293,52 @@ async def test_an_unexpected_error_is_reported_to_the_user(
     monkeypatch.setattr(volunteers, "get", broken)
     out = await en_chat.send("/profile")
     assert "something went wrong on our side" in out[-1].text
+
+
+async def test_longest_inputs_stay_within_telegram_limits(
+    en_chat: Conversation, sqlite_sessionmaker: SessionMaker
+) -> None:
+    """Long station names and a name of escaped characters: every message still parses
+    and stays under 4096 characters (the mocked session checks both on each send)."""
+    from services import stations as station_service
+
+    long_tree = [
+        {
+            "code": "long",
+            "name": "长" * 100,
+            "name_en": "L" * 100,
+            "level": "city",
+            "children": [
+                {
+                    "code": f"long-{i:02}",
+                    "name": f"{i:02}" + "街" * 98,
+                    "name_en": f"{i:02}" + "S" * 98,
+                    "level": "street",
+                }
+                for i in range(25)
+            ],
+        }
+    ]
+    async with sqlite_sessionmaker() as session:
+        await station_service.import_tree(session, long_tree)
+    await en_chat.send("/start")
+    await en_chat.press("English")
+    await en_chat.send("&<>" * 12 + "Li")
+    await en_chat.send("13812345678")
+    await en_chat.press("L" * 20)
+    await en_chat.press("Next")
+    await en_chat.press("Next")
+    await en_chat.press("Previous")
+    await en_chat.press("Next")
+    await en_chat.press("Next")
+    view = en_chat.last_with_buttons()
+    # Eight to a page: the fourth page holds the 25th street alone, with a way back.
+    assert [t[:2] for t, _ in view.buttons()] == ["24", "‹ ", "‹ "]
+    await en_chat.press("24")
+    await en_chat.press("Done")
+    await en_chat.press("18 to 35")
+    out = await en_chat.press("I agree")
+    assert "Please check your registration" in out[-1].text
+    await en_chat.press("Confirm")
+    volunteer = await stored(sqlite_sessionmaker, 2002)
+    assert volunteer is not None and volunteer.real_name == "&<>" * 12 + "Li"
