@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import socket
 from pathlib import Path
 from typing import Any
 
 import yaml
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from bot.app import build_bot, build_dispatcher
+from bot.app import build_bot, build_dispatcher, make_app_engine, poll
 from bot.config import Settings
 from services import roles, stations
 from services.errors import DomainError
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker
 from storage.models import Station
-
-log = logging.getLogger(__name__)
 
 
 class UsageError(Exception):
@@ -60,8 +58,6 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _safe(settings: Settings) -> str:
-    from sqlalchemy.engine import make_url
-
     return make_url(settings.database_url).render_as_string(hide_password=True)
 
 
@@ -78,11 +74,11 @@ async def run(settings: Settings) -> int:
             "BOT_TOKEN is not set. Set it to serve Telegram, or try `volunteer-bot sandbox`."
         )
     await _migrate(settings)
-    engine = make_engine(settings.database_url)
+    engine = make_app_engine(settings)
     bot = build_bot(settings.bot_token.get_secret_value(), settings.telegram_api_base)
     dispatcher = build_dispatcher(settings=settings, sessionmaker=make_sessionmaker(engine))
     try:
-        await dispatcher.start_polling(bot, allowed_updates=dispatcher.resolve_used_update_types())
+        await poll(dispatcher, bot, settings)
     except TelegramUnauthorizedError as exc:
         raise UsageError("Telegram refused BOT_TOKEN: check the token") from exc
     except TelegramNetworkError as exc:

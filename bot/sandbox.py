@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from pathlib import Path
 
 from bot.app import build_bot, build_dispatcher, make_app_engine, poll
@@ -17,7 +16,6 @@ from storage import migrate
 from storage.db import make_engine, make_sessionmaker
 
 SANDBOX_TOKEN = "123456:SANDBOX-TOKEN"
-log = logging.getLogger(__name__)
 
 
 async def seed_stations(settings: Settings, path: Path) -> int:
