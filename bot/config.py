@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     # Updates handled at once; each may hold two database connections (its own
     # session and the dialog storage's), and the pool is sized to match.
     update_concurrency: int = Field(default=16, ge=1, le=256)
+    # Waitlist: a freed seat is offered for this long, and never past this lead time
+    # before the start; cancellations this close to the start are told to staff.
+    offer_hours: float = Field(default=12, gt=0)
+    offer_lead_hours: float = Field(default=2, ge=0)
+    late_cancel_hours: float = Field(default=24, ge=0)
     # A station tree loaded into an empty database in the sandbox.
     sandbox_stations: Path = Field(default=Path("examples/stations.yaml"))
 

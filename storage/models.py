@@ -127,3 +127,91 @@ class DialogState(SQLModel, table=True):
     state: str | None = Field(default=None, max_length=200)
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     updated_at: datetime = _ts()
+
+
+class ActivityKind(enum.StrEnum):
+    HOME_VISIT = "home_visit"
+    GARBAGE_SORTING = "garbage_sorting"
+    POLICY_PROMOTION = "policy_promotion"
+    ELDER_CARE = "elder_care"
+    CHILD_CARE = "child_care"
+    DISABILITY_SUPPORT = "disability_support"
+    CLEANUP = "cleanup"
+    OTHER = "other"
+
+
+class TargetGroup(enum.StrEnum):
+    ELDERLY = "elderly"
+    CHILDREN = "children"
+    FAMILIES_IN_DIFFICULTY = "families_in_difficulty"
+    DISABLED = "disabled"
+    GENERAL_PUBLIC = "general_public"
+
+
+class ActivityStatus(enum.StrEnum):
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class SignupStatus(enum.StrEnum):
+    CONFIRMED = "confirmed"  # holds a seat
+    OFFERED = "offered"  # a freed seat held for them until offer_expires_at
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"  # by the volunteer
+    DECLINED = "declined"  # an offered seat they turned down
+    EXPIRED = "expired"  # an offered seat they did not answer in time
+    WITHDRAWN = "withdrawn"  # the activity was cancelled
+
+
+HOLDS_SEAT = (SignupStatus.CONFIRMED, SignupStatus.OFFERED)
+
+
+class Activity(SQLModel, table=True):
+    __table_args__ = (Index("ix_activity_station_start", "station_id", "starts_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    station_id: int = Field(foreign_key="station.id")
+    kind: ActivityKind = Field(sa_type=StrEnumColumn(ActivityKind))
+    title: str = Field(max_length=80)
+    description: str = Field(default="", max_length=1000)
+    place: str = Field(max_length=120)
+    starts_at: datetime = _ts(index=True)
+    ends_at: datetime = _ts()
+    capacity: int
+    target_group: TargetGroup = Field(sa_type=StrEnumColumn(TargetGroup))
+    series_id: int | None = Field(default=None, index=True)
+    status: ActivityStatus = Field(
+        default=ActivityStatus.PUBLISHED, sa_type=StrEnumColumn(ActivityStatus)
+    )
+    created_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class Signup(SQLModel, table=True):
+    """A volunteer's place on an activity: a seat, an offered seat, or the waitlist."""
+
+    __table_args__ = (UniqueConstraint("activity_id", "volunteer_id", name="uq_signup"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(foreign_key="activity.id", index=True)
+    volunteer_id: int = Field(foreign_key="volunteer.id", index=True)
+    status: SignupStatus = Field(sa_type=StrEnumColumn(SignupStatus))
+    queued_at: datetime = _ts()  # waitlist order: earliest first
+    offer_expires_at: datetime | None = _ts(nullable=True, index=True)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class Invite(SQLModel, table=True):
+    """A one-time deep link granting a role on a station; only its hash is kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    station_id: int = Field(foreign_key="station.id")
+    role: RoleKind = Field(sa_type=StrEnumColumn(RoleKind))
+    created_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    created_at: datetime = _ts()
+    expires_at: datetime = _ts()
+    used_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    used_at: datetime | None = _ts(nullable=True)

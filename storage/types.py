@@ -40,11 +40,11 @@ def utcnow() -> datetime:
 class StrEnumColumn(TypeDecorator[enum.StrEnum]):
     """A string enumeration stored as VARCHAR and read back as the enum member."""
 
-    impl = String(16)
+    impl = String
     cache_ok = True
 
     def __init__(self, enum_type: type[enum.StrEnum]) -> None:
-        super().__init__()
+        super().__init__(max(16, *(len(member.value) for member in enum_type)))
         self.enum_type = enum_type
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:

@@ -133,4 +133,5 @@ def test_alembic_ini_from_another_directory(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     run = subprocess.run([*args, "current"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
-    assert "0001" in run.stdout
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    assert f"{head} (head)" in run.stdout
