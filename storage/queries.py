@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, inspect, update
+from sqlalchemy import and_, delete, func, inspect, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import AuditLog, DialogState, Role, RoleKind, Station, User, Volunteer
+from storage.models import (
+    Activity,
+    ActivityStatus,
+    AuditLog,
+    DialogState,
+    Role,
+    RoleKind,
+    Signup,
+    SignupStatus,
+    Station,
+    User,
+    Volunteer,
+)
 from storage.types import utcnow
 
 
@@ -105,3 +118,135 @@ async def save_dialog(
         await session.delete(row)
     elif not empty:
         session.add(row)
+
+
+# --- activities and sign-ups -------------------------------------------------------
+
+
+async def get_activity(session: AsyncSession, activity_id: int) -> Activity | None:
+    return await session.get(Activity, activity_id)
+
+
+async def lock_activity(session: AsyncSession, activity_id: int) -> Activity | None:
+    """The activity row, locked until the transaction ends (no-op lock on SQLite,
+    where BEGIN IMMEDIATE already serialises writers)."""
+    query = select(Activity).where(Activity.id == activity_id).with_for_update()
+    result = await session.exec(query.execution_options(populate_existing=True))
+    return result.first()
+
+
+async def find_signup(session: AsyncSession, activity_id: int, volunteer_id: int) -> Signup | None:
+    query = select(Signup).where(
+        Signup.activity_id == activity_id, Signup.volunteer_id == volunteer_id
+    )
+    return (await session.exec(query.execution_options(populate_existing=True))).first()
+
+
+async def count_signups(
+    session: AsyncSession, activity_id: int, statuses: Sequence[SignupStatus]
+) -> int:
+    query = select(func.count()).where(
+        Signup.activity_id == activity_id, col(Signup.status).in_(statuses)
+    )
+    return (await session.exec(query)).one()
+
+
+async def waitlist_position(session: AsyncSession, signup: Signup) -> int:
+    ahead = select(func.count()).where(
+        Signup.activity_id == signup.activity_id,
+        Signup.status == SignupStatus.WAITLISTED,
+        or_(
+            col(Signup.queued_at) < signup.queued_at,
+            and_(col(Signup.queued_at) == signup.queued_at, col(Signup.id) < signup.id),
+        ),
+    )
+    return (await session.exec(ahead)).one() + 1
+
+
+async def first_waitlisted(session: AsyncSession, activity_id: int, limit: int) -> Sequence[Signup]:
+    query = (
+        select(Signup)
+        .where(Signup.activity_id == activity_id, Signup.status == SignupStatus.WAITLISTED)
+        .order_by(col(Signup.queued_at), col(Signup.id))
+        .limit(limit)
+    )
+    return (await session.exec(query)).all()
+
+
+async def overlapping_activities(
+    session: AsyncSession,
+    volunteer_id: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    statuses: Sequence[SignupStatus],
+    *,
+    exclude: int,
+) -> Sequence[Activity]:
+    query = (
+        select(Activity)
+        .join(Signup, col(Signup.activity_id) == col(Activity.id))
+        .where(
+            Signup.volunteer_id == volunteer_id,
+            col(Signup.status).in_(statuses),
+            Activity.status == ActivityStatus.PUBLISHED,
+            col(Activity.id) != exclude,
+            col(Activity.starts_at) < ends_at,
+            col(Activity.ends_at) > starts_at,
+        )
+        .order_by(col(Activity.starts_at))
+    )
+    return (await session.exec(query)).all()
+
+
+async def activities_with_lapsed_offers(session: AsyncSession, now: datetime) -> list[int]:
+    query = (
+        select(Signup.activity_id)
+        .where(Signup.status == SignupStatus.OFFERED, col(Signup.offer_expires_at) <= now)
+        .distinct()
+    )
+    return list((await session.exec(query)).all())
+
+
+async def lapsed_offers(session: AsyncSession, activity_id: int, now: datetime) -> Sequence[Signup]:
+    query = select(Signup).where(
+        Signup.activity_id == activity_id,
+        Signup.status == SignupStatus.OFFERED,
+        col(Signup.offer_expires_at) <= now,
+    )
+    return (await session.exec(query.execution_options(populate_existing=True))).all()
+
+
+async def upcoming_activities(
+    session: AsyncSession, station_ids: Sequence[int], now: datetime, *, offset: int, limit: int
+) -> tuple[Sequence[Activity], int]:
+    where = (
+        col(Activity.station_id).in_(station_ids),
+        Activity.status == ActivityStatus.PUBLISHED,
+        col(Activity.starts_at) > now,
+    )
+    total = (await session.exec(select(func.count()).where(*where))).one()
+    query = (
+        select(Activity)
+        .where(*where)
+        .order_by(col(Activity.starts_at), col(Activity.id))
+        .offset(offset)
+        .limit(limit)
+    )
+    return (await session.exec(query)).all(), total
+
+
+async def signups_of_volunteer(
+    session: AsyncSession, volunteer_id: int, now: datetime, statuses: Sequence[SignupStatus]
+) -> list[tuple[Activity, Signup]]:
+    query = (
+        select(Activity, Signup)
+        .join(Signup, col(Signup.activity_id) == col(Activity.id))
+        .where(
+            Signup.volunteer_id == volunteer_id,
+            col(Signup.status).in_(statuses),
+            Activity.status == ActivityStatus.PUBLISHED,
+            col(Activity.ends_at) > now,
+        )
+        .order_by(col(Activity.starts_at))
+    )
+    return [(a, s) for a, s in (await session.exec(query)).all()]

@@ -1,0 +1,372 @@
+"""Joining activities: first come first served up to capacity, then an ordered
+waitlist. A freed seat is offered to the first in line, who confirms or lets it go;
+capacity is never exceeded, also when many join at once.
+
+Every change runs in one write transaction that first locks the activity row
+(PostgreSQL: SELECT ... FOR UPDATE; SQLite: BEGIN IMMEDIATE serialises writers)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services import audit, stations
+from services.errors import InvalidInput, NotAllowed, NotFound
+from storage import queries
+from storage.db import write_transaction
+from storage.types import utcnow
+from storage.models import (
+    HOLDS_SEAT,
+    Activity,
+    ActivityStatus,
+    Signup,
+    SignupStatus,
+    Volunteer,
+    VolunteerStatus,
+)
+
+ACTIVE = (*HOLDS_SEAT, SignupStatus.WAITLISTED)
+
+
+@dataclass(frozen=True)
+class OfferRules:
+    """How long a freed seat is held for the next in line, and when staff hear of a
+    cancellation (settings: OFFER_HOURS, OFFER_LEAD_HOURS, LATE_CANCEL_HOURS)."""
+
+    offer_for: timedelta = timedelta(hours=12)
+    lead: timedelta = timedelta(hours=2)
+    late_cancel: timedelta = timedelta(hours=24)
+
+
+class Outcome(enum.StrEnum):
+    SEAT = "seat"
+    WAITLIST = "waitlist"
+    ALREADY = "already"
+    OVERLAP = "overlap"
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """Someone moved up from the waitlist: offered the seat until ``expires_at``, or,
+    too close to the start to ask, given it outright (``expires_at`` is None)."""
+
+    activity: Activity
+    signup_id: int
+    user_id: int | None
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    outcome: Outcome
+    activity: Activity
+    status: SignupStatus | None = None
+    position: int | None = None  # on the waitlist, from 1
+    overlapping: Sequence[Activity] = ()
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    activity: Activity
+    late: bool  # a seat given up inside the late-cancellation window
+    promotions: list[Promotion] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Seats:
+    """An activity with how full it is."""
+
+    activity: Activity
+    taken: int
+    waiting: int
+
+    @property
+    def left(self) -> int:
+        return max(0, self.activity.capacity - self.taken)
+
+
+async def _locked(session: AsyncSession, activity_id: int) -> Activity:
+    activity = await queries.lock_activity(session, activity_id)
+    if activity is None:
+        raise NotFound("activity_not_found")
+    return activity
+
+
+async def _volunteer(session: AsyncSession, user_id: int) -> Volunteer:
+    volunteer = await queries.get_volunteer_by_user(session, user_id)
+    if volunteer is None or volunteer.id is None:
+        raise NotAllowed("not_registered")
+    if volunteer.status is VolunteerStatus.PENDING:
+        raise NotAllowed("volunteer_pending")
+    if volunteer.status is not VolunteerStatus.ACTIVE:
+        raise NotAllowed("volunteer_not_active")
+    return volunteer
+
+
+async def join(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    activity_id: int,
+    now: datetime,
+    allow_overlap: bool = False,
+) -> JoinResult:
+    """Take a seat if one is free, else a place at the end of the waitlist."""
+    async with write_transaction(session):
+        volunteer = await _volunteer(session, user_id)
+        assert volunteer.id is not None
+        activity = await _locked(session, activity_id)
+        if activity.status is not ActivityStatus.PUBLISHED:
+            raise InvalidInput("activity_cancelled")
+        if activity.starts_at <= now:
+            raise InvalidInput("activity_started")
+        signup = await queries.find_signup(session, activity_id, volunteer.id)
+        if signup is not None and signup.status in ACTIVE:
+            position = await _position(session, signup)
+            return JoinResult(Outcome.ALREADY, activity, signup.status, position)
+        if not allow_overlap:
+            clashes = await queries.overlapping_activities(
+                session,
+                volunteer.id,
+                activity.starts_at,
+                activity.ends_at,
+                ACTIVE,
+                exclude=activity_id,
+            )
+            if clashes:
+                return JoinResult(Outcome.OVERLAP, activity, overlapping=clashes)
+        taken = await queries.count_signups(session, activity_id, HOLDS_SEAT)
+        waiting = await queries.count_signups(session, activity_id, (SignupStatus.WAITLISTED,))
+        status = (
+            SignupStatus.CONFIRMED
+            if taken < activity.capacity and not waiting
+            else SignupStatus.WAITLISTED
+        )
+        if signup is None:
+            signup = Signup(activity_id=activity_id, volunteer_id=volunteer.id, status=status)
+        signup.status = status
+        # Arrival order under the activity lock, so the waitlist is first come first served.
+        signup.queued_at = utcnow()
+        signup.updated_at = now
+        signup.offer_expires_at = None
+        session.add(signup)
+        await session.flush()
+        audit.record(
+            session,
+            actor_id=user_id,
+            action="signup.joined",
+            station_id=activity.station_id,
+            subject_type="activity",
+            subject_id=activity_id,
+            status=status.value,
+        )
+        position = await _position(session, signup)
+    outcome = Outcome.SEAT if status is SignupStatus.CONFIRMED else Outcome.WAITLIST
+    return JoinResult(outcome, activity, status, position)
+
+
+async def _position(session: AsyncSession, signup: Signup) -> int | None:
+    if signup.status is not SignupStatus.WAITLISTED:
+        return None
+    return await queries.waitlist_position(session, signup)
+
+
+async def cancel(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    activity_id: int,
+    now: datetime,
+    rules: OfferRules,
+) -> CancelResult:
+    """Give up a seat or a waitlist place; a freed seat goes to the next in line."""
+    async with write_transaction(session):
+        volunteer = await queries.get_volunteer_by_user(session, user_id)
+        if volunteer is None or volunteer.id is None:
+            raise NotAllowed("not_registered")
+        activity = await _locked(session, activity_id)
+        signup = await queries.find_signup(session, activity_id, volunteer.id)
+        if signup is None or signup.status not in ACTIVE:
+            raise InvalidInput("not_signed_up")
+        held_seat = signup.status in HOLDS_SEAT
+        signup.status = SignupStatus.CANCELLED
+        signup.offer_expires_at = None
+        signup.updated_at = now
+        session.add(signup)
+        await session.flush()
+        late = (
+            held_seat and now < activity.starts_at and activity.starts_at - now < rules.late_cancel
+        )
+        audit.record(
+            session,
+            actor_id=user_id,
+            action="signup.cancelled",
+            station_id=activity.station_id,
+            subject_type="activity",
+            subject_id=activity_id,
+            late=late,
+            held_seat=held_seat,
+        )
+        promotions = await _fill(session, activity, now, rules) if held_seat else []
+    return CancelResult(activity, late, promotions)
+
+
+async def answer_offer(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    activity_id: int,
+    accept: bool,
+    now: datetime,
+    rules: OfferRules,
+) -> list[Promotion]:
+    """Confirm or turn down an offered seat; turning it down offers it to the next."""
+    async with write_transaction(session):
+        volunteer = await queries.get_volunteer_by_user(session, user_id)
+        if volunteer is None or volunteer.id is None:
+            raise NotAllowed("not_registered")
+        activity = await _locked(session, activity_id)
+        signup = await queries.find_signup(session, activity_id, volunteer.id)
+        if signup is None or signup.status is not SignupStatus.OFFERED:
+            raise InvalidInput("offer_gone")
+        if signup.offer_expires_at is not None and signup.offer_expires_at <= now:
+            raise InvalidInput("offer_gone")
+        signup.status = SignupStatus.CONFIRMED if accept else SignupStatus.DECLINED
+        signup.offer_expires_at = None
+        signup.updated_at = now
+        session.add(signup)
+        await session.flush()
+        audit.record(
+            session,
+            actor_id=user_id,
+            action="signup.offer_" + ("accepted" if accept else "declined"),
+            station_id=activity.station_id,
+            subject_type="activity",
+            subject_id=activity_id,
+        )
+        return [] if accept else await _fill(session, activity, now, rules)
+
+
+async def expire_offers(
+    session: AsyncSession, *, now: datetime, rules: OfferRules
+) -> tuple[list[Promotion], list[tuple[Activity, int | None]]]:
+    """Offers not answered in time lapse and go to the next in line. Returns the new
+    promotions and (activity, user id) of each lapsed offer."""
+    promotions: list[Promotion] = []
+    lapsed: list[tuple[Activity, int | None]] = []
+    for activity_id in await queries.activities_with_lapsed_offers(session, now):
+        async with write_transaction(session):
+            activity = await _locked(session, activity_id)
+            for signup in await queries.lapsed_offers(session, activity_id, now):
+                signup.status = SignupStatus.EXPIRED
+                signup.offer_expires_at = None
+                signup.updated_at = now
+                session.add(signup)
+                volunteer = await session.get(Volunteer, signup.volunteer_id)
+                lapsed.append((activity, volunteer.user_id if volunteer else None))
+            await session.flush()
+            promotions += await _fill(session, activity, now, rules)
+    return promotions, lapsed
+
+
+async def fill_free_seats(
+    session: AsyncSession, activity: Activity, now: datetime, rules: OfferRules
+) -> list[Promotion]:
+    """Offer seats freed by a larger capacity. Call inside the caller's transaction,
+    with the activity locked."""
+    return await _fill(session, activity, now, rules)
+
+
+async def _fill(
+    session: AsyncSession, activity: Activity, now: datetime, rules: OfferRules
+) -> list[Promotion]:
+    if activity.status is not ActivityStatus.PUBLISHED or activity.starts_at <= now:
+        return []
+    assert activity.id is not None
+    promotions: list[Promotion] = []
+    free = activity.capacity - await queries.count_signups(session, activity.id, HOLDS_SEAT)
+    if free <= 0:
+        return []
+    deadline = min(now + rules.offer_for, activity.starts_at - rules.lead)
+    for signup in await queries.first_waitlisted(session, activity.id, free):
+        assert signup.id is not None
+        outright = deadline <= now  # too close to the start to wait for an answer
+        signup.status = SignupStatus.CONFIRMED if outright else SignupStatus.OFFERED
+        signup.offer_expires_at = None if outright else deadline
+        signup.updated_at = now
+        session.add(signup)
+        volunteer = await session.get(Volunteer, signup.volunteer_id)
+        promotions.append(
+            Promotion(
+                activity,
+                signup.id,
+                volunteer.user_id if volunteer else None,
+                None if outright else deadline,
+            )
+        )
+        audit.record(
+            session,
+            actor_id=None,
+            action="signup.promoted",
+            station_id=activity.station_id,
+            subject_type="activity",
+            subject_id=activity.id,
+            signup_id=signup.id,
+            outright=outright,
+        )
+    await session.flush()
+    return promotions
+
+
+async def upcoming_for(
+    session: AsyncSession, *, user_id: int, now: datetime, offset: int, limit: int
+) -> tuple[list[Seats], int]:
+    """Upcoming published activities of the volunteer's station and the stations above
+    it, soonest first, a page at a time; and how many there are in all."""
+    volunteer = await queries.get_volunteer_by_user(session, user_id)
+    if volunteer is None:
+        raise NotAllowed("not_registered")
+    chain = await stations.path(session, volunteer.station_id)
+    station_ids = [s.id for s in chain if s.id is not None]
+    activities, total = await queries.upcoming_activities(
+        session, station_ids, now, offset=offset, limit=limit
+    )
+    return [await seats(session, a) for a in activities], total
+
+
+async def seats(session: AsyncSession, activity: Activity) -> Seats:
+    assert activity.id is not None
+    taken = await queries.count_signups(session, activity.id, HOLDS_SEAT)
+    waiting = await queries.count_signups(session, activity.id, (SignupStatus.WAITLISTED,))
+    return Seats(activity, taken, waiting)
+
+
+async def details(
+    session: AsyncSession, *, user_id: int, activity_id: int
+) -> tuple[Seats, Signup | None, int | None]:
+    """An activity, how full it is, and the user's own place on it (with their
+    waitlist position)."""
+    activity = await queries.get_activity(session, activity_id)
+    if activity is None:
+        raise NotFound("activity_not_found")
+    volunteer = await queries.get_volunteer_by_user(session, user_id)
+    signup = None
+    if volunteer is not None and volunteer.id is not None:
+        signup = await queries.find_signup(session, activity_id, volunteer.id)
+    position = await _position(session, signup) if signup is not None else None
+    return await seats(session, activity), signup, position
+
+
+async def mine(
+    session: AsyncSession, *, user_id: int, now: datetime
+) -> list[tuple[Activity, Signup, int | None]]:
+    """The user's upcoming activities: seats, offers and waitlist places."""
+    volunteer = await queries.get_volunteer_by_user(session, user_id)
+    if volunteer is None or volunteer.id is None:
+        return []
+    rows = await queries.signups_of_volunteer(session, volunteer.id, now, ACTIVE)
+    return [(a, s, await _position(session, s)) for a, s in rows]
