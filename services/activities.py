@@ -18,7 +18,6 @@ from services import audit, stations
 from services.errors import InvalidInput, NotAllowed, NotFound
 from storage import queries
 from storage.db import write_transaction
-from storage.types import utcnow
 from storage.models import (
     HOLDS_SEAT,
     Activity,
@@ -28,6 +27,7 @@ from storage.models import (
     Volunteer,
     VolunteerStatus,
 )
+from storage.types import utcnow
 
 ACTIVE = (*HOLDS_SEAT, SignupStatus.WAITLISTED)
 
