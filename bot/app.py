@@ -12,6 +12,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.commands import set_menus
@@ -24,6 +25,7 @@ from bot.middlewares import (
     RetryAfterMiddleware,
     UserMiddleware,
 )
+from bot.scheduler import build_scheduler
 from handlers import get_routers
 from storage.db import SessionMaker, make_engine
 
@@ -66,10 +68,22 @@ def build_dispatcher(
     dispatcher.update.outer_middleware(LocaleMiddleware(i18n))
     dispatcher.include_routers(*get_routers())
 
+    schedulers: list[AsyncIOScheduler] = []
+
     async def on_startup(bot: Bot) -> None:
         me = await bot.get_me()
         await set_menus(bot, i18n)
+        scheduler = build_scheduler(
+            bot=bot, sessionmaker=sessionmaker, i18n=i18n, settings=settings
+        )
+        scheduler.start()
+        schedulers.append(scheduler)
         log.info("serving as @%s (%s)", me.username, me.id)
 
+    async def on_shutdown() -> None:
+        while schedulers:
+            schedulers.pop().shutdown(wait=False)
+
     dispatcher.startup.register(on_startup)
+    dispatcher.shutdown.register(on_shutdown)
     return dispatcher

@@ -14,6 +14,8 @@ MENU_LANGUAGES = {"zh_CN": "zh", "en": "en"}
 def menu() -> list[BotCommand]:
     return [
         BotCommand(command="start", description=_("Register or start over")),
+        BotCommand(command="activities", description=_("Upcoming activities")),
+        BotCommand(command="my", description=_("Your activities")),
         BotCommand(command="profile", description=_("Your profile")),
         BotCommand(command="language", description=_("Change language")),
         BotCommand(command="help", description=_("What you can do")),

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from aiogram.utils.i18n import lazy_gettext as __
 
-from storage.models import AgeGroup, RoleKind, Station, StationLevel, VolunteerStatus
+from storage.models import (
+    ActivityKind,
+    AgeGroup,
+    RoleKind,
+    Station,
+    StationLevel,
+    TargetGroup,
+    VolunteerStatus,
+)
 
 SKILLS = {
     "first_aid": __("First aid"),
@@ -47,6 +55,26 @@ STATUSES = {
     VolunteerStatus.DECLINED: __("not approved"),
 }
 
+KINDS = {
+    ActivityKind.HOME_VISIT: __("Home visits"),
+    ActivityKind.GARBAGE_SORTING: __("Garbage sorting"),
+    ActivityKind.POLICY_PROMOTION: __("Policy promotion"),
+    ActivityKind.ELDER_CARE: __("Elder care"),
+    ActivityKind.CHILD_CARE: __("Child care"),
+    ActivityKind.DISABILITY_SUPPORT: __("Disability support"),
+    ActivityKind.CLEANUP: __("Environment clean-up"),
+    ActivityKind.OTHER: __("Other"),
+}
+
+TARGETS = {
+    TargetGroup.ELDERLY: __("the elderly"),
+    TargetGroup.CHILDREN: __("children"),
+    TargetGroup.FAMILIES_IN_DIFFICULTY: __("families in difficulty"),
+    TargetGroup.DISABLED: __("people with disabilities"),
+    TargetGroup.GENERAL_PUBLIC: __("the general public"),
+}
+
+# Language names are written in their own language, the same in every locale.
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 
 

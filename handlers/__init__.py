@@ -3,7 +3,17 @@ so several dispatchers (tests, a restart in the same process) can coexist."""
 
 from aiogram import Router
 
-from handlers import account, errors, fallback, registration
+from handlers import (
+    account,
+    activities,
+    activity_admin,
+    errors,
+    fallback,
+    invites,
+    pending,
+    registration,
+    team,
+)
 
 
 def get_routers() -> list[Router]:
@@ -12,6 +22,11 @@ def get_routers() -> list[Router]:
     return [
         errors.make_router(),
         account.make_router(),
+        invites.make_router(),  # its /start inv_... before registration's /start
+        team.make_router(),
+        pending.make_router(),
         registration.make_router(),
+        activities.make_router(),
+        activity_admin.make_router(),
         fallback.make_router(),
     ]

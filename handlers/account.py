@@ -15,11 +15,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import labels
 from bot.callbacks import EraseCb, LanguageCb, ProfileCb
 from bot.commands import set_chat_menu
+from bot.config import Settings
 from bot.keyboards import registration as kb
 from bot.states import Erasure
 from handlers import registration
 from handlers.views import join, profile_text
 from services import users, volunteers
+from services.access import Permission, stations_where
 from storage import queries
 from storage.models import User
 
@@ -34,12 +36,16 @@ async def cancel(message: Message, state: FSMContext) -> None:
     )
 
 
-async def show_help(message: Message, session: AsyncSession, user: User) -> None:
+async def show_help(
+    message: Message, session: AsyncSession, user: User, settings: Settings
+) -> None:
     registered = await volunteers.get(session, user.id) is not None
     lines = [_("<b>What you can do</b>")]
     if not registered:
         lines.append(_("/start — register as a volunteer"))
     lines += [
+        _("/activities — upcoming activities to join"),
+        _("/my — your activities, to check or cancel"),
         _("/profile — see and edit your profile"),
         _("/language — 中文 / English"),
         _("/mydata — get a copy of the data kept about you"),
@@ -55,7 +61,34 @@ async def show_help(message: Message, session: AsyncSession, user: User) -> None
                 roles=join(sorted({str(labels.ROLES[r.role]) for r in roles}))
             )
         )
+    lines += await _staff_help(session, user, settings)
     await message.answer("\n".join(lines))
+
+
+async def _staff_help(session: AsyncSession, user: User, settings: Settings) -> list[str]:
+    """The staff commands, for those who hold their permission on some station."""
+
+    async def somewhere(permission: Permission) -> bool:
+        return user.id in settings.admin_ids or bool(
+            await stations_where(
+                session, user_id=user.id, admin_ids=settings.admin_ids, permission=permission
+            )
+        )
+
+    staff: list[str] = []
+    if await somewhere(Permission.MANAGE_ACTIVITIES):
+        staff += [
+            _("/new_activity — publish an activity"),
+            _("/manage — edit or cancel your station's activities"),
+        ]
+    if await somewhere(Permission.MANAGE_TEAM):
+        staff += [
+            _("/invite — make an invitation link for staff or a coordinator"),
+            _("/team — see a station's staff and coordinators, revoke a role"),
+        ]
+    if await somewhere(Permission.APPROVE_VOLUNTEERS):
+        staff.append(_("/pending — approve or decline new volunteers"))
+    return ["", _("<b>For station staff</b>"), *staff] if staff else []
 
 
 async def choose_language(message: Message, i18n: I18n) -> None:

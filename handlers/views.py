@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from aiogram import html
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
+from babel.dates import format_date, format_skeleton, format_time
 from babel.lists import format_list
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -63,3 +66,23 @@ async def profile_text(
     if status is not None:
         lines.append(_("Status: {status}").format(status=labels.STATUSES[status]))
     return "\n".join(lines)
+
+
+def _when_day(moment: datetime, locale: str) -> str:
+    if locale.startswith("zh"):  # 2026年11月28日 周六
+        weekday = format_date(moment, "EEE", locale=locale)
+        return f"{format_skeleton('yMMMd', moment, locale=locale)} {weekday}"
+    return format_skeleton("yMMMEd", moment, locale=locale)  # Sat, Nov 28, 2026
+
+
+def format_when(start: datetime, end: datetime, zone: ZoneInfo | str, locale: str) -> str:
+    """An activity's date and times in the station's zone, for the reader's locale:
+    ``2026年11月28日 周六 09:00–11:00`` / ``Sat, Nov 28, 2026, 09:00–11:00``; an end on
+    another day names that day too."""
+    tz = ZoneInfo(zone) if isinstance(zone, str) else zone
+    first, last = start.astimezone(tz), end.astimezone(tz)
+    sep = " " if locale.startswith("zh") else ", "
+    begin = f"{_when_day(first, locale)}{sep}{format_time(first, 'HH:mm', locale=locale)}"
+    if first.date() == last.date():
+        return f"{begin}–{format_time(last, 'HH:mm', locale=locale)}"
+    return f"{begin} – {_when_day(last, locale)}{sep}{format_time(last, 'HH:mm', locale=locale)}"

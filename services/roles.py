@@ -2,40 +2,148 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import audit
+from services import access, audit
+from services.access import Permission
 from services.errors import InvalidInput, NotFound
 from storage import queries
 from storage.db import write_transaction
-from storage.models import Role, RoleKind
+from storage.models import Role, RoleKind, Station
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    """One role on a station, with the holder's volunteer name where they have one."""
+
+    role_id: int
+    user_id: int
+    role: RoleKind
+    station_id: int
+    granted_at: datetime
+    name: str | None
 
 
 async def grant(
     session: AsyncSession, *, user_id: int, role: str, station_code: str, actor_id: int | None
 ) -> tuple[Role, bool]:
     """Grant a role; returns the role and whether it is new. Idempotent."""
-    try:
-        kind = RoleKind(role)
-    except ValueError:
-        raise InvalidInput("role_unknown", role=role) from None
+    kind = role_kind(role)
     async with write_transaction(session):
         station = await queries.get_station_by_code(session, station_code)
         if station is None or station.id is None:
             raise NotFound("station_not_found", station=station_code)
-        existing = await queries.find_role(session, user_id, station.id, kind)
-        if existing is not None:
-            return existing, False
-        granted = Role(user_id=user_id, station_id=station.id, role=kind, granted_by=actor_id)
-        session.add(granted)
-        await session.flush()
+        return await grant_within(
+            session, user_id=user_id, kind=kind, station=station, actor_id=actor_id
+        )
+
+
+def role_kind(role: str) -> RoleKind:
+    try:
+        return RoleKind(role)
+    except ValueError:
+        raise InvalidInput("role_unknown", role=role) from None
+
+
+async def grant_within(
+    session: AsyncSession, *, user_id: int, kind: RoleKind, station: Station, actor_id: int | None
+) -> tuple[Role, bool]:
+    """``grant`` inside a write transaction the caller holds (an invite being redeemed)."""
+    assert station.id is not None
+    existing = await queries.find_role(session, user_id, station.id, kind)
+    if existing is not None:
+        return existing, False
+    granted = Role(user_id=user_id, station_id=station.id, role=kind, granted_by=actor_id)
+    session.add(granted)
+    await session.flush()
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="role.granted",
+        station_id=station.id,
+        subject_type="user",
+        subject_id=user_id,
+        role=kind.value,
+    )
+    return granted, True
+
+
+async def team(
+    session: AsyncSession, *, actor_id: int, admin_ids: Collection[int], station_id: int
+) -> list[TeamMember]:
+    """Staff and coordinators of exactly this station, for someone who may manage it."""
+    await access.require(
+        session,
+        user_id=actor_id,
+        admin_ids=admin_ids,
+        permission=Permission.MANAGE_TEAM,
+        station_id=station_id,
+    )
+    return [
+        _member(role, name) for role, name in await queries.team_of_station(session, station_id)
+    ]
+
+
+async def member(
+    session: AsyncSession, *, actor_id: int, admin_ids: Collection[int], role_id: int
+) -> TeamMember:
+    """One role, for someone who may manage its station (to confirm a revocation)."""
+    role = await queries.get_role(session, role_id)
+    if role is None:
+        raise NotFound("role_not_found")
+    await access.require(
+        session,
+        user_id=actor_id,
+        admin_ids=admin_ids,
+        permission=Permission.MANAGE_TEAM,
+        station_id=role.station_id,
+    )
+    for held, name in await queries.team_of_station(session, role.station_id):
+        if held.id == role_id:
+            return _member(held, name)
+    raise NotFound("role_not_found")
+
+
+async def revoke(
+    session: AsyncSession, *, actor_id: int, admin_ids: Collection[int], role_id: int
+) -> TeamMember:
+    """Take a role away; the permission is checked in the same transaction."""
+    async with write_transaction(session):
+        role = await queries.get_role(session, role_id)
+        if role is None:
+            raise NotFound("role_not_found")
+        await access.require(
+            session,
+            user_id=actor_id,
+            admin_ids=admin_ids,
+            permission=Permission.MANAGE_TEAM,
+            station_id=role.station_id,
+        )
+        gone = _member(role, None)
+        await session.delete(role)
         audit.record(
             session,
             actor_id=actor_id,
-            action="role.granted",
-            station_id=station.id,
+            action="role.revoked",
+            station_id=role.station_id,
             subject_type="user",
-            subject_id=user_id,
-            role=kind.value,
+            subject_id=role.user_id,
+            role=role.role.value,
         )
-    return granted, True
+    return gone
+
+
+def _member(role: Role, name: str | None) -> TeamMember:
+    assert role.id is not None
+    return TeamMember(
+        role_id=role.id,
+        user_id=role.user_id,
+        role=role.role,
+        station_id=role.station_id,
+        granted_at=role.granted_at,
+        name=name,
+    )

@@ -40,3 +40,9 @@ async def set_locale(session: AsyncSession, user: User, locale: str) -> None:
     async with write_transaction(session):
         user.locale = locale
         session.add(user)
+
+
+async def locale_of(session: AsyncSession, user_id: int, default: str) -> str:
+    """The language to write to someone in, when they did not just write to us."""
+    user = await queries.get_user(session, user_id)
+    return user.locale if user is not None and user.locale in LOCALES else default

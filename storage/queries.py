@@ -15,6 +15,7 @@ from storage.models import (
     ActivityStatus,
     AuditLog,
     DialogState,
+    Invite,
     Role,
     RoleKind,
     Signup,
@@ -22,6 +23,7 @@ from storage.models import (
     Station,
     User,
     Volunteer,
+    VolunteerStatus,
 )
 from storage.types import utcnow
 
@@ -250,3 +252,154 @@ async def signups_of_volunteer(
         .order_by(col(Activity.starts_at))
     )
     return [(a, s) for a, s in (await session.exec(query)).all()]
+
+
+async def staff_ids(session: AsyncSession, station_id: int) -> list[int]:
+    """Telegram ids of the staff of one station."""
+    query = select(Role.user_id).where(Role.station_id == station_id, Role.role == RoleKind.STAFF)
+    return sorted(set((await session.exec(query)).all()))
+
+
+# --- Invites, the team of a station, and volunteers waiting for approval ---
+
+
+async def get_invite_by_hash(session: AsyncSession, token_hash: str) -> Invite | None:
+    return (await session.exec(select(Invite).where(Invite.token_hash == token_hash))).first()
+
+
+async def claim_invite(
+    session: AsyncSession, invite_id: int, *, user_id: int, now: datetime
+) -> bool:
+    """Mark an unused, unexpired invite used by ``user_id``; False if someone else got
+    there first (the conditional UPDATE is the lock: only one writer can match)."""
+    result = await session.exec(
+        update(Invite)
+        .where(
+            col(Invite.id) == invite_id,
+            col(Invite.used_at).is_(None),
+            col(Invite.expires_at) > now,
+        )
+        .values(used_by=user_id, used_at=now)
+    )
+    return result.rowcount == 1
+
+
+async def get_role(session: AsyncSession, role_id: int) -> Role | None:
+    return await session.get(Role, role_id)
+
+
+async def team_of_station(
+    session: AsyncSession, station_id: int
+) -> Sequence[tuple[Role, str | None]]:
+    """Roles held on exactly this station, with the holder's volunteer name if any."""
+    query = (
+        select(Role, Volunteer.real_name)
+        .join(Volunteer, col(Volunteer.user_id) == col(Role.user_id), isouter=True)
+        .where(Role.station_id == station_id)
+        .order_by(col(Role.role), col(Role.granted_at), col(Role.id))
+    )
+    return (await session.exec(query)).all()
+
+
+async def pending_volunteers(
+    session: AsyncSession, station_ids: Sequence[int], *, offset: int, limit: int
+) -> Sequence[Volunteer]:
+    query = (
+        select(Volunteer)
+        .where(
+            Volunteer.status == VolunteerStatus.PENDING,
+            col(Volunteer.station_id).in_(station_ids),
+            col(Volunteer.erased_at).is_(None),
+        )
+        .order_by(col(Volunteer.created_at), col(Volunteer.id))
+        .offset(offset)
+        .limit(limit)
+    )
+    return (await session.exec(query)).all()
+
+
+async def count_pending_volunteers(session: AsyncSession, station_ids: Sequence[int]) -> int:
+    query = select(func.count()).where(
+        Volunteer.status == VolunteerStatus.PENDING,
+        col(Volunteer.station_id).in_(station_ids),
+        col(Volunteer.erased_at).is_(None),
+    )
+    return int((await session.exec(query)).one())
+
+
+async def get_volunteer_for_update(session: AsyncSession, volunteer_id: int) -> Volunteer | None:
+    """The volunteer row, locked on PostgreSQL until the transaction ends."""
+    query = select(Volunteer).where(Volunteer.id == volunteer_id).with_for_update()
+    return (await session.exec(query)).first()
+
+
+# --- Staff publishing: editing, cancelling and listing managed activities ---
+
+
+async def signed_up_user_ids(
+    session: AsyncSession, activity_id: int, statuses: Sequence[SignupStatus]
+) -> list[int]:
+    """Telegram ids of the volunteers with a sign-up in one of ``statuses`` (erased
+    volunteers, who have no user, left out), in sign-up order."""
+    query = (
+        select(Volunteer.user_id)
+        .join(Signup, col(Signup.volunteer_id) == col(Volunteer.id))
+        .where(
+            Signup.activity_id == activity_id,
+            col(Signup.status).in_(statuses),
+            col(Volunteer.user_id).is_not(None),
+        )
+        .order_by(col(Signup.queued_at), col(Signup.id))
+    )
+    return [uid for uid in (await session.exec(query)).all() if uid is not None]
+
+
+async def signups_for_update(
+    session: AsyncSession, activity_id: int, statuses: Sequence[SignupStatus]
+) -> Sequence[Signup]:
+    """Sign-ups of one activity in one of ``statuses``, locked on PostgreSQL."""
+    query = (
+        select(Signup)
+        .where(Signup.activity_id == activity_id, col(Signup.status).in_(statuses))
+        .order_by(col(Signup.id))
+        .with_for_update()
+    )
+    return (await session.exec(query.execution_options(populate_existing=True))).all()
+
+
+async def seat_counts_of(
+    session: AsyncSession, activity_ids: Sequence[int], statuses: Sequence[SignupStatus]
+) -> dict[int, int]:
+    """Sign-ups in one of ``statuses`` per activity, for several activities at once."""
+    if not activity_ids:
+        return {}
+    query = (
+        select(Signup.activity_id, func.count())
+        .where(col(Signup.activity_id).in_(activity_ids), col(Signup.status).in_(statuses))
+        .group_by(col(Signup.activity_id))
+    )
+    return {aid: n for aid, n in (await session.exec(query)).all()}
+
+
+async def managed_activities_not_over(
+    session: AsyncSession,
+    station_ids: Sequence[int] | None,
+    now: datetime,
+    *,
+    offset: int,
+    limit: int,
+) -> tuple[Sequence[Activity], int]:
+    """Published activities not yet over, on ``station_ids`` (None: every station),
+    latest start first; and how many there are in all."""
+    where: list[Any] = [Activity.status == ActivityStatus.PUBLISHED, col(Activity.ends_at) > now]
+    if station_ids is not None:
+        where.append(col(Activity.station_id).in_(station_ids))
+    total = (await session.exec(select(func.count()).where(*where))).one()
+    query = (
+        select(Activity)
+        .where(*where)
+        .order_by(col(Activity.starts_at).desc(), col(Activity.id).desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return (await session.exec(query)).all(), total

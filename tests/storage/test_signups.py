@@ -4,61 +4,25 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlmodel import col, select
 
-from services import activities, users, volunteers
+from services import activities, volunteers
 from services.activities import OfferRules, Outcome
 from services.errors import InvalidInput, NotAllowed
-from services.volunteers import Draft
-from storage.db import SessionMaker, write_transaction
-from storage.models import Activity, ActivityKind, AuditLog, Signup, SignupStatus, TargetGroup
+from storage.db import SessionMaker
+from storage.models import AuditLog, Signup, SignupStatus
+from tests import factories
+from tests.factories import make_volunteers
 
 NOW = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 RULES = OfferRules()
 
 
-async def make_volunteers(maker: SessionMaker, station_id: int, ids: range) -> None:
-    async with maker() as session:
-        for user_id in ids:
-            await users.ensure_user(session, user_id)
-            await volunteers.save(
-                session,
-                user_id=user_id,
-                draft=Draft(
-                    real_name="志愿者" + "甲乙丙丁戊己庚辛壬癸"[user_id % 10],
-                    phone="+8613800000000",
-                    station_id=station_id,
-                    age_group="18_35",
-                    privacy_consent=True,
-                ),
-            )
-
-
-async def make_activity(
-    maker: SessionMaker,
-    station_id: int,
-    *,
-    capacity: int,
-    starts_in: timedelta = timedelta(days=3),
-    hours: float = 2,
-) -> int:
-    async with maker() as session, write_transaction(session):
-        activity = Activity(
-            station_id=station_id,
-            kind=ActivityKind.GARBAGE_SORTING,
-            title="垃圾分类督导",
-            place="西园新村东门",
-            starts_at=NOW + starts_in,
-            ends_at=NOW + starts_in + timedelta(hours=hours),
-            capacity=capacity,
-            target_group=TargetGroup.GENERAL_PUBLIC,
-        )
-        session.add(activity)
-        await session.flush()
-        assert activity.id is not None
-        return activity.id
+async def make_activity(maker: SessionMaker, station_id: int, **kw: Any) -> int:
+    return await factories.make_activity(maker, station_id, now=NOW, **kw)
 
 
 async def join(maker: SessionMaker, user_id: int, activity_id: int, **kw: object):  # type: ignore[no-untyped-def]

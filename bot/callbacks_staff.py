@@ -1,0 +1,50 @@
+"""Typed callback data of the staff features: invites, the team, pending volunteers.
+Prefixes begin with i, t or p; every payload stays under 64 bytes."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class InviteStationCb(CallbackData, prefix="iv"):
+    """Walk the stations one may manage: open (o), up (u) or pick (p); 0 is the top."""
+
+    action: str
+    id: int
+    page: int = 0
+
+
+class InviteRoleCb(CallbackData, prefix="ir"):
+    station: int
+    role: str  # a RoleKind value
+
+
+class InviteConfirmCb(CallbackData, prefix="ic"):
+    station: int
+    role: str
+    ok: bool
+
+
+class TeamStationCb(CallbackData, prefix="ts"):
+    """The same walk for /team; picking (p) shows the team, a page of it at a time."""
+
+    action: str
+    id: int
+    page: int = 0
+
+
+class TeamRevokeCb(CallbackData, prefix="tr"):
+    """Revoke one role: first ask (confirm false), then do it (confirm true)."""
+
+    role: int
+    confirm: bool = False
+
+
+class PendingCb(CallbackData, prefix="pd"):
+    volunteer: int
+    approve: bool
+    page: int = 0
+
+
+class PendingPageCb(CallbackData, prefix="pp"):
+    page: int

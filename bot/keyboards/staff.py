@@ -1,0 +1,185 @@
+"""Keyboards of the staff features: the station walk, invites, the team, approvals."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot import labels
+from bot.callbacks_staff import (
+    InviteConfirmCb,
+    InviteRoleCb,
+    InviteStationCb,
+    PendingCb,
+    PendingPageCb,
+    TeamRevokeCb,
+    TeamStationCb,
+)
+from services.roles import TeamMember
+from services.scopes import ScopeView
+from storage.models import RoleKind
+
+STATIONS_PER_PAGE = 8
+MEMBERS_PER_PAGE = 8
+PENDING_PER_PAGE = 5
+LABEL_MAX = 24
+
+
+def short(text: str) -> str:
+    return text if len(text) <= LABEL_MAX else text[: LABEL_MAX - 1] + "…"
+
+
+def pages(total: int, per_page: int) -> int:
+    return max(1, -(-total // per_page))
+
+
+def station_walk(
+    view: ScopeView,
+    factory: type[InviteStationCb] | type[TeamStationCb],
+    *,
+    page: int,
+    locale: str,
+) -> InlineKeyboardMarkup:
+    """A page of stations in scope: open one with children, pick one without; on an
+    opened station also pick it and go back."""
+    kb = InlineKeyboardBuilder()
+    count = pages(len(view.nodes), STATIONS_PER_PAGE)
+    page = min(max(page, 0), count - 1)
+    shown = view.nodes[page * STATIONS_PER_PAGE : (page + 1) * STATIONS_PER_PAGE]
+    for node in shown:
+        name = labels.station_name(node, locale)
+        if node.children:
+            kb.button(text=f"{name} ›", callback_data=factory(action="o", id=node.id))
+        else:
+            kb.button(text=name, callback_data=factory(action="p", id=node.id))
+    sizes = [1] * len(shown)
+    here = view.current.id if view.current else 0
+    row = 0
+    if page > 0:
+        kb.button(text=_("‹ Previous"), callback_data=factory(action="o", id=here, page=page - 1))
+        row += 1
+    if page < count - 1:
+        kb.button(text=_("Next ›"), callback_data=factory(action="o", id=here, page=page + 1))
+        row += 1
+    if row:
+        sizes.append(row)
+    if view.current is not None:
+        kb.button(
+            text=_("✓ Choose {name}").format(name=labels.station_name(view.current, locale)),
+            callback_data=factory(action="p", id=view.current.id),
+        )
+        kb.button(text=_("‹ Back"), callback_data=factory(action="o", id=view.parent))
+        sizes += [1, 1]
+    kb.adjust(*sizes)
+    return kb.as_markup()
+
+
+def invite_roles(station_id: int, back_to: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for kind in RoleKind:
+        kb.button(
+            text=str(labels.ROLES[kind]),
+            callback_data=InviteRoleCb(station=station_id, role=kind.value),
+        )
+    kb.button(text=_("‹ Back"), callback_data=InviteStationCb(action="o", id=back_to))
+    kb.adjust(2, 1)
+    return kb.as_markup()
+
+
+def invite_confirm(station_id: int, role: RoleKind) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("✅ Create the link"),
+        callback_data=InviteConfirmCb(station=station_id, role=role.value, ok=True),
+    )
+    kb.button(
+        text=_("✖️ Cancel"),
+        callback_data=InviteConfirmCb(station=station_id, role=role.value, ok=False),
+    )
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def team(
+    members: Sequence[tuple[TeamMember, str]],
+    *,
+    station_id: int,
+    page: int,
+    total: int,
+    back_to: int,
+) -> InlineKeyboardMarkup:
+    """A Revoke button per role shown (with the plain display name), paging, back."""
+    kb = InlineKeyboardBuilder()
+    for member, name in members:
+        kb.button(
+            text=_("✖️ Revoke {name} ({role})").format(
+                name=short(name), role=labels.ROLES[member.role]
+            ),
+            callback_data=TeamRevokeCb(role=member.role_id),
+        )
+    sizes = [1] * len(members)
+    count = pages(total, MEMBERS_PER_PAGE)
+    row = 0
+    if page > 0:
+        kb.button(
+            text=_("‹ Previous"),
+            callback_data=TeamStationCb(action="p", id=station_id, page=page - 1),
+        )
+        row += 1
+    if page < count - 1:
+        kb.button(
+            text=_("Next ›"), callback_data=TeamStationCb(action="p", id=station_id, page=page + 1)
+        )
+        row += 1
+    if row:
+        sizes.append(row)
+    kb.button(text=_("‹ Back"), callback_data=TeamStationCb(action="o", id=back_to))
+    sizes.append(1)
+    kb.adjust(*sizes)
+    return kb.as_markup()
+
+
+def revoke_confirm(role_id: int, station_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("✖️ Yes, revoke"), callback_data=TeamRevokeCb(role=role_id, confirm=True))
+    kb.button(text=_("Keep"), callback_data=TeamStationCb(action="p", id=station_id))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def pending(
+    volunteer_ids: Sequence[int], *, first: int, page: int, total: int
+) -> InlineKeyboardMarkup:
+    """Approve and Decline for each volunteer listed (numbered from ``first``), paging."""
+    kb = InlineKeyboardBuilder()
+    for number, volunteer_id in enumerate(volunteer_ids, start=first):
+        kb.button(
+            text=_("✅ Approve {number}").format(number=number),
+            callback_data=PendingCb(volunteer=volunteer_id, approve=True, page=page),
+        )
+        kb.button(
+            text=_("✖️ Decline {number}").format(number=number),
+            callback_data=PendingCb(volunteer=volunteer_id, approve=False, page=page),
+        )
+    sizes = [2] * len(volunteer_ids)
+    count = pages(total, PENDING_PER_PAGE)
+    row = 0
+    if page > 0:
+        kb.button(text=_("‹ Previous"), callback_data=PendingPageCb(page=page - 1))
+        row += 1
+    if page < count - 1:
+        kb.button(text=_("Next ›"), callback_data=PendingPageCb(page=page + 1))
+        row += 1
+    if row:
+        sizes.append(row)
+    kb.adjust(*sizes)
+    return kb.as_markup()
+
+
+def revoke_done(station_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("‹ Back to the team"), callback_data=TeamStationCb(action="p", id=station_id))
+    return kb.as_markup()

@@ -1,0 +1,551 @@
+"""Staff publish, edit and cancel activities. Every function re-checks the actor's
+permission on the activity's station in the database, so a replayed button cannot
+bypass it. Plain Python: returns data, raises domain errors."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services import access, activities, audit, stations, when
+from services.access import Permission
+from services.activities import OfferRules, Promotion
+from services.errors import InvalidInput, NotFound
+from storage import queries
+from storage.db import write_transaction
+from storage.models import (
+    HOLDS_SEAT,
+    Activity,
+    ActivityKind,
+    ActivityStatus,
+    SignupStatus,
+    Station,
+    TargetGroup,
+)
+
+TITLE_MAX = 80
+DESCRIPTION_MAX = 1000
+PLACE_MAX = 120
+CAPACITY_MIN, CAPACITY_MAX = 1, 1000
+REPEAT_MAX = 11  # extra weekly occurrences: up to 12 in all
+# Sign-ups whose volunteers hear of a change or a cancellation.
+SIGNED_UP = (*HOLDS_SEAT, SignupStatus.WAITLISTED)
+EDITABLE = ("title", "description", "place", "starts_at", "ends_at", "capacity", "target_group")
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CAPACITY_RE = re.compile(r"^(\d+)\s*(?:人|名|位|个|people|persons?)?$")
+_REPEAT_RE = re.compile(r"^(\d+)\s*(?:周|次|个星期|个礼拜|weeks?|times?|x)?$")
+_NO_REPEAT = {"no", "none", "once", "不", "否", "不重复", "无", "一次", "0"}
+
+
+# --- one field at a time ------------------------------------------------------------
+
+
+def _line(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", _CONTROL.sub(" ", text)).split())
+
+
+def clean_title(text: str) -> str:
+    title = _line(text)
+    if not title:
+        raise InvalidInput("title_empty")
+    if len(title) > TITLE_MAX:
+        raise InvalidInput("title_too_long", max=TITLE_MAX)
+    return title
+
+
+def clean_description(text: str) -> str:
+    """Line breaks kept, at most one blank line in a row; may be empty."""
+    lines = [_line(line) for line in _CONTROL.sub(" ", text).replace("\r", "\n").split("\n")]
+    description = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    if len(description) > DESCRIPTION_MAX:
+        raise InvalidInput("description_too_long", max=DESCRIPTION_MAX)
+    return description
+
+
+def clean_place(text: str) -> str:
+    place = _line(text)
+    if not place:
+        raise InvalidInput("place_empty")
+    if len(place) > PLACE_MAX:
+        raise InvalidInput("place_too_long", max=PLACE_MAX)
+    return place
+
+
+def check_capacity(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput("capacity_not_a_number")
+    if not CAPACITY_MIN <= value <= CAPACITY_MAX:
+        raise InvalidInput("capacity_out_of_range", min=CAPACITY_MIN, max=CAPACITY_MAX)
+    return value
+
+
+def parse_capacity(text: str) -> int:
+    """``20``, ``２０``, ``20人``, ``二十``."""
+    match = _CAPACITY_RE.match(when.plain_digits(text))
+    if match is None:
+        raise InvalidInput("capacity_not_a_number")
+    return check_capacity(int(match.group(1)))
+
+
+def check_repeat(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput("repeat_out_of_range", max=REPEAT_MAX + 1)
+    if not 0 <= value <= REPEAT_MAX:
+        raise InvalidInput("repeat_out_of_range", max=REPEAT_MAX + 1)
+    return value
+
+
+def parse_repeat(text: str) -> int:
+    """How many weeks in all, as typed (``8``, ``8周``, ``八次``, ``no``), as the number
+    of extra weekly occurrences: ``8`` -> 7."""
+    cleaned = when.plain_digits(text)
+    if cleaned in _NO_REPEAT:
+        return 0
+    match = _REPEAT_RE.match(cleaned)
+    if match is None:
+        raise InvalidInput("repeat_not_a_number", max=REPEAT_MAX + 1)
+    weeks = int(match.group(1))
+    if not 1 <= weeks <= REPEAT_MAX + 1:
+        raise InvalidInput("repeat_out_of_range", max=REPEAT_MAX + 1)
+    return weeks - 1
+
+
+def check_kind(value: str) -> ActivityKind:
+    try:
+        return ActivityKind(value)
+    except ValueError:
+        raise InvalidInput("kind_unknown") from None
+
+
+def check_target(value: str) -> TargetGroup:
+    try:
+        return TargetGroup(value)
+    except ValueError:
+        raise InvalidInput("target_unknown") from None
+
+
+def _aware(value: object, code: str) -> datetime:
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise InvalidInput(code)
+    return value
+
+
+# --- the draft ----------------------------------------------------------------------
+
+
+@dataclass
+class ActivityDraft:
+    """An activity being written, kept in the dialog state between steps. A field is
+    None until it is answered; a skipped description is the empty string."""
+
+    kind: ActivityKind | None = None
+    title: str | None = None
+    description: str | None = None
+    place: str | None = None
+    starts_at: datetime | None = None  # aware UTC
+    ends_at: datetime | None = None  # aware UTC
+    capacity: int | None = None
+    target_group: TargetGroup | None = None
+    repeat_weeks: int | None = None  # extra weekly occurrences, 0..11
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, datetime):
+                value = value.isoformat()
+            elif isinstance(value, ActivityKind | TargetGroup):
+                value = value.value
+            out[item.name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> ActivityDraft:
+        data = data or {}
+        draft = cls()
+        if data.get("kind"):
+            draft.kind = check_kind(str(data["kind"]))
+        if data.get("target_group"):
+            draft.target_group = check_target(str(data["target_group"]))
+        for name in ("title", "description", "place"):
+            if data.get(name) is not None:
+                setattr(draft, name, str(data[name]))
+        for name in ("starts_at", "ends_at"):
+            if data.get(name):
+                setattr(draft, name, datetime.fromisoformat(str(data[name])))
+        for name in ("capacity", "repeat_weeks"):
+            if data.get(name) is not None:
+                setattr(draft, name, int(data[name]))
+        return draft
+
+    @classmethod
+    def of(cls, activity: Activity) -> ActivityDraft:
+        """A saved activity as a draft, to edit it with the same steps."""
+        return cls(
+            kind=activity.kind,
+            title=activity.title,
+            description=activity.description,
+            place=activity.place,
+            starts_at=activity.starts_at,
+            ends_at=activity.ends_at,
+            capacity=activity.capacity,
+            target_group=activity.target_group,
+            repeat_weeks=0,
+        )
+
+    def missing(self) -> list[str]:
+        """Unanswered fields, in the order the dialog asks them."""
+        return [item.name for item in fields(self) if getattr(self, item.name) is None]
+
+    def validate(self, now: datetime) -> None:
+        """Every field present and within its limits, and a schedule that can happen."""
+        missing = self.missing()
+        if missing:
+            raise InvalidInput("draft_incomplete", fields=", ".join(missing))
+        assert self.kind is not None and self.target_group is not None
+        check_kind(self.kind)
+        check_target(self.target_group)
+        clean_title(self.title or "")
+        clean_description(self.description or "")
+        clean_place(self.place or "")
+        check_capacity(self.capacity)  # type: ignore[arg-type]
+        check_repeat(self.repeat_weeks)  # type: ignore[arg-type]
+        start = _aware(self.starts_at, "when_unreadable")
+        end = _aware(self.ends_at, "when_unreadable")
+        when.validate_schedule(start, end, now)
+
+    def occurrences(self) -> int:
+        return (self.repeat_weeks or 0) + 1
+
+
+# --- reading ------------------------------------------------------------------------
+
+
+async def station_zone(
+    session: AsyncSession, station_id: int, default: str = when.DEFAULT_ZONE
+) -> ZoneInfo:
+    """The station's time zone; a station without one takes its nearest ancestor's,
+    and the default (settings) when none has one."""
+    for station in reversed(await stations.path(session, station_id)):
+        if station.timezone:
+            return when.zone(station.timezone, default)
+    return when.zone(None, default)
+
+
+async def manageable_stations(
+    session: AsyncSession, *, user_id: int, admin_ids: Collection[int]
+) -> list[Station]:
+    """Every station the user may publish on now, tree order."""
+    found = await access.stations_where(
+        session, user_id=user_id, admin_ids=admin_ids, permission=Permission.MANAGE_ACTIVITIES
+    )
+    return [s for s in found if s.id is not None]
+
+
+async def require_station(
+    session: AsyncSession, *, user_id: int, admin_ids: Collection[int], station_id: int
+) -> None:
+    await access.require(
+        session,
+        user_id=user_id,
+        admin_ids=admin_ids,
+        permission=Permission.MANAGE_ACTIVITIES,
+        station_id=station_id,
+    )
+
+
+async def managed_activity(
+    session: AsyncSession, *, user_id: int, admin_ids: Collection[int], activity_id: int
+) -> Activity:
+    """The activity, if it exists and the user may manage it now."""
+    activity = await queries.get_activity(session, activity_id)
+    if activity is None:
+        raise NotFound("activity_not_found")
+    await require_station(
+        session, user_id=user_id, admin_ids=admin_ids, station_id=activity.station_id
+    )
+    return activity
+
+
+@dataclass(frozen=True)
+class ManagedActivity:
+    activity: Activity
+    station: Station
+    seats_held: int
+    zone: ZoneInfo
+
+
+@dataclass(frozen=True)
+class ManagedPage:
+    items: list[ManagedActivity]
+    page: int
+    pages: int
+    total: int
+
+
+async def upcoming_managed(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    admin_ids: Collection[int],
+    now: datetime,
+    page: int = 0,
+    per_page: int = 5,
+    default_timezone: str = when.DEFAULT_ZONE,
+) -> ManagedPage:
+    """Published activities not yet over on the stations the user may manage, latest
+    start first, a page at a time."""
+    station_ids: list[int] | None = None
+    if user_id not in admin_ids:
+        managed = await manageable_stations(session, user_id=user_id, admin_ids=admin_ids)
+        station_ids = [s.id for s in managed if s.id is not None]
+        if not station_ids:
+            return ManagedPage([], 0, 1, 0)
+    rows, total = await queries.managed_activities_not_over(
+        session, station_ids, now, offset=page * per_page, limit=per_page
+    )
+    pages = max(1, -(-total // per_page))
+    if page >= pages:  # the list shrank since the button was made: show the last page
+        page = pages - 1
+        rows, total = await queries.managed_activities_not_over(
+            session, station_ids, now, offset=page * per_page, limit=per_page
+        )
+    seats = await queries.seat_counts_of(
+        session, [a.id for a in rows if a.id is not None], HOLDS_SEAT
+    )
+    zones: dict[int, ZoneInfo] = {}
+    places: dict[int, Station] = {}
+    items = []
+    for activity in rows:
+        sid = activity.station_id
+        if sid not in zones:
+            zones[sid] = await station_zone(session, sid, default_timezone)
+            station = await queries.get_station(session, sid)
+            assert station is not None  # a foreign key
+            places[sid] = station
+        items.append(
+            ManagedActivity(activity, places[sid], seats.get(activity.id or 0, 0), zones[sid])
+        )
+    return ManagedPage(items, page, pages, total)
+
+
+# --- writing ------------------------------------------------------------------------
+
+
+async def publish(
+    session: AsyncSession,
+    *,
+    actor_id: int,
+    admin_ids: Collection[int],
+    station_id: int,
+    draft: ActivityDraft,
+    now: datetime,
+    default_timezone: str = when.DEFAULT_ZONE,
+) -> list[Activity]:
+    """Create the activity and its weekly repeats (same local wall-clock time each
+    week in the station's zone) in one transaction; returns them, first first."""
+    draft.validate(now)
+    assert draft.starts_at is not None and draft.ends_at is not None
+    assert draft.kind is not None and draft.target_group is not None
+    async with write_transaction(session):
+        station = await queries.get_station(session, station_id)
+        if station is None:
+            raise NotFound("station_not_found")
+        await require_station(session, user_id=actor_id, admin_ids=admin_ids, station_id=station_id)
+        tz = await station_zone(session, station_id, default_timezone)
+        count = draft.occurrences()
+        starts = when.weekly(draft.starts_at, count, tz)
+        ends = when.weekly(draft.ends_at, count, tz)
+        created = [
+            Activity(
+                station_id=station_id,
+                kind=draft.kind,
+                title=clean_title(draft.title or ""),
+                description=clean_description(draft.description or ""),
+                place=clean_place(draft.place or ""),
+                starts_at=start,
+                ends_at=end,
+                capacity=check_capacity(draft.capacity or 0),
+                target_group=draft.target_group,
+                status=ActivityStatus.PUBLISHED,
+                created_by=actor_id,
+                created_at=now,
+                updated_at=now,
+            )
+            for start, end in zip(starts, ends, strict=True)
+        ]
+        session.add_all(created)
+        await session.flush()
+        if count > 1:
+            for activity in created:
+                activity.series_id = created[0].id
+            await session.flush()
+        audit.record(
+            session,
+            actor_id=actor_id,
+            action="activity.published",
+            station_id=station_id,
+            subject_type="activity",
+            subject_id=created[0].id,
+            occurrences=count,
+            activity_ids=[a.id for a in created],
+            kind=draft.kind.value,
+        )
+    return created
+
+
+def _clean_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
+    cleaned: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name == "title":
+            cleaned[name] = clean_title(str(value))
+        elif name == "description":
+            cleaned[name] = clean_description(str(value))
+        elif name == "place":
+            cleaned[name] = clean_place(str(value))
+        elif name in ("starts_at", "ends_at"):
+            cleaned[name] = _aware(value, "when_unreadable")
+        elif name == "capacity":
+            cleaned[name] = check_capacity(value)
+        elif name == "target_group":
+            cleaned[name] = check_target(str(value))
+        else:
+            raise InvalidInput("field_not_editable", field=name)
+    return cleaned
+
+
+def _audit_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, ActivityKind | TargetGroup):
+        return value.value
+    return value
+
+
+async def _usable(
+    session: AsyncSession,
+    *,
+    actor_id: int,
+    admin_ids: Collection[int],
+    activity_id: int,
+    now: datetime,
+) -> Activity:
+    """The activity, locked for the write, if the actor may manage it and it can change."""
+    activity = await queries.lock_activity(session, activity_id)
+    if activity is None:
+        raise NotFound("activity_not_found")
+    await require_station(
+        session, user_id=actor_id, admin_ids=admin_ids, station_id=activity.station_id
+    )
+    if activity.status is ActivityStatus.CANCELLED:
+        raise InvalidInput("activity_cancelled")
+    if activity.ends_at <= now:
+        raise InvalidInput("activity_over")
+    return activity
+
+
+async def edit(
+    session: AsyncSession,
+    *,
+    actor_id: int,
+    admin_ids: Collection[int],
+    activity_id: int,
+    changes: Mapping[str, Any],
+    now: datetime,
+    rules: OfferRules | None = None,
+    promoted: list[Promotion] | None = None,
+) -> tuple[Activity, list[int]]:
+    """Change title, description, place, start, end, capacity or target group. Returns
+    the activity and the Telegram user ids of the volunteers signed up (seat, offered
+    seat or waitlist) to tell; no ids when nothing actually changed.
+
+    Seats a larger capacity frees go to the waitlist at once (``rules``: how long an
+    offer is held); the promotions made are appended to ``promoted``, when given, for
+    the caller to announce."""
+    cleaned = _clean_changes(changes)
+    async with write_transaction(session):
+        activity = await _usable(
+            session, actor_id=actor_id, admin_ids=admin_ids, activity_id=activity_id, now=now
+        )
+        changed = {k: v for k, v in cleaned.items() if getattr(activity, k) != v}
+        if not changed:
+            return activity, []
+        start = changed.get("starts_at", activity.starts_at)
+        end = changed.get("ends_at", activity.ends_at)
+        if "starts_at" in changed:
+            when.validate_schedule(start, end, now)
+        elif "ends_at" in changed:  # an activity under way may still end later or earlier
+            when.validate_schedule(start, end, min(now, start))
+        grew = False
+        if "capacity" in changed:
+            held = await queries.count_signups(session, activity_id, HOLDS_SEAT)
+            if changed["capacity"] < held:
+                raise InvalidInput("capacity_below_seats", seats=held)
+            grew = changed["capacity"] > activity.capacity
+        before = {k: _audit_value(getattr(activity, k)) for k in changed}
+        for name, value in changed.items():
+            setattr(activity, name, value)
+        activity.updated_at = now
+        session.add(activity)
+        await session.flush()
+        if grew:
+            made = await activities.fill_free_seats(session, activity, now, rules or OfferRules())
+            if promoted is not None:
+                promoted.extend(made)
+        recipients = await queries.signed_up_user_ids(session, activity_id, SIGNED_UP)
+        audit.record(
+            session,
+            actor_id=actor_id,
+            action="activity.edited",
+            station_id=activity.station_id,
+            subject_type="activity",
+            subject_id=activity_id,
+            fields=sorted(changed),
+            before=before,
+            after={k: _audit_value(v) for k, v in changed.items()},
+        )
+    return activity, recipients
+
+
+async def cancel(
+    session: AsyncSession,
+    *,
+    actor_id: int,
+    admin_ids: Collection[int],
+    activity_id: int,
+    now: datetime,
+) -> list[int]:
+    """Cancel the activity and withdraw its open sign-ups; returns the Telegram user
+    ids of the volunteers to tell."""
+    async with write_transaction(session):
+        activity = await _usable(
+            session, actor_id=actor_id, admin_ids=admin_ids, activity_id=activity_id, now=now
+        )
+        recipients = await queries.signed_up_user_ids(session, activity_id, SIGNED_UP)
+        signups = await queries.signups_for_update(session, activity_id, SIGNED_UP)
+        for signup in signups:
+            signup.status = SignupStatus.WITHDRAWN
+            signup.offer_expires_at = None
+            signup.updated_at = now
+            session.add(signup)
+        activity.status = ActivityStatus.CANCELLED
+        activity.updated_at = now
+        session.add(activity)
+        audit.record(
+            session,
+            actor_id=actor_id,
+            action="activity.cancelled",
+            station_id=activity.station_id,
+            subject_type="activity",
+            subject_id=activity_id,
+            withdrawn=len(signups),
+        )
+    return recipients
