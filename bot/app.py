@@ -64,7 +64,7 @@ def build_dispatcher(
         sessionmaker=sessionmaker,
     )
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
-    dispatcher.update.outer_middleware(UserMiddleware())
+    dispatcher.update.outer_middleware(UserMiddleware(settings.default_locale))
     dispatcher.update.outer_middleware(LocaleMiddleware(i18n))
     dispatcher.include_routers(*get_routers())
 

@@ -43,10 +43,14 @@ class DbSessionMiddleware(BaseMiddleware):
 class UserMiddleware(BaseMiddleware):
     """Loads (or, the first time, creates) the stored user behind an update."""
 
+    def __init__(self, default_locale: str) -> None:
+        self.default_locale = default_locale
+
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         tg_user: TgUser | None = data.get("event_from_user")
         if tg_user is not None and not tg_user.is_bot:
-            data["user"] = await users.ensure_user(data["session"], tg_user.id)
+            client = users.locale_for_client(tg_user.language_code, self.default_locale)
+            data["user"] = await users.ensure_user(data["session"], tg_user.id, client)
         return await handler(event, data)
 
 

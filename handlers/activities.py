@@ -12,13 +12,13 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from babel.dates import format_skeleton
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import labels
 from bot.callbacks_volunteer import DetailCb, JoinCb, LeaveCb, ListCb, OfferCb
 from bot.config import Settings
 from handlers.notify import Render, tell
+from handlers.views import format_moment, format_when
 from services import activities, users
 from services.activities import OfferRules, Outcome, Promotion, Seats
 from services.errors import DomainError
@@ -40,15 +40,7 @@ def rules(settings: Settings) -> OfferRules:
 
 
 def when(activity: Activity, zone: ZoneInfo, locale: str) -> str:
-    """11月28日周六 09:00–11:00 / Sat, Nov 28 09:00–11:00, in the station's zone."""
-    end = format_skeleton("Hm", activity.ends_at, tzinfo=zone, locale=locale)
-    return f"{moment(activity.starts_at, zone, locale)}–{end}"
-
-
-def moment(at: datetime, zone: ZoneInfo, locale: str) -> str:
-    """11月28日周六 07:00 / Sat, Nov 28 07:00."""
-    day = format_skeleton("MMMEd", at, tzinfo=zone, locale=locale)
-    return f"{day} {format_skeleton('Hm', at, tzinfo=zone, locale=locale)}"
+    return format_when(activity.starts_at, activity.ends_at, zone, locale)
 
 
 async def _zone(session: AsyncSession, activity: Activity, settings: Settings) -> ZoneInfo:
@@ -202,7 +194,7 @@ async def detail_view(
             text=_("✅ Yes, I'll come"), callback_data=OfferCb(activity=activity_id, accept=True)
         )
         kb.button(
-            text=_("✖️ No, give it on"), callback_data=OfferCb(activity=activity_id, accept=False)
+            text=_("✖️ No, pass it on"), callback_data=OfferCb(activity=activity_id, accept=False)
         )
     elif status is SignupStatus.WAITLISTED:
         text += "\n\n" + _("⏳ You are number {n} on the waitlist.").format(n=position)
@@ -314,7 +306,7 @@ async def show_mine(
         assert activity.id is not None
         zone = await _zone(session, activity, settings)
         state = {
-            SignupStatus.CONFIRMED: _("seat"),
+            SignupStatus.CONFIRMED: _("you have a seat"),
             SignupStatus.OFFERED: _("seat offered, please answer"),
             SignupStatus.WAITLISTED: _("waitlist no. {n}").format(n=position),
         }.get(signup.status, "")
@@ -438,11 +430,11 @@ async def announce(
                 callback_data=OfferCb(activity=p.activity.id, accept=True),
             )
             kb.button(
-                text=_("✖️ No, give it on"),
+                text=_("✖️ No, pass it on"),
                 callback_data=OfferCb(activity=p.activity.id, accept=False),
             )
             kb.adjust(1)
-            deadline = moment(p.expires_at, z, loc)
+            deadline = format_moment(p.expires_at, z, loc)
             return _(
                 "🎟 A seat opened at <b>{title}</b> ({when}). It is held for you until "
                 "{deadline}. Will you come?"

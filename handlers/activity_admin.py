@@ -37,7 +37,7 @@ from bot.states_activity import ActivityDialog
 from handlers.activities import announce, rules
 from handlers.notify import Render, tell
 from handlers.staff_common import no_permission, refuse
-from handlers.views import format_when, station_path
+from handlers.views import babel_locale, format_when, station_path
 from services import activity_admin, when
 from services.activities import Promotion
 from services.activity_admin import ActivityDraft
@@ -155,11 +155,11 @@ def _field_of(raw_state: str | None) -> str | None:
 
 
 def _day(moment: datetime, zone: ZoneInfo, locale: str) -> str:
-    return format_skeleton("yMMMEd", moment, tzinfo=zone, locale=locale)
+    return format_skeleton("yMMMEd", moment, tzinfo=zone, locale=babel_locale(locale))
 
 
 def _clock(moment: datetime, zone: ZoneInfo, locale: str) -> str:
-    return format_skeleton("Hm", moment, tzinfo=zone, locale=locale)
+    return format_skeleton("Hm", moment, tzinfo=zone, locale=babel_locale(locale))
 
 
 def start_picks(now: datetime, zone: ZoneInfo, locale: str) -> list[tuple[str, datetime]]:
@@ -170,7 +170,7 @@ def start_picks(now: datetime, zone: ZoneInfo, locale: str) -> list[tuple[str, d
         picks.append((_("Tomorrow {time}").format(time=_clock(moment, zone, locale)), moment))
     for weekday in (5, 6):
         moment = when.next_weekday_at(now, zone, weekday=weekday, hour=9)
-        label = format_skeleton("MMMEd", moment, tzinfo=zone, locale=locale)
+        label = format_skeleton("MMMEd", moment, tzinfo=zone, locale=babel_locale(locale))
         picks.append((f"{label} {_clock(moment, zone, locale)}", moment))
     seen: set[datetime] = set()
     unique = []
@@ -407,7 +407,7 @@ async def _begin(
     await bot.send_message(
         chat_id,
         _(
-            "<b>New activity</b> at {station}. Ten short questions, then a preview "
+            "<b>New activity</b> at {station}. A few short questions, then a preview "
             "before anything is published; send /cancel at any time to stop."
         ).format(station=await station_path(session, station_id, locale)),
     )

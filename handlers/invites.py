@@ -242,7 +242,7 @@ async def open_invite(
     if redeemed.new:
         text = _("Welcome! You are now {role} of {path}. Send /help to see what you can do.")
     else:
-        text = _("You already are {role} of {path}. Send /help to see what you can do.")
+        text = _("You are already {role} of {path}. Send /help to see what you can do.")
     await message.answer(text.format(role=role, path=path))
     inviter = redeemed.invited_by
     if redeemed.new and inviter is not None and inviter != user.id:

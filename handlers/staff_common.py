@@ -12,6 +12,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 
+from handlers.views import babel_locale
+
 log = logging.getLogger(__name__)
 
 
@@ -40,7 +42,8 @@ def plain_person(name: str | None, user_id: int) -> str:
 
 
 def day(moment: datetime, locale: str, zone: ZoneInfo) -> str:
-    return format_date(moment.astimezone(zone).date(), format="medium", locale=locale)
+    local_day = moment.astimezone(zone).date()
+    return format_date(local_day, format="medium", locale=babel_locale(locale))
 
 
 async def tell(bot: Bot, chat_id: int, text: str) -> bool:

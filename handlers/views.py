@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo
 from aiogram import html
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
+from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time
 from babel.lists import format_list
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,9 +21,15 @@ from services.volunteers import Draft
 from storage.models import AgeGroup, VolunteerStatus
 
 
+@functools.cache
+def babel_locale(code: str) -> Locale:
+    """Babel's locale object, parsed once: parsing a code costs more than formatting."""
+    return Locale.parse(code)
+
+
 def join(items: Iterable[object]) -> str:
     """A list in the reader's language: 急救、驾驶和摄影 / First aid, Driving, and Photography."""
-    return format_list([str(i) for i in items], locale=get_i18n().current_locale)
+    return format_list([str(i) for i in items], locale=babel_locale(get_i18n().current_locale))
 
 
 def display_phone(phone: str | None) -> str:
@@ -70,9 +78,13 @@ async def profile_text(
 
 def _when_day(moment: datetime, locale: str) -> str:
     if locale.startswith("zh"):  # 2026年11月28日 周六
-        weekday = format_date(moment, "EEE", locale=locale)
-        return f"{format_skeleton('yMMMd', moment, locale=locale)} {weekday}"
-    return format_skeleton("yMMMEd", moment, locale=locale)  # Sat, Nov 28, 2026
+        weekday = format_date(moment, "EEE", locale=babel_locale(locale))
+        return f"{format_skeleton('yMMMd', moment, locale=babel_locale(locale))} {weekday}"
+    return format_skeleton("yMMMEd", moment, locale=babel_locale(locale))  # Sat, Nov 28, 2026
+
+
+def _clock(moment: datetime, locale: str) -> str:
+    return format_time(moment, "HH:mm", locale=babel_locale(locale))
 
 
 def format_when(start: datetime, end: datetime, zone: ZoneInfo | str, locale: str) -> str:
@@ -82,7 +94,14 @@ def format_when(start: datetime, end: datetime, zone: ZoneInfo | str, locale: st
     tz = ZoneInfo(zone) if isinstance(zone, str) else zone
     first, last = start.astimezone(tz), end.astimezone(tz)
     sep = " " if locale.startswith("zh") else ", "
-    begin = f"{_when_day(first, locale)}{sep}{format_time(first, 'HH:mm', locale=locale)}"
+    begin = f"{_when_day(first, locale)}{sep}{_clock(first, locale)}"
     if first.date() == last.date():
-        return f"{begin}–{format_time(last, 'HH:mm', locale=locale)}"
-    return f"{begin} – {_when_day(last, locale)}{sep}{format_time(last, 'HH:mm', locale=locale)}"
+        return f"{begin}–{_clock(last, locale)}"
+    return f"{begin} – {_when_day(last, locale)}{sep}{_clock(last, locale)}"
+
+
+def format_moment(at: datetime, zone: ZoneInfo, locale: str) -> str:
+    """One point in time in the station's zone: ``2026年11月28日 周六 07:00``."""
+    local = at.astimezone(zone)
+    sep = " " if locale.startswith("zh") else ", "
+    return f"{_when_day(local, locale)}{sep}{_clock(local, locale)}"

@@ -2,7 +2,8 @@
 # Refresh the translation catalogs from the code:
 #   1. re-extract locales/messages.pot from bot, handlers, services and storage;
 #   2. update the zh_CN and en catalogs from it (no fuzzy matching, obsolete entries dropped);
-#   3. fill every empty msgstr of the en catalog with its msgid (English is the source);
+#   3. set every msgstr of the en catalog to its msgid (English is the source; plural
+#      entries: msgstr[0] = msgid, msgstr[n>0] = msgid_plural);
 #   4. report the zh_CN messages still untranslated (or fuzzy) and exit 1 if there are any.
 # Runs from the repository root wherever it is invoked from.
 # PYTHON may point at another interpreter with Babel installed (default: .venv/bin/python).
@@ -50,6 +51,8 @@ for locale in "${LOCALES[@]}"; do
 done
 
 # English is the source language: its translation of a message is the message itself.
+# A plural entry gets one string per plural form of the catalog: msgstr[0] = msgid,
+# every other msgstr[n] = msgid_plural. Partly filled or stale entries are corrected too.
 "$PYTHON" - locales/en/LC_MESSAGES/messages.po <<'PY'
 import sys
 
@@ -63,19 +66,20 @@ for message in catalog:
     if not message.id:
         continue
     if isinstance(message.id, tuple | list):
-        strings = message.string if isinstance(message.string, tuple | list) else ()
-        if not any(strings):
-            plural_forms = [message.id[0]] + [message.id[1]] * (catalog.num_plurals - 1)
-            message.string = tuple(plural_forms)
-            filled += 1
-    elif not message.string:
-        message.string = message.id
+        singular, plural = message.id[0], message.id[1]
+        wanted = tuple([singular] + [plural] * (catalog.num_plurals - 1))
+    else:
+        wanted = message.id
+    current = tuple(message.string) if isinstance(message.string, tuple | list) else message.string
+    if current != wanted or message.fuzzy:
+        message.string = wanted
+        message.flags.discard("fuzzy")
         filled += 1
 if filled:
     with open(path, "wb") as f:
         write_po(f, catalog, width=76, omit_header=False, sort_output=True,
                  ignore_obsolete=True)
-print(f"en: filled {filled} empty message(s) with their msgid")
+print(f"en: set {filled} message(s) to their msgid")
 PY
 
 # What the Chinese catalog still lacks.

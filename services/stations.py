@@ -125,14 +125,7 @@ async def get(session: AsyncSession, station_id: int) -> StationNode:
 
 async def path(session: AsyncSession, station_id: int) -> list[Station]:
     """The station and its ancestors, root first."""
-    chain: list[Station] = []
-    current = await queries.get_station(session, station_id)
-    while current is not None:
-        chain.append(current)
-        if current.parent_id is None or len(chain) > 16:
-            break
-        current = await queries.get_station(session, current.parent_id)
-    return list(reversed(chain))
+    return await queries.station_chain(session, station_id)
 
 
 async def requires_approval(session: AsyncSession, station_id: int) -> bool:

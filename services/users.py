@@ -21,16 +21,20 @@ def locale_for_client(language_code: str | None, default: str) -> str:
     return default
 
 
-async def ensure_user(session: AsyncSession, user_id: int) -> User:
-    """Load the user, creating the row the first time they write."""
+async def ensure_user(session: AsyncSession, user_id: int, locale: str | None = None) -> User:
+    """Load the user, creating the row the first time they write. ``locale`` is the
+    language their Telegram client asks for: kept when they have none yet, so that
+    messages the bot sends them on its own are in their language too."""
     user = await queries.get_user(session, user_id)
-    if user is not None:
+    if user is not None and (user.locale is not None or locale is None):
         return user
     async with write_transaction(session):
         user = await queries.get_user(session, user_id)
         if user is None:
-            user = User(id=user_id)
-            session.add(user)
+            user = User(id=user_id, locale=locale)
+        elif user.locale is None:
+            user.locale = locale
+        session.add(user)
     return user
 
 

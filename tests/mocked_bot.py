@@ -73,7 +73,10 @@ class MockedSession(BaseSession):
         self._ids = itertools.count(1000)
 
     async def make_request(
-        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None  # noqa: ASYNC109 (aiogram signature)
+        self,
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        timeout: int | None = None,  # noqa: ASYNC109 (aiogram signature)
     ) -> TelegramType:
         self.requests.append(method)
         result: Any = True

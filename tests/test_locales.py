@@ -136,6 +136,53 @@ def test_button_emoji_kept(locale: str) -> None:
     assert not wrong, f"{locale}: label symbols moved: {wrong}"
 
 
+# The header each catalog must carry: gettext picks msgstr[n] by it.
+PLURAL_FORMS = {
+    "zh_CN": "nplurals=1; plural=0;",
+    "en": "nplurals=2; plural=(n != 1);",
+}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_plural_forms_header(locale: str) -> None:
+    text = (LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po").read_text(encoding="utf-8")
+    found = re.search(r'^"Plural-Forms: (.*?)\\n"$', text, re.MULTILINE)
+    assert found, f"{locale}: no Plural-Forms header"
+    assert found.group(1) == PLURAL_FORMS[locale]
+    assert CATALOGS[locale].num_plurals == int(PLURAL_FORMS[locale].split(";")[0][-1])
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_plural_entries_complete_with_the_same_placeholders(locale: str) -> None:
+    """A plural entry has one msgstr per plural form, none empty, each with the fields of
+    msgid and msgid_plural (whichever form gettext picks, .format() gets what it needs)."""
+    catalog = CATALOGS[locale]
+    plural = [m for m in messages(locale) if m.pluralizable]
+    wrong = []
+    for message in plural:
+        singular, many = msgids(message)
+        fields = placeholders(singular) | placeholders(many)
+        forms = strings(message)
+        if len(forms) != catalog.num_plurals or placeholders(singular) != placeholders(many):
+            wrong.append((message.id, message.string))
+            continue
+        for form in forms:
+            if not form.strip() or placeholders(form) != fields:
+                wrong.append((message.id, message.string))
+                break
+    assert not wrong, f"{locale}: plural entries wrong or incomplete: {wrong}"
+
+
+def test_english_plurals_are_the_msgids() -> None:
+    wrong = []
+    for message in messages("en"):
+        if message.pluralizable:
+            singular, many = msgids(message)
+            if strings(message) != [singular, many]:
+                wrong.append((message.id, message.string))
+    assert not wrong, f"en: plural msgstr[0] must be msgid and msgstr[1] msgid_plural: {wrong}"
+
+
 def test_english_is_the_source() -> None:
     wrong = [(msgid, text) for msgid, text in pairs("en") if text != msgid]
     assert not wrong, f"en: msgstr differs from msgid: {wrong}"
@@ -144,7 +191,8 @@ def test_english_is_the_source() -> None:
 def test_chinese_is_chinese_with_full_width_punctuation() -> None:
     language_names = {"中文 / English"}
     not_chinese = [
-        msgid for msgid, text in pairs("zh_CN")
+        msgid
+        for msgid, text in pairs("zh_CN")
         if not HAS_CJK.search(text) and text not in language_names
     ]
     assert not not_chinese, f"zh_CN: no Chinese in: {not_chinese}"
@@ -155,7 +203,8 @@ def test_chinese_is_chinese_with_full_width_punctuation() -> None:
 def test_chinese_labels_stay_short() -> None:
     """Buttons, labels and menu entries (short msgids, no fields) stay short in Chinese."""
     long_labels = [
-        (msgid, text) for msgid, text in pairs("zh_CN")
+        (msgid, text)
+        for msgid, text in pairs("zh_CN")
         if len(msgid) <= 25 and not set(msgid) & set("{/") and len(text) > 12
     ]
     assert not long_labels, f"zh_CN: long labels: {long_labels}"
@@ -167,11 +216,28 @@ def extracted(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
     pot = tmp_path_factory.mktemp("extract") / "messages.pot"
     subprocess.run(
         [
-            sys.executable, "-m", "babel.messages.frontend", "-q", "extract",
-            "-F", "babel.cfg", "-k", "_", "-k", "__", "-k", "lazy_gettext",
-            "--no-location", "--sort-output", "-o", str(pot), *PACKAGES,
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "-q",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_",
+            "-k",
+            "__",
+            "-k",
+            "lazy_gettext",
+            "--no-location",
+            "--sort-output",
+            "-o",
+            str(pot),
+            *PACKAGES,
         ],
-        cwd=ROOT, check=True, capture_output=True,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     with pot.open("rb") as pot_file:
         return read_po(pot_file)
@@ -207,6 +273,7 @@ def test_the_bot_serves_the_translations() -> None:
         assert chinese != msgid
         assert HAS_CJK.search(chinese), chinese
         assert i18n.gettext(msgid, locale="en") == msgid
-    name = i18n.gettext("Welcome back, {name}! Send /help to see what you can do.",
-                        locale="zh_CN").format(name="张三")
+    name = i18n.gettext(
+        "Welcome back, {name}! Send /help to see what you can do.", locale="zh_CN"
+    ).format(name="张三")
     assert "张三" in name and "/help" in name

@@ -203,6 +203,6 @@ def manage(activity_ids: Sequence[int], *, page: int, pages: int) -> InlineKeybo
 def confirm_cancel(activity_id: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("🗑 Yes, cancel it"), callback_data=ActCancelCb(id=activity_id, action="yes"))
-    kb.button(text=_("Keep it"), callback_data=ActCancelCb(id=activity_id, action="keep"))
+    kb.button(text=_("Don't cancel"), callback_data=ActCancelCb(id=activity_id, action="keep"))
     kb.adjust(1)
     return kb.as_markup()

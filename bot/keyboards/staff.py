@@ -145,7 +145,7 @@ def team(
 def revoke_confirm(role_id: int, station_id: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("✖️ Yes, revoke"), callback_data=TeamRevokeCb(role=role_id, confirm=True))
-    kb.button(text=_("Keep"), callback_data=TeamStationCb(action="p", id=station_id))
+    kb.button(text=_("Keep the role"), callback_data=TeamStationCb(action="p", id=station_id))
     kb.adjust(1)
     return kb.as_markup()
 

@@ -367,7 +367,7 @@ async def test_more_places_offer_seats_to_the_waitlist(
     await staff.press("Edit 1")
     await staff.press("Places")
     out = await staff.press("5")
-    offers = [m for m in out if m.chat_id in (2402, 2403) and "A seat opened" in m.text]
+    offers = [m for m in out if m.chat_id in (2402, 2403) and "空出了一个名额" in m.text]
     assert len(offers) == 2
     async with sqlite_sessionmaker() as session:
         query = select(Signup.status).where(Signup.activity_id == activity_id)
@@ -383,7 +383,7 @@ async def test_manage_cancel_asks_then_tells_volunteers(
     await staff.send("/manage")
     out = await staff.press("Cancel 1")
     assert "Cancel <b>Garbage duty</b>" in out[-1].text
-    out = await staff.press("Keep it")
+    out = await staff.press("Don't cancel")
     assert out[-1].text == "Nothing was changed."
     await staff.send("/manage")
     await staff.press("Cancel 1")
@@ -391,7 +391,7 @@ async def test_manage_cancel_asks_then_tells_volunteers(
     out = await staff.press("Yes, cancel it")
     assert "Cancelled: <b>Garbage duty</b>" in out[-1].text
     assert "2 of 2 signed-up volunteers were told." in out[-1].text
-    told = {m.chat_id for m in out if "has been cancelled by the station" in m.text}
+    told = {m.chat_id for m in out if "已被站点取消" in m.text}
     assert told == {2501, 2502}
     async with sqlite_sessionmaker() as session:
         activity = await session.get(Activity, activity_id)

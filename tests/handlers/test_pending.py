@@ -104,7 +104,7 @@ async def test_approve_and_decline_tell_the_volunteer_in_their_language(
     english = told(chat, FIRST)
     assert english and english[-1].startswith("Good news: Wulidun Community has approved")
     chinese = told(chat, FIRST + 1)
-    assert chinese and "五里墩社区" in chinese[-1] and "did not approve" in chinese[-1]
+    assert chinese and "五里墩社区" in chinese[-1] and "未通过您的注册审核" in chinese[-1]
     # a replayed button on a decided volunteer says so and changes nothing
     await chat.press_data(approve_first, message=first_page)
     assert chat.answers()[-1].text == "Ann <b>One</b> has already been approved."
