@@ -5,14 +5,17 @@ of use, so a revoked role stops working at once, also for old buttons."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services import stations
 from services.errors import NotAllowed
+from services.stations import StationTree
 from storage import queries
 from storage.models import RoleKind, Station
+
+__all__ = ["GRANTS", "Permission", "StationTree", "allowed", "require", "stations_where"]
 
 
 class Permission(enum.StrEnum):
@@ -31,44 +34,8 @@ GRANTS: dict[Permission, frozenset[RoleKind]] = {
 }
 
 
-@dataclass(frozen=True)
-class StationTree:
-    """The whole tree in memory: stations number in the thousands at most."""
-
-    stations: dict[int, Station]
-    children: dict[int | None, list[int]]
-
-    @classmethod
-    def of(cls, stations: Sequence[Station]) -> StationTree:
-        by_id = {s.id: s for s in stations if s.id is not None}
-        children: dict[int | None, list[int]] = {}
-        for station in by_id.values():
-            assert station.id is not None
-            children.setdefault(station.parent_id, []).append(station.id)
-        return cls(by_id, children)
-
-    def ancestors_and_self(self, station_id: int) -> list[int]:
-        chain: list[int] = []
-        current: int | None = station_id
-        while current is not None and current in self.stations and current not in chain:
-            chain.append(current)
-            current = self.stations[current].parent_id
-        return chain
-
-    def subtree(self, station_id: int) -> list[int]:
-        """The station and every station under it, parents before children."""
-        found, queue = [], [station_id]
-        while queue:
-            current = queue.pop(0)
-            if current in found:
-                continue
-            found.append(current)
-            queue.extend(sorted(self.children.get(current, [])))
-        return found
-
-
 async def load_tree(session: AsyncSession) -> StationTree:
-    return StationTree.of(await queries.all_stations(session))
+    return await stations.tree(session)
 
 
 async def allowed(

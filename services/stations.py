@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -104,6 +105,7 @@ async def import_tree(
         audit.record(
             session, actor_id=actor_id, action="stations.import", created=created, updated=updated
         )
+    forget_tree()
     return ImportResult(created=created, updated=updated)
 
 
@@ -125,7 +127,8 @@ async def get(session: AsyncSession, station_id: int) -> StationNode:
 
 async def path(session: AsyncSession, station_id: int) -> list[Station]:
     """The station and its ancestors, root first."""
-    return await queries.station_chain(session, station_id)
+    known = await tree(session)
+    return [known.stations[s] for s in reversed(known.ancestors_and_self(station_id))]
 
 
 async def requires_approval(session: AsyncSession, station_id: int) -> bool:
@@ -135,6 +138,67 @@ async def requires_approval(session: AsyncSession, station_id: int) -> bool:
 
 async def all_stations(session: AsyncSession) -> Sequence[Station]:
     return await queries.all_stations(session)
+
+
+@dataclass(frozen=True)
+class StationTree:
+    """The whole tree in memory: stations number in the thousands at most."""
+
+    stations: dict[int, Station]
+    children: dict[int | None, list[int]]
+
+    @classmethod
+    def of(cls, stations: Sequence[Station]) -> StationTree:
+        by_id = {s.id: s for s in stations if s.id is not None}
+        children: dict[int | None, list[int]] = {}
+        for station in by_id.values():
+            assert station.id is not None
+            children.setdefault(station.parent_id, []).append(station.id)
+        return cls(by_id, children)
+
+    def ancestors_and_self(self, station_id: int) -> list[int]:
+        chain: list[int] = []
+        current: int | None = station_id
+        while current is not None and current in self.stations and current not in chain:
+            chain.append(current)
+            current = self.stations[current].parent_id
+        return chain
+
+    def subtree(self, station_id: int) -> list[int]:
+        """The station and every station under it, parents before children."""
+        found, queue = [], [station_id]
+        while queue:
+            current = queue.pop(0)
+            if current in found:
+                continue
+            found.append(current)
+            queue.extend(sorted(self.children.get(current, [])))
+        return found
+
+
+# The tree changes rarely (an import, an admin's edit) and is read on most updates:
+# it is kept for a short while per database. A change made in this process clears it
+# at once; one made by another process (the CLI) shows within TREE_TTL seconds.
+TREE_TTL = 30.0
+_trees: dict[str, tuple[float, StationTree]] = {}
+
+
+async def tree(session: AsyncSession) -> StationTree:
+    """The whole station tree, from the short-lived cache or the database."""
+    key = str(session.get_bind().engine.url)
+    cached = _trees.get(key)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < TREE_TTL:
+        return cached[1]
+    # Copies not tied to any session: nothing can expire or lazy-load them later.
+    rows = await queries.all_stations(session)
+    fresh = StationTree.of([Station.model_validate(row.model_dump()) for row in rows])
+    _trees[key] = (now, fresh)
+    return fresh
+
+
+def forget_tree() -> None:
+    _trees.clear()
 
 
 def _node(station: Station, children: int) -> StationNode:

@@ -49,7 +49,7 @@ def make_engine(url: str, *, concurrency: int | None = None, **kwargs: Any) -> A
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
-    """WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE for write transactions."""
+    """WAL, a busy timeout, foreign keys; BEGIN IMMEDIATE for write transactions."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -63,8 +63,11 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get(_WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # Reads run in autocommit (each statement sees one consistent WAL snapshot),
+        # which saves a round trip per session; units of work that write take the
+        # write lock up front, so two writers queue instead of failing.
+        if conn.get_execution_options().get(_WRITE, False):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: AsyncEngine) -> SessionMaker:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, inspect, literal, or_, update
+from sqlalchemy import and_, delete, func, inspect, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -406,23 +406,3 @@ async def managed_activities_not_over(
         .limit(limit)
     )
     return (await session.exec(query)).all(), total
-
-
-async def station_chain(session: AsyncSession, station_id: int) -> list[Station]:
-    """The station and its ancestors, root first, in one recursive query."""
-    up = (
-        select(
-            col(Station.id).label("id"),
-            col(Station.parent_id).label("parent_id"),
-            literal(0).label("depth"),
-        )
-        .where(Station.id == station_id)
-        .cte("chain", recursive=True)
-    )
-    up = up.union_all(
-        select(col(Station.id), col(Station.parent_id), (up.c.depth + 1).label("depth"))
-        .join(up, col(Station.id) == up.c.parent_id)
-        .where(up.c.depth < 16)
-    )
-    query = select(Station).join(up, col(Station.id) == up.c.id).order_by(up.c.depth.desc())
-    return list((await session.exec(query)).all())

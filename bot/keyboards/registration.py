@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -24,6 +27,24 @@ from services.volunteers import SKILLS
 from storage.models import AgeGroup, StationLevel
 
 STATIONS_PER_PAGE = 8
+Markup = TypeVar("Markup", InlineKeyboardMarkup, ReplyKeyboardMarkup)
+
+
+def per_locale(build: Callable[[], Markup]) -> Callable[[], Markup]:
+    """A keyboard that depends only on the language is built once per language
+    (aiogram's builder deep-copies every button, which adds up on busy days)."""
+    built: dict[str, Markup] = {}
+
+    @functools.wraps(build)
+    def cached() -> Markup:
+        locale = get_i18n().current_locale
+        if locale not in built:
+            built[locale] = build()
+        return built[locale]
+
+    return cached
+
+
 PICKABLE = (StationLevel.STREET, StationLevel.COMMUNITY)
 
 
@@ -37,6 +58,7 @@ def languages(current: str | None = None) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+@per_locale
 def share_phone() -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(
         keyboard=[[KeyboardButton(text=_("📱 Share my phone number"), request_contact=True)]],
@@ -98,6 +120,7 @@ def skills(chosen: Sequence[str]) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+@per_locale
 def age_groups() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for group in AgeGroup:
@@ -106,12 +129,14 @@ def age_groups() -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+@per_locale
 def guardian_consent() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("✅ My guardian agrees"), callback_data=ConsentCb(what="guardian_yes"))
     return kb.as_markup()
 
 
+@per_locale
 def privacy() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("✅ I agree"), callback_data=ConsentCb(what="privacy_yes"))
@@ -128,6 +153,7 @@ def _edit_buttons(kb: InlineKeyboardBuilder, factory: type[SummaryCb] | type[Pro
     kb.button(text=_("✏️ Age group"), callback_data=factory(action="age"))
 
 
+@per_locale
 def summary() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("✅ Confirm and register"), callback_data=SummaryCb(action="ok"))
@@ -137,6 +163,7 @@ def summary() -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+@per_locale
 def profile() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     _edit_buttons(kb, ProfileCb)
@@ -145,6 +172,7 @@ def profile() -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+@per_locale
 def erase() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("🗑 Yes, erase my data"), callback_data=EraseCb(confirm=True))
