@@ -41,7 +41,8 @@ class DbSessionMiddleware(BaseMiddleware):
 
 
 class UserMiddleware(BaseMiddleware):
-    """Loads (or, the first time, creates) the stored user behind an update."""
+    """Loads (or, the first time, creates) the stored user behind an update, with their
+    volunteer profile as it was when the update arrived (``user``, ``volunteer``)."""
 
     def __init__(self, default_locale: str) -> None:
         self.default_locale = default_locale
@@ -50,7 +51,7 @@ class UserMiddleware(BaseMiddleware):
         tg_user: TgUser | None = data.get("event_from_user")
         if tg_user is not None and not tg_user.is_bot:
             client = users.locale_for_client(tg_user.language_code, self.default_locale)
-            data["user"] = await users.ensure_user(data["session"], tg_user.id, client)
+            data["user"], data["volunteer"] = await users.visit(data["session"], tg_user.id, client)
         return await handler(event, data)
 
 

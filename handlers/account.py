@@ -23,7 +23,7 @@ from handlers.views import join, profile_text
 from services import users, volunteers
 from services.access import Permission, stations_where
 from storage import queries
-from storage.models import User
+from storage.models import User, Volunteer
 
 
 async def cancel(message: Message, state: FSMContext) -> None:
@@ -118,8 +118,9 @@ async def language_set(
     await set_chat_menu(bot, callback.from_user.id)
 
 
-async def show_profile(message: Message, session: AsyncSession, user: User, i18n: I18n) -> None:
-    volunteer = await volunteers.get(session, user.id)
+async def show_profile(
+    message: Message, session: AsyncSession, volunteer: Volunteer | None, i18n: I18n
+) -> None:
     if volunteer is None:
         await message.answer(_("You are not registered yet. Send /start to register."))
         return

@@ -6,7 +6,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import queries
 from storage.db import write_transaction
-from storage.models import User
+from storage.models import User, Volunteer
 
 LOCALES = ("zh_CN", "en")
 
@@ -21,13 +21,16 @@ def locale_for_client(language_code: str | None, default: str) -> str:
     return default
 
 
-async def ensure_user(session: AsyncSession, user_id: int, locale: str | None = None) -> User:
-    """Load the user, creating the row the first time they write. ``locale`` is the
-    language their Telegram client asks for: kept when they have none yet, so that
-    messages the bot sends them on its own are in their language too."""
-    user = await queries.get_user(session, user_id)
+async def visit(
+    session: AsyncSession, user_id: int, locale: str | None = None
+) -> tuple[User, Volunteer | None]:
+    """The person behind an update and their volunteer profile, in one query; their
+    user row is created the first time they write. ``locale`` is the language their
+    Telegram client asks for: kept when they have none yet, so that messages the bot
+    sends them on its own are in their language too."""
+    user, volunteer = await queries.get_user_with_volunteer(session, user_id)
     if user is not None and (user.locale is not None or locale is None):
-        return user
+        return user, volunteer
     async with write_transaction(session):
         user = await queries.get_user(session, user_id)
         if user is None:
@@ -35,7 +38,12 @@ async def ensure_user(session: AsyncSession, user_id: int, locale: str | None = 
         elif user.locale is None:
             user.locale = locale
         session.add(user)
-    return user
+    return user, volunteer
+
+
+async def ensure_user(session: AsyncSession, user_id: int, locale: str | None = None) -> User:
+    """The user row, created the first time they write (see ``visit``)."""
+    return (await visit(session, user_id, locale))[0]
 
 
 async def set_locale(session: AsyncSession, user: User, locale: str) -> None:

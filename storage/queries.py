@@ -32,6 +32,18 @@ async def get_user(session: AsyncSession, user_id: int) -> User | None:
     return await session.get(User, user_id)
 
 
+async def get_user_with_volunteer(
+    session: AsyncSession, user_id: int
+) -> tuple[User | None, Volunteer | None]:
+    query = (
+        select(User, Volunteer)
+        .outerjoin(Volunteer, col(Volunteer.user_id) == col(User.id))
+        .where(User.id == user_id)
+    )
+    row = (await session.exec(query)).first()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
 async def get_volunteer_by_user(session: AsyncSession, user_id: int) -> Volunteer | None:
     result = await session.exec(select(Volunteer).where(Volunteer.user_id == user_id))
     return result.first()

@@ -290,8 +290,8 @@ async def test_an_unexpected_error_is_reported_to_the_user(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(volunteers, "get", broken)
-    out = await en_chat.send("/profile")
+    monkeypatch.setattr(volunteers, "export_data", broken)
+    out = await en_chat.send("/mydata")
     assert "something went wrong on our side" in out[-1].text
 
 
