@@ -18,6 +18,7 @@ from bot import labels
 from bot.callbacks_volunteer import DetailCb, JoinCb, LeaveCb, ListCb, OfferCb
 from bot.config import Settings
 from handlers.notify import Render, tell
+from handlers.screens import show_in_place
 from handlers.views import format_moment, format_when
 from services import activities, users
 from services.activities import OfferRules, Outcome, Promotion, Seats
@@ -161,14 +162,7 @@ async def page_list(
     except DomainError as error:
         await callback.answer(error_text(error), show_alert=True)
         return
-    await callback.answer()
-    if callback.message is not None:
-        await bot.edit_message_text(
-            text,
-            chat_id=callback.from_user.id,
-            message_id=callback.message.message_id,
-            reply_markup=markup,
-        )
+    await show_in_place(callback, bot, text, markup)
 
 
 async def detail_view(
@@ -226,14 +220,7 @@ async def open_detail(
     except DomainError as error:
         await callback.answer(error_text(error), show_alert=True)
         return
-    await callback.answer()
-    if callback.message is not None:
-        await bot.edit_message_text(
-            text,
-            chat_id=callback.from_user.id,
-            message_id=callback.message.message_id,
-            reply_markup=markup,
-        )
+    await show_in_place(callback, bot, text, markup)
 
 
 async def join(

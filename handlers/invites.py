@@ -14,6 +14,7 @@ from bot import labels
 from bot.callbacks_staff import InviteConfirmCb, InviteRoleCb, InviteStationCb
 from bot.config import Settings
 from bot.keyboards import staff as kb
+from handlers.screens import show_in_place
 from handlers.staff_common import day, refuse, tell
 from handlers.views import station_path
 from services import access, invites, roles, scopes, users
@@ -101,14 +102,7 @@ async def station_walked(
     except NotFound as error:
         await callback.answer(invite_error(error), show_alert=True)
         return
-    await callback.answer()
-    if callback.message is not None:
-        await bot.edit_message_text(
-            text,
-            chat_id=callback.from_user.id,
-            message_id=callback.message.message_id,
-            reply_markup=markup,
-        )
+    await show_in_place(callback, bot, text, markup)
 
 
 async def role_chosen(

@@ -14,6 +14,7 @@ from bot import labels
 from bot.callbacks_staff import TeamRevokeCb, TeamStationCb
 from bot.config import Settings
 from bot.keyboards import staff as kb
+from handlers.screens import show_in_place
 from handlers.staff_common import day, person, plain_person, refuse, tell
 from handlers.views import station_path
 from services import roles, scopes, users
@@ -119,14 +120,7 @@ async def station_walked(
     except NotFound:
         await callback.answer(_("That station no longer exists."), show_alert=True)
         return
-    await callback.answer()
-    if callback.message is not None:
-        await bot.edit_message_text(
-            text,
-            chat_id=callback.from_user.id,
-            message_id=callback.message.message_id,
-            reply_markup=markup,
-        )
+    await show_in_place(callback, bot, text, markup)
 
 
 async def revoke_pressed(
