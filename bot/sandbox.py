@@ -33,6 +33,8 @@ async def seed_stations(settings: Settings, path: Path) -> int:
 
 
 async def run_sandbox(settings: Settings, *, user_id: int, language: str) -> int:
+    # The person at the terminal may try everything, staff commands included.
+    settings = settings.model_copy(update={"admin_ids": settings.admin_ids | {user_id}})
     await migrate.upgrade(settings.database_url)
     created = await seed_stations(settings, settings.sandbox_stations)
     engine = make_app_engine(settings)
