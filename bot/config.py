@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+from datetime import time
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,6 +36,30 @@ class Settings(BaseSettings):
     offer_hours: float = Field(default=12, gt=0)
     offer_lead_hours: float = Field(default=2, ge=0)
     late_cancel_hours: float = Field(default=24, ge=0)
+    # Attendance and hours: star levels by cumulative confirmed hours (one to five
+    # stars), and how many wrong check-in codes a person may type per 10 minutes.
+    star_thresholds: Annotated[tuple[int, ...], NoDecode] = (100, 300, 600, 1000, 1500)
+    checkin_attempts: int = Field(default=5, ge=1)
+    # Records are due within this many working days of an activity's end; staff are
+    # reminded daily until the activity is closed.
+    records_due_working_days: int = Field(default=10, ge=1)
+    # A secret mixed into certificate verification codes (by default derived from
+    # the bot token). Keep it stable: codes issued under one secret check against it.
+    certificate_secret: SecretStr | None = None
+    # Delivery: everything the bot sends on its own goes through the outbox and one
+    # paced sender: messages per second overall, seconds between two messages to one
+    # chat, how long a claimed row may stay unconfirmed before it is tried again,
+    # and how many times a network error or 5xx is retried.
+    # (Telegram allows about 30 per second; more only with paid broadcasts.)
+    send_rate: float = Field(default=25, gt=0, le=1000)
+    send_chat_interval: float = Field(default=1.0, ge=0)
+    send_concurrency: int = Field(default=8, ge=1, le=64)
+    delivery_lease_seconds: float = Field(default=120, gt=0)
+    delivery_max_attempts: int = Field(default=6, ge=1)
+    # Reminders before an activity, in hours; quiet hours (station time) hold
+    # non-urgent messages until the morning.
+    reminder_hours: Annotated[tuple[float, ...], NoDecode] = (24, 2)
+    quiet_hours: str = "22:00-07:00"
     # A station tree loaded into an empty database in the sandbox.
     sandbox_stations: Path = Field(default=Path("examples/stations.yaml"))
 
@@ -44,6 +71,38 @@ class Settings(BaseSettings):
             return frozenset(int(p) for p in parts if p)
         if isinstance(value, int):
             return frozenset({value})
+        return value
+
+    @field_validator("star_thresholds", "reminder_hours", mode="before")
+    @classmethod
+    def _split_numbers(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(p.strip() for p in value.replace(";", ",").split(",") if p.strip())
+        return value
+
+    @field_validator("star_thresholds")
+    @classmethod
+    def _increasing(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value or any(b <= a for a, b in itertools.pairwise(value)):
+            raise ValueError("must be increasing hours, e.g. 100,300,600,1000,1500")
+        if value[0] <= 0:
+            raise ValueError("must be positive")
+        return value
+
+    @field_validator("reminder_hours")
+    @classmethod
+    def _positive_offsets(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(v <= 0 for v in value):
+            raise ValueError("must be positive hours, e.g. 24,2")
+        return tuple(sorted(set(value), reverse=True))
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_window(cls, value: str) -> str:
+        value = value.strip()
+        if value.lower() in ("", "off", "none"):
+            return ""
+        parse_quiet_hours(value)
         return value
 
     @field_validator("default_locale")
@@ -89,6 +148,32 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def quiet_window(self) -> tuple[time, time] | None:
+        """Quiet hours as (start, end) local times, or None when switched off."""
+        return parse_quiet_hours(self.quiet_hours) if self.quiet_hours else None
+
+    def certificate_key(self) -> bytes:
+        """The key for certificate verification codes."""
+        if self.certificate_secret is not None:
+            return self.certificate_secret.get_secret_value().encode()
+        token = self.bot_token.get_secret_value() if self.bot_token else "sandbox"
+        return hashlib.sha256(b"certificate:" + token.encode()).digest()
+
+
+def parse_quiet_hours(value: str) -> tuple[time, time]:
+    """``22:00-07:00`` -> (22:00, 07:00); raises ValueError on anything else."""
+    start, sep, end = value.partition("-")
+    if not sep:
+        raise ValueError("must look like 22:00-07:00, or off")
+    try:
+        first, last = time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+    except ValueError as exc:
+        raise ValueError("must look like 22:00-07:00, or off") from exc
+    if first == last:
+        raise ValueError("start and end must differ")
+    return first, last
 
 
 def describe_error(exc: Exception) -> str:

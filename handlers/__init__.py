@@ -7,11 +7,18 @@ from handlers import (
     account,
     activities,
     activity_admin,
+    broadcast,
+    checkin,
     errors,
     fallback,
+    hours,
     invites,
+    messages,  # noqa: F401  (the outbox's "text" kind)
     pending,
     registration,
+    reminders,
+    roster,
+    settings_menu,
     team,
 )
 
@@ -23,10 +30,16 @@ def get_routers() -> list[Router]:
         errors.make_router(),
         account.make_router(),
         invites.make_router(),  # its /start inv_... before registration's /start
+        checkin.make_router(),  # its /start ci_... (the check-in QR code) likewise
+        hours.make_router(),  # /verify is open to anyone, registered or not
         team.make_router(),
         pending.make_router(),
         registration.make_router(),
         activities.make_router(),
         activity_admin.make_router(),
+        roster.make_router(),
+        broadcast.make_router(),
+        reminders.make_router(),
+        settings_menu.make_router(),
         fallback.make_router(),
     ]

@@ -23,6 +23,7 @@ class Permission(enum.StrEnum):
     APPROVE_VOLUNTEERS = "approve_volunteers"
     MANAGE_TEAM = "manage_team"  # invite staff and coordinators, revoke roles
     VIEW_TALLIES = "view_tallies"
+    BROADCAST = "broadcast"  # message the volunteers of a station
 
 
 # Which roles grant each permission (on the role's station and everything under it).
@@ -31,6 +32,7 @@ GRANTS: dict[Permission, frozenset[RoleKind]] = {
     Permission.APPROVE_VOLUNTEERS: frozenset({RoleKind.STAFF, RoleKind.COORDINATOR}),
     Permission.MANAGE_TEAM: frozenset({RoleKind.COORDINATOR}),
     Permission.VIEW_TALLIES: frozenset({RoleKind.STAFF, RoleKind.COORDINATOR}),
+    Permission.BROADCAST: frozenset({RoleKind.STAFF, RoleKind.COORDINATOR}),
 }
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import queries
@@ -58,3 +61,19 @@ async def locale_of(session: AsyncSession, user_id: int, default: str) -> str:
     """The language to write to someone in, when they did not just write to us."""
     user = await queries.get_user(session, user_id)
     return user.locale if user is not None and user.locale in LOCALES else default
+
+
+async def locales_of(
+    session: AsyncSession, user_ids: Iterable[int], default: str
+) -> dict[int, str]:
+    """``locale_of`` for many people at once, in the order given (duplicates dropped)."""
+    ids = list(dict.fromkeys(user_ids))
+    found: dict[int, str | None] = {}
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        rows = await session.exec(select(User.id, User.locale).where(col(User.id).in_(chunk)))
+        found.update(dict(rows.all()))
+    return {
+        user_id: locale if (locale := found.get(user_id)) in LOCALES and locale else default
+        for user_id in ids
+    }

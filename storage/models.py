@@ -62,6 +62,9 @@ class User(SQLModel, table=True):
     id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     locale: str | None = Field(default=None, max_length=8)
     created_at: datetime = _ts()
+    # Set when Telegram answers 403 (blocked the bot, deleted account): the outbox
+    # skips them until they write to the bot again.
+    unreachable_at: datetime | None = _ts(nullable=True)
 
 
 class Volunteer(SQLModel, table=True):
@@ -91,6 +94,7 @@ class Volunteer(SQLModel, table=True):
     created_at: datetime = _ts(index=True)
     updated_at: datetime = _ts()
     erased_at: datetime | None = _ts(nullable=True)
+    weekly_digest: bool = True  # the Monday list of new activities (/settings)
 
 
 class Role(SQLModel, table=True):
@@ -186,6 +190,15 @@ class Activity(SQLModel, table=True):
     created_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
+    # Attendance: the check-in code staff open (6 digits, valid from 30 minutes before
+    # the start to the end), and the closing of the records, which credits the hours.
+    checkin_code: str | None = Field(default=None, max_length=6)
+    checkin_opened_at: datetime | None = _ts(nullable=True)
+    checkin_opened_by: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True)
+    )
+    closed_at: datetime | None = _ts(nullable=True, index=True)
+    closed_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
 class Signup(SQLModel, table=True):
@@ -201,6 +214,8 @@ class Signup(SQLModel, table=True):
     offer_expires_at: datetime | None = _ts(nullable=True, index=True)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
+    # The answer to a reminder's "I'll come" button.
+    coming_confirmed_at: datetime | None = _ts(nullable=True)
 
 
 class Invite(SQLModel, table=True):
@@ -215,3 +230,129 @@ class Invite(SQLModel, table=True):
     expires_at: datetime = _ts()
     used_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     used_at: datetime | None = _ts(nullable=True)
+
+
+class AttendanceMark(enum.StrEnum):
+    PRESENT = "present"
+    LATE = "late"
+    ABSENT = "absent"  # a no-show
+
+
+class Attendance(SQLModel, table=True):
+    """One volunteer at one activity: check-in and check-out, staff's mark, and the
+    minutes of service. ``minutes`` is what would be credited (actual time, capped at
+    the activity's length, or staff's correction); it counts once ``confirmed`` and
+    the activity is closed. A check-in without a check-out is never confirmed on its
+    own: staff confirm or correct it."""
+
+    __table_args__ = (
+        UniqueConstraint("activity_id", "volunteer_id", name="uq_attendance"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(foreign_key="activity.id", index=True)
+    volunteer_id: int = Field(foreign_key="volunteer.id", index=True)
+    mark: AttendanceMark | None = Field(default=None, sa_type=StrEnumColumn(AttendanceMark))
+    checked_in_at: datetime | None = _ts(nullable=True)
+    checked_out_at: datetime | None = _ts(nullable=True)
+    minutes: int | None = None
+    confirmed: bool = False
+    credited_at: datetime | None = _ts(nullable=True)  # set when the activity closes
+    updated_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class Beneficiaries(SQLModel, table=True):
+    """People served at an activity (受益人次), one row per target group."""
+
+    __tablename__ = "beneficiaries"
+    __table_args__ = (
+        UniqueConstraint("activity_id", "target_group", name="uq_beneficiaries"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(foreign_key="activity.id", index=True)
+    target_group: TargetGroup = Field(sa_type=StrEnumColumn(TargetGroup))
+    count: int = 0
+    recorded_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    updated_at: datetime = _ts()
+
+
+class Certificate(SQLModel, table=True):
+    """A service certificate as issued: what it states is kept, so that /verify can
+    say so later, whatever happens to the records afterwards."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True, index=True)
+    volunteer_id: int = Field(foreign_key="volunteer.id", index=True)
+    station_id: int = Field(foreign_key="station.id")
+    holder_name: str = Field(max_length=64)
+    period_from: datetime = _ts()
+    period_to: datetime = _ts()
+    total_minutes: int = 0
+    period_minutes: int = 0
+    activity_count: int = 0
+    locale: str = Field(default="zh_CN", max_length=8)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    issued_at: datetime = _ts()
+    revoked_at: datetime | None = _ts(nullable=True)
+
+
+class OutboxState(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a deliverer; back to pending if its lease lapses
+    SENT = "sent"
+    FAILED = "failed"  # Telegram refused it (400) or retries ran out
+    SKIPPED = "skipped"  # the recipient is unreachable (403)
+    WITHDRAWN = "withdrawn"  # no longer wanted (a cancelled seat or activity)
+
+
+class Outbox(SQLModel, table=True):
+    """Everything the bot sends on its own: one row per recipient and message.
+    ``kind`` and ``payload`` say what to send; it is rendered in the recipient's
+    language when sent. ``key`` makes enqueueing idempotent."""
+
+    __table_args__ = (Index("ix_outbox_due", "state", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=160, unique=True)
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    kind: str = Field(max_length=32)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    station_id: int | None = Field(default=None, foreign_key="station.id")
+    broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id", index=True)
+    urgent: bool = False  # not held by quiet hours
+    priority: int = 0  # higher first: one-to-one notices before bulk
+    due_at: datetime = _ts()
+    state: OutboxState = Field(
+        default=OutboxState.PENDING, sa_type=StrEnumColumn(OutboxState)
+    )
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=300)
+    claimed_at: datetime | None = _ts(nullable=True)
+    sent_at: datetime | None = _ts(nullable=True)
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    created_at: datetime = _ts()
+
+
+class Broadcast(SQLModel, table=True):
+    """A message from staff to the volunteers of a station (or subtree); its rows in
+    the outbox carry ``broadcast_id``. The progress message is edited as they go."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    station_id: int = Field(foreign_key="station.id")
+    subtree: bool = False
+    skills: list[str] = Field(default_factory=list, sa_type=JSON)
+    text: str = Field(max_length=4000)
+    activity_id: int | None = Field(default=None, foreign_key="activity.id")
+    created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    total: int = 0
+    progress_chat_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True)
+    )
+    progress_message_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True)
+    )
+    created_at: datetime = _ts()
+    finished_at: datetime | None = _ts(nullable=True)
