@@ -194,9 +194,7 @@ class Activity(SQLModel, table=True):
     # the start to the end), and the closing of the records, which credits the hours.
     checkin_code: str | None = Field(default=None, max_length=6)
     checkin_opened_at: datetime | None = _ts(nullable=True)
-    checkin_opened_by: int | None = Field(
-        default=None, sa_column=Column(BigInteger, nullable=True)
-    )
+    checkin_opened_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     closed_at: datetime | None = _ts(nullable=True, index=True)
     closed_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
@@ -245,9 +243,7 @@ class Attendance(SQLModel, table=True):
     the activity is closed. A check-in without a check-out is never confirmed on its
     own: staff confirm or correct it."""
 
-    __table_args__ = (
-        UniqueConstraint("activity_id", "volunteer_id", name="uq_attendance"),
-    )
+    __table_args__ = (UniqueConstraint("activity_id", "volunteer_id", name="uq_attendance"),)
 
     id: int | None = Field(default=None, primary_key=True)
     activity_id: int = Field(foreign_key="activity.id", index=True)
@@ -267,9 +263,7 @@ class Beneficiaries(SQLModel, table=True):
     """People served at an activity (受益人次), one row per target group."""
 
     __tablename__ = "beneficiaries"
-    __table_args__ = (
-        UniqueConstraint("activity_id", "target_group", name="uq_beneficiaries"),
-    )
+    __table_args__ = (UniqueConstraint("activity_id", "target_group", name="uq_beneficiaries"),)
 
     id: int | None = Field(default=None, primary_key=True)
     activity_id: int = Field(foreign_key="activity.id", index=True)
@@ -325,9 +319,7 @@ class Outbox(SQLModel, table=True):
     urgent: bool = False  # not held by quiet hours
     priority: int = 0  # higher first: one-to-one notices before bulk
     due_at: datetime = _ts()
-    state: OutboxState = Field(
-        default=OutboxState.PENDING, sa_type=StrEnumColumn(OutboxState)
-    )
+    state: OutboxState = Field(default=OutboxState.PENDING, sa_type=StrEnumColumn(OutboxState))
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=300)
     claimed_at: datetime | None = _ts(nullable=True)
@@ -348,11 +340,35 @@ class Broadcast(SQLModel, table=True):
     activity_id: int | None = Field(default=None, foreign_key="activity.id")
     created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
     total: int = 0
-    progress_chat_id: int | None = Field(
-        default=None, sa_column=Column(BigInteger, nullable=True)
-    )
+    progress_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     progress_message_id: int | None = Field(
         default=None, sa_column=Column(BigInteger, nullable=True)
     )
     created_at: datetime = _ts()
     finished_at: datetime | None = _ts(nullable=True)
+
+
+class PledgeStatus(enum.StrEnum):
+    OPEN = "open"  # promised; the station has not received it yet
+    RECEIVED = "received"
+    CANCELLED = "cancelled"
+
+
+class Pledge(SQLModel, table=True):
+    """A promise of a small donation. The bot takes no money: staff mark a pledge
+    received when the station has it. Amounts are integer fen (1 yuan = 100 fen)."""
+
+    __table_args__ = (Index("ix_pledge_station_created", "station_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    receipt: str = Field(max_length=24, unique=True)
+    volunteer_id: int = Field(foreign_key="volunteer.id", index=True)
+    station_id: int = Field(foreign_key="station.id")  # whose fund, or the activity's
+    activity_id: int | None = Field(default=None, foreign_key="activity.id", index=True)
+    amount_fen: int = Field(sa_type=BigInteger)
+    anonymous: bool = False
+    status: PledgeStatus = Field(default=PledgeStatus.OPEN, sa_type=StrEnumColumn(PledgeStatus))
+    created_at: datetime = _ts()
+    decided_at: datetime | None = _ts(nullable=True)
+    decided_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    reminded_at: datetime | None = _ts(nullable=True)

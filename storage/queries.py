@@ -14,8 +14,10 @@ from storage.models import (
     Activity,
     ActivityStatus,
     AuditLog,
+    Certificate,
     DialogState,
     Invite,
+    Outbox,
     Role,
     RoleKind,
     Signup,
@@ -418,3 +420,16 @@ async def managed_activities_not_over(
         .limit(limit)
     )
     return (await session.exec(query)).all(), total
+
+
+async def revoke_certificates_of(session: AsyncSession, volunteer_id: int, at: datetime) -> None:
+    """Revoke a volunteer's certificates and blank what they state about the person."""
+    await session.exec(
+        update(Certificate)
+        .where(col(Certificate.volunteer_id) == volunteer_id)
+        .values(revoked_at=at, holder_name="", details={})
+    )
+
+
+async def delete_outbox_of(session: AsyncSession, user_id: int) -> None:
+    await session.exec(delete(Outbox).where(col(Outbox.user_id) == user_id))

@@ -1,8 +1,8 @@
-"""attendance certificates outbox
+"""attendance certificates outbox pledges
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-21 07:28:24.260838
+Create Date: 2026-11-21 07:31:14.553771
 
 """
 
@@ -131,6 +131,42 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "pledge",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("receipt", sa.String(length=24), nullable=False),
+        sa.Column("volunteer_id", sa.Integer(), nullable=False),
+        sa.Column("station_id", sa.Integer(), nullable=False),
+        sa.Column("activity_id", sa.Integer(), nullable=True),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("anonymous", sa.Boolean(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("decided_by", sa.BigInteger(), nullable=True),
+        sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["activity_id"],
+            ["activity.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["station_id"],
+            ["station.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["volunteer_id"],
+            ["volunteer.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("receipt"),
+    )
+    with op.batch_alter_table("pledge", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_pledge_activity_id"), ["activity_id"], unique=False)
+        batch_op.create_index(
+            "ix_pledge_station_created", ["station_id", "created_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_pledge_volunteer_id"), ["volunteer_id"], unique=False)
+
+    op.create_table(
         "outbox",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(length=160), nullable=False),
@@ -216,6 +252,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_outbox_broadcast_id"))
 
     op.drop_table("outbox")
+    with op.batch_alter_table("pledge", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_pledge_volunteer_id"))
+        batch_op.drop_index("ix_pledge_station_created")
+        batch_op.drop_index(batch_op.f("ix_pledge_activity_id"))
+
+    op.drop_table("pledge")
     with op.batch_alter_table("certificate", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_certificate_volunteer_id"))
         batch_op.drop_index(batch_op.f("ix_certificate_code"))
