@@ -247,7 +247,7 @@ async def open_invite(
                 role=labels.ROLES[redeemed.role],
                 path=await station_path(session, redeemed.station.id, their_locale),
             )
-        await tell(bot, inviter, note)
+        await tell(bot, inviter, note, session=session)
 
 
 def make_router() -> Router:

@@ -171,7 +171,13 @@ async def decided(
                 "{station} did not approve your registration. If you think this is a "
                 "mistake, please contact the station."
             ).format(station=station)
-    await tell(bot, volunteer.user_id, note)
+    await tell(
+        bot,
+        volunteer.user_id,
+        note,
+        session=session,
+        key=f"decided:{volunteer.id}:{decision.status.value}",
+    )
 
 
 def make_router() -> Router:

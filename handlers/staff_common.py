@@ -7,11 +7,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, html
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers import notify
 from handlers.views import babel_locale
 
 log = logging.getLogger(__name__)
@@ -46,12 +48,12 @@ def day(moment: datetime, locale: str, zone: ZoneInfo) -> str:
     return format_date(local_day, format="medium", locale=babel_locale(locale))
 
 
-async def tell(bot: Bot, chat_id: int, text: str) -> bool:
-    """Send a note to someone who did not just write to us; they may have blocked the
-    bot or never opened it, which is not an error of ours."""
-    try:
-        await bot.send_message(chat_id, text)
-    except (TelegramForbiddenError, TelegramBadRequest) as exc:
-        log.info("could not tell %s: %s", chat_id, exc)
-        return False
-    return True
+async def tell(
+    bot: Bot, chat_id: int, text: str, *, session: AsyncSession, key: str | None = None
+) -> bool:
+    """Queue a note, already written in the recipient's language, for someone who did
+    not just write to us (see ``handlers.notify.tell``); the deliverer sends it, and
+    skips them if they blocked the bot. ``key`` makes it idempotent. Returns whether a
+    note was queued."""
+    i18n = I18n.get_current(no_error=False)
+    return await notify.tell(bot, session, i18n, chat_id, lambda: (text, None), key=key)

@@ -204,7 +204,7 @@ async def _revoke(
             role=labels.ROLES[gone.role],
             path=await station_path(session, gone.station_id, their_locale),
         )
-    await tell(bot, gone.user_id, note)
+    await tell(bot, gone.user_id, note, session=session, key=f"revoked:{gone.role_id}")
 
 
 def make_router() -> Router:

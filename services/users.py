@@ -30,9 +30,14 @@ async def visit(
     """The person behind an update and their volunteer profile, in one query; their
     user row is created the first time they write. ``locale`` is the language their
     Telegram client asks for: kept when they have none yet, so that messages the bot
-    sends them on its own are in their language too."""
+    sends them on its own are in their language too. Someone the outbox found
+    unreachable (they had blocked the bot) is reachable again once they write."""
     user, volunteer = await queries.get_user_with_volunteer(session, user_id)
-    if user is not None and (user.locale is not None or locale is None):
+    if (
+        user is not None
+        and user.unreachable_at is None
+        and (user.locale is not None or locale is None)
+    ):
         return user, volunteer
     async with write_transaction(session):
         user = await queries.get_user(session, user_id)
@@ -40,6 +45,8 @@ async def visit(
             user = User(id=user_id, locale=locale)
         elif user.locale is None:
             user.locale = locale
+        if user.unreachable_at is not None:
+            user.unreachable_at = None
         session.add(user)
     return user, volunteer
 

@@ -183,3 +183,4 @@ class Stats:
     requests: int = 0
     messages_sent: int = 0
     too_many_requests: int = 0
+    held: int = 0  # requests left unanswered by ``hold_after``

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 from types import TracebackType
@@ -52,6 +53,8 @@ class BotAPIStandin(Simulator):
         self.internal_errors: list[BaseException] = []
         self._runner: web.AppRunner | None = None
         self._stopped = False
+        self._hold: tuple[str, int] | None = None
+        self._released: asyncio.Event | None = None
 
     @property
     def base_url(self) -> str:
@@ -117,6 +120,30 @@ class BotAPIStandin(Simulator):
             Fault(method.lower(), error_code, description, retry_after, chat_id, times)
         )
 
+    def hold_after(self, count: int, method: str = "sendMessage") -> None:
+        """Once the bot has sent ``count`` messages in all, stop answering ``method``:
+        such calls are neither recorded nor answered until ``release()``, as if the
+        server had gone silent (to kill the bot in the middle of a broadcast)."""
+        self._hold = (method.lower(), count)
+        self._released = asyncio.Event()
+
+    def release(self) -> None:
+        """Answer again. Calls held so far get a 502 and are not recorded: their
+        sender may be gone, and a message must not appear twice."""
+        self._hold = None
+        if self._released is not None:
+            self._released.set()
+
+    async def _held(self, method: str) -> bool:
+        if self._hold is None or self._released is None:
+            return False
+        held_method, count = self._hold
+        if method.lower() != held_method or self.stats.messages_sent < count:
+            return False
+        self.stats.held += 1
+        await self._released.wait()
+        return True
+
     def _injected_fault(self, method: str, params: Params) -> ApiError | None:
         for fault in self.faults:
             if fault.method != method.lower():
@@ -142,6 +169,8 @@ class BotAPIStandin(Simulator):
             self.requests.append((name, params.loggable()))
             if (fault := self._injected_fault(name, params)) is not None:
                 raise fault
+            if await self._held(name):
+                raise ApiError(502, "Bad Gateway")
             result = await handler(self, params)
         except ApiError as error:
             return self._error(error)

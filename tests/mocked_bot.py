@@ -4,8 +4,10 @@ updates to the real Dispatcher."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-from collections.abc import AsyncGenerator
+import time
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +23,7 @@ from aiogram.methods import (
     GetMe,
     SendDocument,
     SendMessage,
+    SendPhoto,
     TelegramMethod,
 )
 from aiogram.methods.base import TelegramType
@@ -32,12 +35,15 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     Message,
     MessageEntity,
+    PhotoSize,
     Sticker,
     Update,
     User,
 )
 
 from standin.html_check import EntityParseError, check_html
+
+ErrorFactory = Callable[[TelegramMethod[Any]], Exception]
 
 BOT_USER = User(id=42, is_bot=True, first_name="Station Bot", username="station_test_bot")
 
@@ -52,6 +58,7 @@ class Sent:
     reply_markup: Any = None
     document: bytes | None = None
     file_name: str | None = None
+    photo: bytes | None = None  # SendPhoto's image; its caption is ``text``
 
     def buttons(self) -> list[tuple[str, str]]:
         if not isinstance(self.reply_markup, InlineKeyboardMarkup):
@@ -67,6 +74,12 @@ class Sent:
 class MockedSession(BaseSession):
     requests: list[TelegramMethod[Any]] = field(default_factory=list)
     messages: dict[int, Sent] = field(default_factory=dict)
+    # Scripted answers per chat, for the deliverer's tests: the next send to a chat
+    # raises the first error queued for it (see ``fail_next``).
+    errors: dict[int, list[ErrorFactory]] = field(default_factory=dict)
+    # (time.monotonic(), chat id, error or None) of every sendMessage, in order.
+    send_log: list[tuple[float, int, str | None]] = field(default_factory=list)
+    latency: float = 0.0  # seconds each sendMessage takes
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -79,16 +92,22 @@ class MockedSession(BaseSession):
         timeout: int | None = None,  # noqa: ASYNC109 (aiogram signature)
     ) -> TelegramType:
         self.requests.append(method)
+        if isinstance(method, SendMessage):
+            await self._scripted(method)
         result: Any = True
         if isinstance(method, GetMe):
             result = BOT_USER
-        elif isinstance(method, SendMessage | SendDocument):
+        elif isinstance(method, SendMessage | SendDocument | SendPhoto):
             text = method.text if isinstance(method, SendMessage) else (method.caption or "")
             self._check(text, method.parse_mode)
             sent = Sent(next(self._ids), int(method.chat_id), text, method.reply_markup)
             if isinstance(method, SendDocument):
                 sent.document = method.document.data  # type: ignore[union-attr]
                 sent.file_name = method.document.filename  # type: ignore[union-attr]
+            if isinstance(method, SendPhoto):
+                if len(text) > 1024:
+                    raise AssertionError("Telegram would refuse this caption: too long")
+                sent.photo = method.photo.data  # type: ignore[union-attr]
             self.messages[sent.message_id] = sent
             result = Message(
                 message_id=sent.message_id,
@@ -97,6 +116,9 @@ class MockedSession(BaseSession):
                 from_user=BOT_USER,
                 text=text,
                 document=Document(file_id="f", file_unique_id="f") if sent.document else None,
+                photo=[PhotoSize(file_id="p", file_unique_id="p", width=1, height=1)]
+                if sent.photo
+                else None,
             )
         elif isinstance(method, EditMessageText | EditMessageReplyMarkup):
             sent = self.messages.get(int(method.message_id or 0))
@@ -109,6 +131,24 @@ class MockedSession(BaseSession):
         elif isinstance(method, AnswerCallbackQuery) and len(method.text or "") > 200:
             raise TelegramBadRequest(method, "Bad Request: answer text is too long")
         return result  # type: ignore[no-any-return]
+
+    def fail_next(self, chat_id: int, *errors: ErrorFactory) -> None:
+        """The next sendMessage calls to ``chat_id`` raise these, one each, in order."""
+        self.errors.setdefault(chat_id, []).extend(errors)
+
+    async def _scripted(self, method: SendMessage) -> None:
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        chat_id = int(method.chat_id)
+        queued = self.errors.get(chat_id)
+        error = queued.pop(0)(method) if queued else None
+        self.send_log.append((time.monotonic(), chat_id, type(error).__name__ if error else None))
+        if error is not None:
+            raise error
+
+    def sent_to(self, chat_id: int) -> list[Sent]:
+        """Messages the bot put in ``chat_id``."""
+        return [m for m in self.messages.values() if m.chat_id == chat_id]
 
     def _check(self, text: str, parse_mode: Any) -> None:
         if parse_mode is None:

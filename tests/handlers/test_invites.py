@@ -17,6 +17,7 @@ from storage.db import SessionMaker
 from storage.models import AuditLog, Invite, Role, RoleKind
 from storage.types import utcnow
 from tests.conftest import load_example_tree
+from tests.delivery_helpers import deliver
 from tests.mocked_bot import Conversation, MockedBot
 
 ADMIN = 9000
@@ -85,6 +86,7 @@ async def test_admin_invites_and_the_link_works_once(
     welcome = invitee.last().text
     assert "You are now station staff of" in welcome
     assert "Hupo Street Station" in welcome and "Welcome to the volunteer" not in welcome
+    await deliver(staff_dp, bot)
     assert "Your invitation was used" in admin.last().text
 
     late = person(staff_dp, bot, 3004)

@@ -14,6 +14,7 @@ from services.volunteers import Draft
 from storage.db import SessionMaker
 from storage.models import AuditLog, Volunteer, VolunteerStatus
 from tests.conftest import load_example_tree
+from tests.delivery_helpers import deliver
 from tests.mocked_bot import Conversation, MockedBot
 
 ADMIN = 9000
@@ -101,6 +102,7 @@ async def test_approve_and_decline_tell_the_volunteer_in_their_language(
     assert current[FIRST] is VolunteerStatus.ACTIVE
     assert current[FIRST + 1] is VolunteerStatus.DECLINED
     assert current[FIRST + 2] is VolunteerStatus.PENDING
+    await deliver(staff_dp, bot)
     english = told(chat, FIRST)
     assert english and english[-1].startswith("Good news: Wulidun Community has approved")
     chinese = told(chat, FIRST + 1)

@@ -18,6 +18,7 @@ from services.volunteers import Draft
 from storage.db import SessionMaker
 from storage.models import AuditLog, Role
 from tests.conftest import load_example_tree
+from tests.delivery_helpers import deliver
 from tests.mocked_bot import Conversation, MockedBot
 
 ADMIN = 9000
@@ -100,12 +101,15 @@ async def test_revoke_asks_first_then_tells_the_person(
     await chat.press_data(yes, message=confirm)
     assert "Revoked: Zhang &lt;i&gt;San&lt;/i&gt; is no longer station staff of" in confirm.text
     assert await held(sqlite_sessionmaker) == [COORDINATOR, UNNAMED_STAFF]
+    await deliver(staff_dp, bot)
     told = [m for m in chat.session.messages.values() if m.chat_id == NAMED_STAFF]
     assert told and told[-1].text.startswith("You are no longer station staff of")
     assert "Xiyuan Street Station" in told[-1].text  # in their language, English
     # the confirmation pressed again does nothing more
     await chat.press_data(yes, message=confirm)
     assert chat.answers()[-1].text == "That role has already been revoked."
+    await deliver(staff_dp, bot)
+    assert [m for m in chat.session.messages.values() if m.chat_id == NAMED_STAFF] == told
     async with sqlite_sessionmaker() as session:
         entries = (
             await session.exec(select(AuditLog).where(AuditLog.action == "role.revoked"))
@@ -136,6 +140,8 @@ async def test_revoke_still_works_when_the_person_blocked_the_bot(
     await chat.press("Yes, revoke")
     assert f"Revoked: Telegram user {UNNAMED_STAFF} is no longer" in chat.last().text
     assert await held(sqlite_sessionmaker) == [COORDINATOR, NAMED_STAFF]
+    await deliver(staff_dp, bot)
+    assert not [m for m in chat.session.messages.values() if m.chat_id == UNNAMED_STAFF]
 
 
 async def test_staff_may_not_see_or_change_the_team(

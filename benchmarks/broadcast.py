@@ -1,0 +1,279 @@
+"""A broadcast to N volunteers through the deliverer, against the local Bot API
+stand-in enforcing Telegram's flood limits (30 messages/s overall, 1/s per chat).
+
+N volunteers (user rows) and one broadcast to all of them are queued in the outbox
+of a fresh database (SQLite in a temporary directory unless ``--database-url`` is
+given); then one ``Deliverer`` (``bot.delivery``), configured as ``volunteer-bot run``
+would be with ``SEND_RATE=--rate``, sends them all through ``build_bot``'s Bot over
+real HTTP, and the clock runs until every row is settled.
+
+Checked before anything is reported: every recipient's chat holds exactly one
+message, and the outbox shows N rows sent. Reported: the elapsed time against the
+ideal N / rate and their ratio (the goal: within 5%), the 429 answers the stand-in
+gave (the goal: none at the default rate), the deliverer's own counts, and the peak
+resident memory of the process.
+
+Everything runs in one process and one event loop: the stand-in's HTTP server shares
+it with the deliverer under test.
+
+    .venv/bin/python -m benchmarks.broadcast [--n 10000] [--rate 25]
+        [--database-url postgresql://...] [--json]
+
+A ``--database-url`` must point to an empty database (no schema yet): the benchmark
+creates the tables, fills them, and downgrades the schema to base when it is done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import platform
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+# The repository root, for `python benchmarks/broadcast.py` (harmless with `-m`).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import aiogram
+import psutil
+from sqlalchemy import func
+from sqlalchemy.engine import make_url
+from sqlmodel import col, select
+
+from bot.app import build_bot, make_app_engine
+from bot.config import Settings
+from bot.delivery import Deliverer, deliver_due
+from bot.i18n import make_i18n
+from handlers.messages import TEXT, text_payload
+from services import outbox
+from services.outbox import Message
+from standin.server import BotAPIStandin
+from storage import migrate
+from storage.db import SessionMaker, make_sessionmaker, write_transaction
+from storage.models import Broadcast, Outbox, OutboxState, Station, StationLevel, User
+
+TOKEN = "123456:BROADCAST-BENCHMARK"
+FIRST_CHAT = 720_000_001
+GOAL = 0.05  # elapsed within 5% of N / rate
+MIB = 1024 * 1024
+NOTE = "one process, one event loop: the Bot API stand-in shares it with the deliverer"
+
+
+class BenchmarkError(Exception):
+    """The broadcast did not finish or went out wrong; nothing is reported."""
+
+
+def safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def settings_for(url: str, rate: float) -> Settings:
+    # Quiet hours off: the broadcast is not urgent, and the benchmark runs at any hour.
+    return Settings(
+        _env_file=None,
+        database_url=url,
+        send_rate=rate,
+        quiet_hours="off",
+    )
+
+
+@contextlib.asynccontextmanager
+async def database(url: str | None) -> AsyncIterator[str]:
+    """A migrated, empty database: a temporary SQLite file, or ``url`` if it has no
+    schema yet (downgraded to base afterwards)."""
+    if url is None:
+        with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+            url = f"sqlite:///{tmp}/bench.db"
+            await migrate.upgrade(url)
+            yield url
+        return
+    revision = await migrate.current(url)
+    if revision is not None:
+        raise BenchmarkError(
+            f"{safe_url(url)} already has a schema (revision {revision}); "
+            "the benchmark needs an empty database"
+        )
+    await migrate.upgrade(url)
+    try:
+        yield url
+    finally:
+        await migrate.downgrade(url, "base")
+
+
+async def queue_broadcast(maker: SessionMaker, recipients: Sequence[int]) -> None:
+    async with maker() as session, write_transaction(session):
+        station = Station(code="bench", name="基准测试社区", level=StationLevel.COMMUNITY)
+        session.add(station)
+        session.add_all(User(id=chat_id, locale="zh_CN") for chat_id in recipients)
+        await session.flush()
+        assert station.id is not None
+        text = "本周六上午九点，社区垃圾分类督导志愿服务，欢迎报名。"
+        broadcast = Broadcast(station_id=station.id, text=text, created_by=1, total=len(recipients))
+        session.add(broadcast)
+        await session.flush()
+        await outbox.enqueue(
+            session,
+            (
+                Message(
+                    user_id=chat_id,
+                    kind=TEXT,
+                    key=f"broadcast:{broadcast.id}:{chat_id}",
+                    payload=text_payload(f"<b>社区通知</b>\n{text}"),
+                    priority=outbox.BULK,
+                    urgent=False,
+                    station_id=station.id,
+                    broadcast_id=broadcast.id,
+                )
+                for chat_id in recipients
+            ),
+        )
+
+
+async def outbox_states(maker: SessionMaker) -> dict[str, int]:
+    async with maker() as session:
+        rows = await session.exec(
+            select(col(Outbox.state), func.count()).group_by(col(Outbox.state))
+        )
+        return {OutboxState(state).value: int(n) for state, n in rows.all()}
+
+
+def rss_mib() -> float:
+    rss: int = psutil.Process().memory_info().rss
+    return round(rss / MIB, 1)
+
+
+def peak_rss_mib() -> float:
+    peak: int = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
+    return round(peak * scale / MIB, 1)
+
+
+async def benchmark(*, n: int, rate: float, url: str | None) -> dict[str, Any]:
+    recipients = list(range(FIRST_CHAT, FIRST_CHAT + n))
+    async with BotAPIStandin(strict_rate_limits=True) as standin, database(url) as db_url:
+        for chat_id in recipients:
+            standin.add_user(chat_id, f"V{chat_id}", language_code="zh-hans")
+        settings = settings_for(db_url, rate)
+        engine = make_app_engine(settings)
+        bot = build_bot(TOKEN, standin.base_url)
+        try:
+            maker = make_sessionmaker(engine)
+            await queue_broadcast(maker, recipients)
+            rss_before = rss_mib()
+            deliverer = Deliverer(
+                bot=bot, sessionmaker=maker, i18n=make_i18n("zh_CN"), settings=settings
+            )
+            started = time.perf_counter()
+            stats = await deliver_due(deliverer)
+            elapsed = time.perf_counter() - started
+            states = await outbox_states(maker)
+        finally:
+            await bot.session.close()
+            await engine.dispose()
+        wrong = [c for c in recipients if len(standin.messages(c)) != 1]
+        if wrong:
+            counts = {c: len(standin.messages(c)) for c in wrong[:5]}
+            raise BenchmarkError(f"{len(wrong)} recipients did not get exactly one: {counts}")
+        if states != {"sent": n}:
+            raise BenchmarkError(f"the outbox ended as {states}, not {n} sent")
+        ideal = n / rate
+        return {
+            "recipients": n,
+            "rate": rate,
+            "elapsed_s": round(elapsed, 2),
+            "ideal_s": round(ideal, 2),
+            "ratio": round(elapsed / ideal, 4),
+            "goal": GOAL,
+            "messages_per_s": round(n / elapsed, 2),
+            "standin_429": standin.stats.too_many_requests,
+            "deliverer": {
+                "sent": stats.sent,
+                "rate_limited": stats.rate_limited,
+                "retried": stats.retried,
+                "released": stats.released,
+                "failed": stats.failed,
+            },
+            "send_concurrency": settings.send_concurrency,
+            "batch_size": deliverer.batch_size,
+            "rss_mib_before": rss_before,
+            "rss_mib_after": rss_mib(),
+            "peak_rss_mib": peak_rss_mib(),
+            "database": make_url(db_url).get_backend_name() if url else "sqlite (temporary file)",
+            "database_url": safe_url(url) if url else None,
+            "python": platform.python_version(),
+            "aiogram": aiogram.__version__,
+            "cpus": psutil.cpu_count(),
+            "note": NOTE,
+        }
+
+
+def report(result: dict[str, Any]) -> str:
+    over = result["ratio"] - 1
+    verdict = "meets" if abs(over) <= result["goal"] else "misses"
+    four29 = result["standin_429"]
+    database = result["database"] + (f" {result['database_url']}" if result["database_url"] else "")
+    return "\n".join(
+        [
+            f"recipients             {result['recipients']} at SEND_RATE={result['rate']:g}/s",
+            f"elapsed                {result['elapsed_s']:.2f} s against N/rate "
+            f"{result['ideal_s']:.2f} s: ratio {result['ratio']:.4f} "
+            f"({over:+.2%}, {verdict} the goal of ±{result['goal']:.0%})",
+            f"throughput             {result['messages_per_s']:.2f} messages/s",
+            f"429 answers            {four29} from the stand-in "
+            f"({'meets' if four29 == 0 else 'misses'} the goal of none), "
+            f"{result['deliverer']['rate_limited']} seen by the deliverer",
+            f"deliverer              {result['deliverer']}",
+            f"resident memory        {result['rss_mib_before']:.1f} MiB before sending, "
+            f"{result['rss_mib_after']:.1f} after, peak {result['peak_rss_mib']:.1f} MiB",
+            f"database               {database}",
+            f"setup                  send_concurrency={result['send_concurrency']}, "
+            f"batch {result['batch_size']}, Python {result['python']}, "
+            f"aiogram {result['aiogram']}, {result['cpus']} CPUs",
+            f"note                   {result['note']}",
+        ]
+    )
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    default_rate = Settings.model_fields["send_rate"].default
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.broadcast",
+        description="A broadcast to N volunteers through the paced deliverer.",
+    )
+    parser.add_argument("--n", type=int, default=10_000, help="recipients (default 10000)")
+    parser.add_argument(
+        "--rate", type=float, default=default_rate, help=f"SEND_RATE (default {default_rate:g})"
+    )
+    parser.add_argument(
+        "--database-url",
+        help="an empty database (default: SQLite in a temporary directory)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+    if args.n < 1 or args.rate <= 0:
+        parser.error("--n must be at least 1 and --rate positive")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        result = asyncio.run(benchmark(n=args.n, rate=args.rate, url=args.database_url))
+    except BenchmarkError as exc:
+        print(f"benchmark failed: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(result, ensure_ascii=False) if args.json else report(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
