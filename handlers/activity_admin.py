@@ -15,7 +15,7 @@ from aiogram import Bot, F, Router, html
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n, get_i18n
+from aiogram.utils.i18n import I18n, get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_skeleton
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -35,10 +35,12 @@ from bot.config import Settings
 from bot.keyboards import activity_admin as kb
 from bot.states_activity import ActivityDialog
 from handlers.activities import announce, rules
-from handlers.notify import Render, tell
+from handlers.broadcast import announce_button
+from handlers.notify import Render, tell_many
 from handlers.staff_common import no_permission, refuse
 from handlers.views import babel_locale, format_when, station_path
-from services import activity_admin, when
+from services import access, activity_admin, when
+from services.access import Permission
 from services.activities import Promotion
 from services.activity_admin import ActivityDraft
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
@@ -50,6 +52,8 @@ NEW, PREVIEW, EDIT = "new", "preview", "edit"
 MANAGE_PAGE = 5
 # Errors about the schedule, after which the start is asked again.
 SCHEDULE_ERRORS = {"in_the_past", "end_before_start", "too_long", "when_unreadable"}
+# A change or cancellation of an activity this near is told during quiet hours too.
+URGENT_NOTICE = timedelta(hours=12)
 
 
 def error_text(error: DomainError) -> str:
@@ -659,7 +663,18 @@ async def publish(
             first=_day(first.starts_at, dialog.zone, locale),
             last=_day(last.starts_at, dialog.zone, locale),
         )
-    await bot.send_message(user_id, text + "\n" + _("Send /manage to edit or cancel it."))
+    markup = None
+    if first.id is not None and await access.allowed(
+        session,
+        user_id=user_id,
+        admin_ids=settings.admin_ids,
+        permission=Permission.BROADCAST,
+        station_id=first.station_id,
+    ):
+        markup = announce_button(first.id)
+    await bot.send_message(
+        user_id, text + "\n" + _("Send /manage to edit or cancel it."), reply_markup=markup
+    )
 
 
 # --- /manage ------------------------------------------------------------------------
@@ -859,16 +874,38 @@ def _cancel_notice(activity: Activity, zone: ZoneInfo) -> Render:
     return render
 
 
+def _told(queued: int) -> str:
+    """How many signed-up volunteers the change goes out to (as queued; one who
+    blocked the bot is found out when sending, and skipped)."""
+    return ngettext(
+        "{count} signed-up volunteer will be told.",
+        "{count} signed-up volunteers will be told.",
+        queued,
+    ).format(count=queued)
+
+
 async def tell_volunteers(
-    bot: Bot, session: AsyncSession, i18n: I18n, user_ids: Sequence[int], render: Render
+    session: AsyncSession,
+    i18n: I18n,
+    activity: Activity,
+    user_ids: Sequence[int],
+    render: Render,
+    *,
+    key_prefix: str,
 ) -> int:
-    """Tell each volunteer, in their language, best effort; returns how many were
-    reached. (Sending in bulk moves to an outbox later: swap this function.)"""
-    reached = 0
-    for user_id in user_ids:
-        if await tell(bot, session, i18n, user_id, render):
-            reached += 1
-    return reached
+    """Queue the notice for each volunteer, in their language, in one transaction;
+    returns how many were queued. ``key_prefix`` names the change, so that telling of
+    it again queues nothing twice. Held by quiet hours unless the activity is near."""
+    urgent = activity.starts_at - utcnow() < URGENT_NOTICE
+    return await tell_many(
+        session,
+        i18n,
+        user_ids,
+        render,
+        key_prefix=key_prefix,
+        urgent=urgent,
+        station_id=activity.station_id,
+    )
 
 
 async def _save_edit(
@@ -912,13 +949,14 @@ async def _save_edit(
     notice = _change_notice(
         activity, list(changes), dialog.old_title or activity.title, dialog.zone
     )
-    reached = await tell_volunteers(bot, session, i18n, recipients, notice)
+    stamp = int(activity.updated_at.timestamp() * 1000)
+    reached = await tell_volunteers(
+        session, i18n, activity, recipients, notice, key_prefix=f"edited:{activity.id}:{stamp}"
+    )
     await announce(bot, session, i18n, settings, promoted)
     text = _("Saved.")
     if recipients:
-        text += " " + _("{reached} of {count} signed-up volunteers were told.").format(
-            reached=reached, count=len(recipients)
-        )
+        text += " " + _told(reached)
     await bot.send_message(chat_id, text)
 
 
@@ -965,14 +1003,19 @@ async def cancel_chosen(
     except (InvalidInput, NotFound) as error:
         await bot.send_message(chat_id, error_text(error))
         return
-    reached = await tell_volunteers(bot, session, i18n, recipients, _cancel_notice(activity, zone))
+    reached = await tell_volunteers(
+        session,
+        i18n,
+        activity,
+        recipients,
+        _cancel_notice(activity, zone),
+        key_prefix=f"cancelled:{activity.id}",
+    )
     text = _("Cancelled: <b>{title}</b> ({when}).").format(
         title=html.quote(activity.title), when=slot
     )
     if recipients:
-        text += " " + _("{reached} of {count} signed-up volunteers were told.").format(
-            reached=reached, count=len(recipients)
-        )
+        text += " " + _told(reached)
     await bot.send_message(chat_id, text)
 
 

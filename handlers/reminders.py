@@ -1,7 +1,268 @@
-"""Placeholder: filled in by the change that adds this feature."""
+"""Reminders before an activity ("I'll come" / "I can't come") and the weekly digest
+of new activities: how their outbox rows read, and the answers to their buttons."""
 
-from aiogram import Router
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot, Router, html
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n, get_i18n, ngettext
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.callbacks_delivery import ComingCb
+from bot.callbacks_volunteer import ListCb
+from bot.config import Settings
+from handlers import activities as volunteer_screens
+from handlers.activities import announce, rules, tell_staff_late
+from handlers.messages import Rendered, renderer
+from handlers.staff_common import refuse
+from handlers.views import format_when
+from services import activities, activity_admin, reminders, when
+from services.errors import DomainError, NotAllowed
+from services.reminders import Seat
+from storage.models import Activity
+from storage.types import utcnow
+
+
+def error_text(error: DomainError) -> str:
+    if error.code == "seat_gone":
+        return _("You no longer have a seat at this activity.")
+    return volunteer_screens.error_text(error)
+
+
+async def _zone(session: AsyncSession, activity: Activity, payload: dict[str, Any]) -> ZoneInfo:
+    default = str(payload.get("tz") or when.DEFAULT_ZONE)
+    return await activity_admin.station_zone(session, activity.station_id, default)
+
+
+def until(start: datetime, now: datetime) -> str:
+    """How long until the start, roughly: "in 45 minutes", "in about 2 hours"."""
+    minutes = max(1, round((start - now).total_seconds() / 60))
+    if minutes < 90:
+        return ngettext("in {n} minute", "in {n} minutes", minutes).format(n=minutes)
+    hours = round(minutes / 60)
+    return ngettext("in about {n} hour", "in about {n} hours", hours).format(n=hours)
+
+
+def coming_buttons(signup_id: int, *, confirmed: bool) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    if not confirmed:
+        kb.button(text=_("✅ I'll come"), callback_data=ComingCb(signup=signup_id, action="yes"))
+    kb.button(text=_("❌ I can't come"), callback_data=ComingCb(signup=signup_id, action="no"))
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+@renderer(reminders.REMINDER)
+async def render_reminder(session: AsyncSession, payload: dict[str, Any]) -> Rendered | None:
+    """A reminder, or None when the seat or the activity is gone or it has started."""
+    seat = await reminders.reminder_seat(session, int(payload["signup_id"]))
+    if seat is None:
+        return None
+    activity = seat.activity
+    locale = get_i18n().current_locale
+    zone = await _zone(session, activity, payload)
+    lines = [
+        _("⏰ Reminder: <b>{title}</b> starts {until}.").format(
+            title=html.quote(activity.title), until=until(activity.starts_at, utcnow())
+        ),
+        "🕘 " + format_when(activity.starts_at, activity.ends_at, zone, locale),
+        "📍 " + html.quote(activity.place),
+        "",
+    ]
+    confirmed = seat.signup.coming_confirmed_at is not None
+    if confirmed:
+        lines.append(_("You said you will come. See you there!"))
+    else:
+        lines.append(
+            _("Will you come? If not, please say so: your seat goes to the next person waiting.")
+        )
+    assert seat.signup.id is not None
+    return "\n".join(lines), coming_buttons(seat.signup.id, confirmed=confirmed)
+
+
+@renderer(reminders.DIGEST)
+async def render_digest(session: AsyncSession, payload: dict[str, Any]) -> Rendered | None:
+    """The weekly list of new activities, or None when the volunteer turned it off or
+    nothing is left to show."""
+    digest = await reminders.digest_for(session, payload)
+    if digest is None:
+        return None
+    locale = get_i18n().current_locale
+    zones: dict[int, ZoneInfo] = {}
+    lines = [_("<b>New activities this week</b>")]
+    for activity, left in digest.items:
+        if activity.station_id not in zones:
+            zones[activity.station_id] = await _zone(session, activity, payload)
+        slot = format_when(activity.starts_at, activity.ends_at, zones[activity.station_id], locale)
+        seats = ngettext("{left} seat left", "{left} seats left", left).format(left=left)
+        lines.append(f"\n• <b>{html.quote(activity.title)}</b>\n  {slot} · {seats}")
+    if digest.more:
+        lines.append(
+            "\n" + ngettext("… and {n} more.", "… and {n} more.", digest.more).format(n=digest.more)
+        )
+    lines += [
+        "",
+        _("Join them with /activities."),
+        _("You get this list once a week; turn it off in /settings."),
+    ]
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("See the activities"), callback_data=ListCb(page=0))
+    return "\n".join(lines), kb.as_markup()
+
+
+# --- the buttons --------------------------------------------------------------------
+
+
+async def _seat(
+    callback: CallbackQuery, bot: Bot, session: AsyncSession, signup_id: int
+) -> Seat | None:
+    """The presser's own seat, or None after telling them why not."""
+    try:
+        return await reminders.own_seat(session, user_id=callback.from_user.id, signup_id=signup_id)
+    except NotAllowed:
+        await refuse(callback)
+    except DomainError as error:
+        await callback.answer(error_text(error), show_alert=True)
+        await _drop_buttons(callback, bot)
+    return None
+
+
+async def _drop_buttons(callback: CallbackQuery, bot: Bot) -> None:
+    """Take the buttons off the message pressed (they may be gone already)."""
+    if callback.message is None:
+        return
+    with contextlib.suppress(TelegramBadRequest):
+        await bot.edit_message_reply_markup(
+            chat_id=callback.from_user.id, message_id=callback.message.message_id
+        )
+
+
+async def coming(
+    callback: CallbackQuery,
+    callback_data: ComingCb,
+    bot: Bot,
+    session: AsyncSession,
+    settings: Settings,
+    i18n: I18n,
+) -> None:
+    action = callback_data.action
+    if action in ("yes", "keep"):
+        await _coming_yes(callback, callback_data, bot, session)
+    elif action == "no":
+        await _coming_no(callback, callback_data, bot, session)
+    elif action == "drop":
+        await _give_up(callback, callback_data, bot, session, settings, i18n)
+    else:
+        await callback.answer(_("This button is no longer active."))
+
+
+async def _coming_yes(
+    callback: CallbackQuery, callback_data: ComingCb, bot: Bot, session: AsyncSession
+) -> None:
+    try:
+        seat = await reminders.confirm_coming(
+            session, user_id=callback.from_user.id, signup_id=callback_data.signup
+        )
+    except NotAllowed:
+        await refuse(callback)
+        return
+    except DomainError as error:
+        await callback.answer(error_text(error), show_alert=True)
+        await _drop_buttons(callback, bot)
+        return
+    await callback.answer(_("Thank you! See you there."))
+    if callback.message is None:
+        return
+    if callback_data.action == "keep":  # the question "give up your seat?": answered
+        await bot.edit_message_text(
+            _("Good: you keep your seat at <b>{title}</b>. See you there!").format(
+                title=html.quote(seat.activity.title)
+            ),
+            chat_id=callback.from_user.id,
+            message_id=callback.message.message_id,
+        )
+        return
+    await bot.edit_message_reply_markup(
+        chat_id=callback.from_user.id,
+        message_id=callback.message.message_id,
+        reply_markup=coming_buttons(callback_data.signup, confirmed=True),
+    )
+
+
+async def _coming_no(
+    callback: CallbackQuery, callback_data: ComingCb, bot: Bot, session: AsyncSession
+) -> None:
+    seat = await _seat(callback, bot, session, callback_data.signup)
+    if seat is None:
+        return
+    await callback.answer()
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("Yes, give up my seat"),
+        callback_data=ComingCb(signup=callback_data.signup, action="drop"),
+    )
+    kb.button(
+        text=_("No, I'll come after all"),
+        callback_data=ComingCb(signup=callback_data.signup, action="keep"),
+    )
+    kb.adjust(1)
+    await bot.send_message(
+        callback.from_user.id,
+        _(
+            "Give up your seat at <b>{title}</b>? It goes to the next person waiting. "
+            "Thank you for telling us in time."
+        ).format(title=html.quote(seat.activity.title)),
+        reply_markup=kb.as_markup(),
+    )
+
+
+async def _give_up(
+    callback: CallbackQuery,
+    callback_data: ComingCb,
+    bot: Bot,
+    session: AsyncSession,
+    settings: Settings,
+    i18n: I18n,
+) -> None:
+    user_id = callback.from_user.id
+    seat = await _seat(callback, bot, session, callback_data.signup)
+    if seat is None:
+        return
+    assert seat.activity.id is not None
+    try:
+        result = await activities.cancel(
+            session,
+            user_id=user_id,
+            activity_id=seat.activity.id,
+            now=utcnow(),
+            rules=rules(settings),
+        )
+    except DomainError as error:
+        await callback.answer(error_text(error), show_alert=True)
+        await _drop_buttons(callback, bot)
+        return
+    await callback.answer()
+    await _drop_buttons(callback, bot)
+    await bot.send_message(
+        user_id,
+        _("Your place at <b>{title}</b> is cancelled. Thank you for letting us know.").format(
+            title=html.quote(result.activity.title)
+        ),
+    )
+    await announce(bot, session, i18n, settings, result.promotions)
+    if result.late:
+        await tell_staff_late(bot, session, i18n, settings, result.activity, user_id)
 
 
 def make_router() -> Router:
-    return Router(name="reminders")
+    router = Router(name="reminders")
+    router.callback_query.register(coming, ComingCb.filter())
+    return router

@@ -1,7 +1,88 @@
-"""Placeholder: filled in by the change that adds this feature."""
+"""/settings: the weekly digest on or off, and the language (changed with /language)."""
 
-from aiogram import Router
+from __future__ import annotations
+
+import contextlib
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import labels
+from bot.callbacks_delivery import SettingsCb
+from services import reminders
+from services.errors import NotAllowed
+from storage.models import Volunteer
+
+
+def not_registered() -> str:
+    return _("You are not registered yet. Send /start to register.")
+
+
+def settings_view(digest_on: bool, locale: str) -> tuple[str, InlineKeyboardMarkup]:
+    lines = [
+        _("<b>Your settings</b>"),
+        "",
+        _("Weekly digest of new activities: {state}").format(
+            state=_("on") if digest_on else _("off")
+        ),
+        _("Language: {language}. Send /language to change it.").format(
+            language=labels.LANGUAGES.get(locale, locale)
+        ),
+    ]
+    kb = InlineKeyboardBuilder()
+    if digest_on:
+        kb.button(text=_("🔕 Turn the weekly digest off"), callback_data=SettingsCb(digest=False))
+    else:
+        kb.button(text=_("🔔 Turn the weekly digest on"), callback_data=SettingsCb(digest=True))
+    return "\n".join(lines), kb.as_markup()
+
+
+async def show_settings(message: Message, volunteer: Volunteer | None, i18n: I18n) -> None:
+    if volunteer is None:
+        await message.answer(not_registered())
+        return
+    text, markup = settings_view(volunteer.weekly_digest, i18n.current_locale)
+    await message.answer(text, reply_markup=markup)
+
+
+async def digest_set(
+    callback: CallbackQuery,
+    callback_data: SettingsCb,
+    bot: Bot,
+    session: AsyncSession,
+    i18n: I18n,
+) -> None:
+    try:
+        volunteer = await reminders.set_weekly_digest(
+            session, user_id=callback.from_user.id, on=callback_data.digest
+        )
+    except NotAllowed:
+        await callback.answer(not_registered(), show_alert=True)
+        return
+    await callback.answer(
+        _("The weekly digest is on.") if volunteer.weekly_digest else _("The weekly digest is off.")
+    )
+    if callback.message is None:
+        return
+    text, markup = settings_view(volunteer.weekly_digest, i18n.current_locale)
+    with contextlib.suppress(TelegramBadRequest):  # a replayed button: nothing changed
+        await bot.edit_message_text(
+            text,
+            chat_id=callback.from_user.id,
+            message_id=callback.message.message_id,
+            reply_markup=markup,
+        )
 
 
 def make_router() -> Router:
-    return Router(name="settings_menu")
+    router = Router(name="settings_menu")
+    router.message.filter(F.chat.type == "private")
+    router.message.register(show_settings, Command("settings"))
+    router.callback_query.register(digest_set, SettingsCb.filter())
+    return router

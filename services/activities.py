@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import audit, stations
+from services import audit, reminders, stations
 from services.errors import InvalidInput, NotAllowed, NotFound
 from storage import queries
 from storage.db import write_transaction
@@ -198,6 +198,8 @@ async def cancel(
         signup.updated_at = now
         session.add(signup)
         await session.flush()
+        assert signup.id is not None
+        await reminders.withdraw_for_signup(session, signup.id)
         late = (
             held_seat and now < activity.starts_at and activity.starts_at - now < rules.late_cancel
         )
@@ -240,6 +242,9 @@ async def answer_offer(
         signup.updated_at = now
         session.add(signup)
         await session.flush()
+        if not accept:
+            assert signup.id is not None
+            await reminders.withdraw_for_signup(session, signup.id)
         audit.record(
             session,
             actor_id=user_id,
@@ -266,6 +271,8 @@ async def expire_offers(
                 signup.offer_expires_at = None
                 signup.updated_at = now
                 session.add(signup)
+                assert signup.id is not None
+                await reminders.withdraw_for_signup(session, signup.id)
                 volunteer = await session.get(Volunteer, signup.volunteer_id)
                 lapsed.append((activity, volunteer.user_id if volunteer else None))
             await session.flush()

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import access, activities, audit, stations, when
+from services import access, activities, audit, reminders, stations, when
 from services.access import Permission
 from services.activities import OfferRules, Promotion
 from services.errors import InvalidInput, NotFound
@@ -496,6 +496,8 @@ async def edit(
         activity.updated_at = now
         session.add(activity)
         await session.flush()
+        if "starts_at" in changed:  # queued reminders move with the start
+            await reminders.reschedule_for_activity(session, activity, now)
         if grew:
             made = await activities.fill_free_seats(session, activity, now, rules or OfferRules())
             if promoted is not None:
@@ -539,6 +541,7 @@ async def cancel(
         activity.status = ActivityStatus.CANCELLED
         activity.updated_at = now
         session.add(activity)
+        await reminders.withdraw_for_activity(session, activity_id)
         audit.record(
             session,
             actor_id=actor_id,

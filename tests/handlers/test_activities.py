@@ -14,6 +14,7 @@ from services import roles, stations
 from storage.db import SessionMaker
 from storage.models import Signup, SignupStatus
 from storage.types import utcnow
+from tests.delivery_helpers import deliver
 from tests.factories import make_activity, make_volunteers
 from tests.mocked_bot import Conversation, MockedBot
 
@@ -74,6 +75,7 @@ async def test_browse_join_wait_offer_and_accept(
     await first.press("Garbage sorting duty")
     await first.press("Cancel my place")
     await first.press("Yes, cancel my place")
+    await deliver(dp, bot)
     offer = second.last()
     assert "A seat opened at <b>Garbage sorting duty</b>" in offer.text
     assert "held for you until" in offer.text
@@ -127,6 +129,7 @@ async def test_overlap_asks_and_late_cancel_tells_staff(
     await volunteer.press("Home visits")
     await volunteer.press("Cancel my place")
     await volunteer.press("Yes, cancel my place")
+    await deliver(dp, bot)
     assert "Late cancellation" in staff.last().text and "Home visits" in staff.last().text
 
 
@@ -146,10 +149,12 @@ async def test_unanswered_offer_lapses_to_the_next(
     await a.press("Clean-up")
     await a.press("Cancel my place")
     await a.press("Yes, cancel my place")
+    await deliver(dp, bot)
     assert "A seat opened" in b.last().text
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     later = utcnow() + timedelta(hours=13)
     await sweep_offers(bot, sqlite_sessionmaker, make_i18n("zh_CN"), settings, now=later)
+    await deliver(dp, bot)
     assert "has gone to the next person" in b.last().text
     assert "A seat opened" in c.last().text
     async with sqlite_sessionmaker() as session:
