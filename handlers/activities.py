@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import labels
 from bot.callbacks_volunteer import DetailCb, JoinCb, LeaveCb, ListCb, OfferCb
 from bot.config import Settings
+from handlers import checkin
 from handlers.notify import Render, tell
 from handlers.screens import show_in_place
 from handlers.views import format_moment, format_when
@@ -181,6 +182,11 @@ async def detail_view(
     status = signup.status if signup is not None else None
     if status is SignupStatus.CONFIRMED:
         text += "\n\n" + _("✅ You have a seat.")
+        # Check-in and check-out (handlers/checkin.py): a line and buttons when due.
+        note, buttons = await checkin.card_extras(session, user_id, activity_id, settings, locale)
+        text += note
+        for label, data in buttons:
+            kb.button(text=label, callback_data=data)
         kb.button(text=_("Cancel my place"), callback_data=LeaveCb(activity=activity_id))
     elif status is SignupStatus.OFFERED:
         text += "\n\n" + _("🎟 A seat is held for you. Will you come?")

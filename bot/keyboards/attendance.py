@@ -1,0 +1,162 @@
+"""Keyboards of attendance: the staff's roster screens and the volunteer's check-out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks_attendance import (
+    CheckoutCb,
+    RosterBenCb,
+    RosterCb,
+    RosterCloseCb,
+    RosterCodeCb,
+    RosterListCb,
+    RosterMarkCb,
+    RosterPersonCb,
+)
+
+LABEL_MAX = 28
+
+
+def short(text: str, limit: int = LABEL_MAX) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _nav(
+    kb: InlineKeyboardBuilder, previous: CallbackData | None, following: CallbackData | None
+) -> int:
+    count = 0
+    if previous is not None:
+        kb.button(text=_("‹ Previous"), callback_data=previous)
+        count += 1
+    if following is not None:
+        kb.button(text=_("Next ›"), callback_data=following)
+        count += 1
+    return count
+
+
+def roster_list(items: Sequence[tuple[int, str]], *, page: int, pages: int) -> InlineKeyboardMarkup:
+    """One button per activity (its number and title), and paging."""
+    kb = InlineKeyboardBuilder()
+    for activity_id, label in items:
+        kb.button(text=short(label, 40), callback_data=RosterCb(activity=activity_id))
+    nav = _nav(
+        kb,
+        RosterListCb(page=page - 1) if page > 0 else None,
+        RosterListCb(page=page + 1) if page < pages - 1 else None,
+    )
+    kb.adjust(*([1] * len(items)), *([nav] if nav else []))
+    return kb.as_markup()
+
+
+def roster(
+    activity_id: int,
+    people: Sequence[tuple[int, str]],
+    *,
+    page: int,
+    pages: int,
+    can_open: bool,
+    can_close: bool,
+) -> InlineKeyboardMarkup:
+    """A button per person on the page (two a row), paging, then the actions."""
+    kb = InlineKeyboardBuilder()
+    for volunteer_id, label in people:
+        kb.button(
+            text=short(label),
+            callback_data=RosterPersonCb(activity=activity_id, volunteer=volunteer_id, page=page),
+        )
+    sizes = [2] * (len(people) // 2) + [1] * (len(people) % 2)
+    nav = _nav(
+        kb,
+        RosterCb(activity=activity_id, page=page - 1) if page > 0 else None,
+        RosterCb(activity=activity_id, page=page + 1) if page < pages - 1 else None,
+    )
+    if nav:
+        sizes.append(nav)
+    if can_open:
+        kb.button(text=_("📲 Check-in code"), callback_data=RosterCodeCb(activity=activity_id))
+        sizes.append(1)
+    kb.button(text=_("👥 Beneficiaries"), callback_data=RosterBenCb(activity=activity_id))
+    actions = 1
+    if can_close:
+        kb.button(text=_("🔒 Close the records"), callback_data=RosterCloseCb(activity=activity_id))
+        actions += 1
+    sizes.append(actions)
+    kb.button(text=_("🔄 Refresh"), callback_data=RosterCb(activity=activity_id, page=page))
+    kb.button(text=_("‹ Activities"), callback_data=RosterListCb(page=0))
+    sizes.append(2)
+    kb.adjust(*sizes)
+    return kb.as_markup()
+
+
+def person(
+    activity_id: int, volunteer_id: int, *, page: int, confirm_label: str | None
+) -> InlineKeyboardMarkup:
+    """Present, late, absent; confirm a check-in without check-out; type minutes; back."""
+
+    def mark(action: str) -> RosterMarkCb:
+        return RosterMarkCb(activity=activity_id, volunteer=volunteer_id, action=action, page=page)
+
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("✅ Present"), callback_data=mark("present"))
+    kb.button(text=_("⏰ Late"), callback_data=mark("late"))
+    kb.button(text=_("✖️ Absent"), callback_data=mark("absent"))
+    sizes = [3]
+    if confirm_label is not None:
+        kb.button(text=confirm_label, callback_data=mark("confirm"))
+        sizes.append(1)
+    kb.button(text=_("✏️ Correct the time"), callback_data=mark("minutes"))
+    kb.button(
+        text=_("‹ Back to the roster"), callback_data=RosterCb(activity=activity_id, page=page)
+    )
+    sizes += [1, 1]
+    kb.adjust(*sizes)
+    return kb.as_markup()
+
+
+def beneficiaries(activity_id: int, groups: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """One button per target group (its label and count), and back."""
+    kb = InlineKeyboardBuilder()
+    for group, label in groups:
+        kb.button(
+            text=short(label, 40), callback_data=RosterBenCb(activity=activity_id, group=group)
+        )
+    kb.button(text=_("‹ Back to the roster"), callback_data=RosterCb(activity=activity_id))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def back_to_roster(activity_id: int, page: int = 0) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("‹ Back to the roster"), callback_data=RosterCb(activity=activity_id, page=page)
+    )
+    return kb.as_markup()
+
+
+def close_confirm(activity_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("🔒 Yes, close the records"),
+        callback_data=RosterCloseCb(activity=activity_id, confirm=True),
+    )
+    kb.button(text=_("‹ Back to the roster"), callback_data=RosterCb(activity=activity_id))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def open_roster(activity_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("📋 Open the roster"), callback_data=RosterCb(activity=activity_id))
+    return kb.as_markup()
+
+
+def checkout(activity_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("🏁 Check out"), callback_data=CheckoutCb(activity=activity_id))
+    return kb.as_markup()
