@@ -236,6 +236,11 @@ async def erase(session: AsyncSession, user_id: int) -> bool:
             volunteer.user_id = None
             volunteer.erased_at = utcnow()
             session.add(volunteer)
+            # Certificates issued to them stop verifying and no longer name them.
+            assert volunteer.id is not None
+            await queries.revoke_certificates_of(session, volunteer.id, volunteer.erased_at)
+        # Messages not yet sent to them, and the record of those sent, go too.
+        await queries.delete_outbox_of(session, user_id)
         await queries.forget_actor(session, user_id)
         await queries.delete_roles_of(session, user_id)
         await queries.delete_dialogs_of(session, user_id)

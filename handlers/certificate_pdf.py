@@ -1,0 +1,491 @@
+"""The service certificate as a PDF (fpdf2), in the reader's language.
+
+Chinese needs a CJK font on the server: ``find_cjk_font`` looks in the usual places
+(Debian and Ubuntu fonts-noto-cjk or WenQuanYi, Fedora, Arch, macOS, Windows) and
+asks fontconfig, and keeps only a face that covers Chinese and that fpdf2 can embed.
+fpdf2 embeds only the glyphs used, so a certificate stays small.
+
+Texts go through gettext in the current locale; render inside the reader's locale
+(a handler already is; elsewhere ``with i18n.context(), i18n.use_locale(...)``)."""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+import re
+import shutil
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import segno
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
+from babel import Locale
+from babel.dates import format_date, format_interval
+from babel.numbers import format_decimal
+from fontTools.ttLib import TTCollection, TTFont  # type: ignore[import-untyped]
+from fpdf import FPDF
+from fpdf.enums import Align, WrapMode, XPos, YPos
+from fpdf.fonts import FontFace as TableStyle
+
+from services.certificates import Statement, StationNames, display_code
+from services.hours import hours_of
+
+log = logging.getLogger(__name__)
+
+# Characters a usable face must have: the certificate's own words and digits.
+SAMPLE = "志愿服务证明时长社区街道站年月日0123456789"
+
+# Well-known places, best first. A collection (.ttc) holds several faces; the one
+# for Simplified Chinese is picked by its name.
+KNOWN_FONTS = (
+    # Debian, Ubuntu: fonts-noto-cjk (CFF outlines in a collection)
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+    # Fedora: google-noto-sans-cjk-fonts (older: google-noto-cjk-fonts)
+    "/usr/share/fonts/google-noto-sans-cjk-fonts/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
+    # Arch: noto-fonts-cjk
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    # WenQuanYi: Debian fonts-wqy-microhei / fonts-wqy-zenhei, Fedora wqy-*-fonts
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",
+    "/usr/share/fonts/wqy-zenhei/wqy-zenhei.ttc",
+    # Droid fallback (Debian fonts-droid-fallback)
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+    # macOS
+    "/System/Library/Fonts/Hiragino Sans GB.ttc",
+    "/System/Library/Fonts/STHeiti Medium.ttc",
+    "/System/Library/Fonts/STHeiti Light.ttc",
+    "/System/Library/Fonts/Supplemental/Arial Unicode.ttf",
+    "/Library/Fonts/Arial Unicode.ttf",
+    # Windows
+    "C:/Windows/Fonts/msyh.ttc",
+    "C:/Windows/Fonts/simhei.ttf",
+    "C:/Windows/Fonts/simsun.ttc",
+)
+# A bold companion next to the regular face, where there is one.
+BOLD_NAMES = {
+    "NotoSansCJK-Regular.ttc": "NotoSansCJK-Bold.ttc",
+    "NotoSerifCJK-Regular.ttc": "NotoSerifCJK-Bold.ttc",
+    "msyh.ttc": "msyhbd.ttc",
+}
+FC_PATTERNS = ("Noto Sans CJK SC", ":lang=zh-cn")
+SIMPLIFIED_HINTS = (" SC", "GB", "HANS", "SIMPLIFIED", "MICRO HEI", "ZEN HEI", "YAHEI")
+
+
+@dataclass(frozen=True)
+class FontFile:
+    """One face: a font file and, in a collection, the face's number."""
+
+    path: Path
+    index: int = 0
+
+
+@dataclass(frozen=True)
+class CjkFont:
+    regular: FontFile
+    bold: FontFile
+
+
+# --- finding a font ---------------------------------------------------------------
+
+
+def _faces(path: Path) -> list[tuple[int, TTFont]]:
+    if path.suffix.lower() in (".ttc", ".otc"):
+        collection = TTCollection(str(path), lazy=True)
+        return list(enumerate(collection.fonts))
+    return [(0, TTFont(str(path), lazy=True))]
+
+
+def _family(font: TTFont) -> str:
+    name = font["name"]
+    return str(name.getDebugName(16) or name.getDebugName(1) or "")
+
+
+def _covers(font: TTFont, text: str) -> bool:
+    cmap = font.getBestCmap() or {}
+    return all(ord(c) in cmap for c in text)
+
+
+def _pick_face(path: Path, index: int | None = None) -> FontFile | None:
+    """The face of ``path`` for Simplified Chinese that covers the sample, if any."""
+    try:
+        faces = _faces(path)
+    except Exception:  # unreadable, or not a font fontTools knows
+        log.debug("not a usable font: %s", path, exc_info=True)
+        return None
+    if index is not None:
+        faces = [(i, f) for i, f in faces if i == index] or faces
+    usable = [(i, f) for i, f in faces if _covers(f, SAMPLE)]
+    if not usable:
+        return None
+    for i, font in usable:
+        family = _family(font).upper()
+        if any(hint in family for hint in SIMPLIFIED_HINTS) and "MONO" not in family:
+            return FontFile(path, i)
+    return FontFile(path, usable[0][0])
+
+
+def _embeds(face: FontFile) -> bool:
+    """Whether fpdf2 can embed the face and write a page with it."""
+    try:
+        pdf = FPDF()
+        pdf.add_font("probe", fname=str(face.path), collection_font_number=face.index)
+        pdf.add_page()
+        pdf.set_font("probe", size=12)
+        pdf.cell(text=SAMPLE)
+        pdf.output()
+    except Exception:
+        log.warning("fpdf2 cannot embed %s (face %s)", face.path, face.index, exc_info=True)
+        return False
+    return True
+
+
+def _fc_match(pattern: str) -> tuple[Path, int] | None:
+    fc_match = shutil.which("fc-match")
+    if fc_match is None:
+        return None
+    try:
+        done = subprocess.run(
+            [fc_match, "-f", "%{file}|%{index}", pattern],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    file, _sep, index = done.stdout.strip().partition("|")
+    if done.returncode != 0 or not file:
+        return None
+    return Path(file), int(index) if index.isdigit() else 0
+
+
+def _candidates(known: Iterable[str | Path]) -> Iterable[tuple[Path, int | None]]:
+    for path in known:
+        yield Path(path), None
+    for pattern in FC_PATTERNS:
+        found = _fc_match(pattern)
+        if found is not None:
+            yield found
+
+
+def _bold_for(regular: FontFile) -> FontFile:
+    name = BOLD_NAMES.get(regular.path.name)
+    if name is not None:
+        path = regular.path.with_name(name)
+        if path.is_file():
+            bold = _pick_face(path, regular.index)
+            if bold is not None and _embeds(bold):
+                return bold
+    return regular
+
+
+def find_font(known: Iterable[str | Path] = KNOWN_FONTS) -> CjkFont | None:
+    """The first usable CJK font among ``known`` and what fontconfig suggests."""
+    seen: set[Path] = set()
+    for path, index in _candidates(known):
+        if path in seen or not path.is_file():
+            continue
+        seen.add(path)
+        face = _pick_face(path, index)
+        if face is not None and _embeds(face):
+            log.info("certificates use %s (face %s)", face.path, face.index)
+            return CjkFont(face, _bold_for(face))
+    return None
+
+
+@functools.cache
+def find_cjk_font() -> CjkFont | None:
+    """``find_font`` once per process (a font installed later needs a restart)."""
+    font = find_font()
+    if font is None:
+        log.warning("no CJK font found: certificates are not available")
+    return font
+
+
+# --- formatting -------------------------------------------------------------------
+
+
+@functools.cache
+def _babel(locale: str) -> Locale:
+    return Locale.parse(locale)
+
+
+def format_hours(minutes: int, locale: str) -> str:
+    """Hours with at most one decimal, for the locale: 254.5 / 1,254.5 / 2."""
+    return format_decimal(hours_of(minutes), format="#,##0.#", locale=_babel(locale))
+
+
+def hours_text(minutes: int, locale: str) -> str:
+    """``254.5 hours`` / ``1 hour``, translated."""
+    value = hours_of(minutes)
+    count = int(value) if value == value.to_integral_value() else 2
+    return ngettext("{hours} hour", "{hours} hours", count).format(
+        hours=format_hours(minutes, locale)
+    )
+
+
+def format_day(day: date, locale: str, form: str = "long") -> str:
+    """2026年3月5日 / March 5, 2026 (long) or Mar 5, 2026 (medium)."""
+    return format_date(day, form, locale=_babel(locale))
+
+
+def format_period(first: date, last: date, locale: str) -> str:
+    """2026年1月1日至6月30日 / Jan 1 – Jun 30, 2026."""
+    if first == last:
+        return format_day(first, locale, "medium")
+    return format_interval(first, last, "yMMMd", locale=_babel(locale))
+
+
+def station_label(station: StationNames, locale: str) -> str:
+    if locale == "en" and station.name_en:
+        return station.name_en
+    return station.name
+
+
+# --- the document -----------------------------------------------------------------
+
+FAMILY = "cjk"
+MARGIN = 20.0
+QR_SIZE = 32.0
+INK = (33, 37, 41)
+MUTED = (108, 117, 125)
+ACCENT = (176, 42, 55)  # a seal's red, for the title rule
+COLUMNS = (30.0, 62.0, 50.0, 28.0)  # date, activity, station, hours: the 170 mm between margins
+PADDING = 1.5
+
+# Babel puts thin and narrow no-break spaces in dates; CJK fonts lack them.
+_SPACES = str.maketrans({"\u2009": " ", "\u202f": " ", "\u200a": " "})
+# Line breaking for mixed Chinese and Latin text: a line may break before any Chinese
+# character and between words, never inside a word, a number or a code, never before
+# closing punctuation and never after opening punctuation.
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
+_OPENING = "（《「『【〈〔“‘"  # never at the end of a line: kept with what follows
+_TOKENS = re.compile(f"[{_OPENING}]*(?:[^\\s{_CJK}]+ *| +|.)", re.DOTALL)
+_NO_LINE_START = set("，。、；：！？）》」』】〉〕”’,.;:!?)%")
+
+
+def _plain(text: str) -> str:
+    return text.translate(_SPACES)
+
+
+def _wrap(pdf: FPDF, text: str, width: float) -> str:
+    """``text`` with line breaks where it must break to fit ``width`` in the current font."""
+    lines: list[str] = []
+    for paragraph in _plain(text).split("\n"):
+        line = ""
+        for token in _TOKENS.findall(paragraph):
+            fits = pdf.get_string_width((line + token).rstrip()) <= width
+            if fits or not line.strip() or token[0] in _NO_LINE_START:
+                line += token
+            else:
+                lines.append(line.rstrip())
+                line = token.lstrip()
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+def _write(pdf: FPDF, width: float, height: float, text: str, align: Align = Align.L) -> None:
+    """A paragraph in the current font, wrapped by ``_wrap``, then on the next line."""
+    pdf.multi_cell(
+        width,
+        height,
+        _wrap(pdf, text, width - 2 * pdf.c_margin),
+        align=align,
+        wrapmode=WrapMode.CHAR,  # only for a single word wider than the line
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
+
+
+class _Document(FPDF):
+    """A4 pages with the holder, the verification code and the page number at the foot."""
+
+    def __init__(self, foot: str) -> None:
+        super().__init__(orientation="portrait", unit="mm", format="A4")
+        self.foot = foot
+
+    def footer(self) -> None:
+        self.set_y(-14)
+        self.set_font(FAMILY, size=8)
+        self.set_text_color(*MUTED)
+        page = _("Page {page} of {pages}").format(page=self.page_no(), pages="{nb}")
+        self.cell(0, 5, _plain(f"{self.foot} · {page}"), align=Align.C)
+
+
+def _qr_png(url: str) -> io.BytesIO:
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="png", scale=8, border=2)
+    buffer.seek(0)
+    return buffer
+
+
+def render(
+    statement: Statement,
+    *,
+    locale: str,
+    font: CjkFont,
+    verify_url: str,
+    bot_username: str | None = None,
+) -> bytes:
+    """The certificate: who, how many hours, the activities of the period (continued
+    on further pages when they do not fit), the issuing station and date, and the
+    verification code with a QR code of ``verify_url``."""
+    code = display_code(statement.code)
+    station = station_label(statement.station, locale)
+    foot = _("{name} · verification code {code}").format(name=statement.holder_name, code=code)
+    pdf = _Document(foot)
+    pdf.set_margins(MARGIN, MARGIN, MARGIN)
+    pdf.set_auto_page_break(auto=True, margin=22)
+    pdf.add_font(FAMILY, "", str(font.regular.path), collection_font_number=font.regular.index)
+    pdf.add_font(FAMILY, "B", str(font.bold.path), collection_font_number=font.bold.index)
+    pdf.set_lang("zh-CN" if locale.startswith("zh") else "en")
+    pdf.set_title(_("Volunteer service certificate"))
+    pdf.set_author(station)
+    pdf.set_subject(code)
+    pdf.set_creator("volunteer-station-bot")
+    pdf.add_page()
+    width = pdf.epw
+
+    # Title
+    pdf.set_text_color(*INK)
+    pdf.set_font(FAMILY, "B", 24)
+    pdf.cell(width, 14, _("Volunteer service certificate"), align=Align.C)
+    pdf.ln(16)
+    pdf.set_draw_color(*ACCENT)
+    pdf.set_line_width(0.8)
+    pdf.line(MARGIN + width / 2 - 30, pdf.get_y(), MARGIN + width / 2 + 30, pdf.get_y())
+    pdf.ln(8)
+
+    # The statement, beside the QR code
+    top = pdf.get_y()
+    text_width = width - QR_SIZE - 8
+    pdf.set_font(FAMILY, size=12)
+    period = format_period(statement.first_day, statement.last_day, locale)
+    sentence = ngettext(
+        "This certifies that {name}, a volunteer of {station}, served {hours} in "
+        "{count} activity from {period}.",
+        "This certifies that {name}, a volunteer of {station}, served {hours} in "
+        "{count} activities from {period}.",
+        statement.activity_count,
+    ).format(
+        name=statement.holder_name,
+        station=station,
+        hours=hours_text(statement.period_minutes, locale),
+        count=statement.activity_count,
+        period=period,
+    )
+    _write(pdf, text_width, 7, sentence)
+    pdf.ln(3)
+    facts = [
+        (_("Name"), statement.holder_name),
+        (_("Issuing station"), station),
+        (_("Period"), period),
+        (_("Hours in the period"), format_hours(statement.period_minutes, locale)),
+        (_("Activities in the period"), str(statement.activity_count)),
+        (_("Total hours"), format_hours(statement.total_minutes, locale)),
+    ]
+    _facts(pdf, facts, text_width)
+    bottom = pdf.get_y()
+    pdf.image(_qr_png(verify_url), x=MARGIN + width - QR_SIZE, y=top, w=QR_SIZE, h=QR_SIZE)
+    pdf.set_xy(MARGIN + width - QR_SIZE - 4, top + QR_SIZE + 1)
+    pdf.set_font(FAMILY, size=7)
+    pdf.set_text_color(*MUTED)
+    pdf.multi_cell(QR_SIZE + 8, 3.5, _plain(_("Scan to verify")) + "\n" + code, align=Align.C)
+    pdf.set_text_color(*INK)
+    pdf.set_xy(MARGIN, max(bottom, pdf.get_y()) + 6)
+
+    # The activities
+    pdf.set_font(FAMILY, "B", 13)
+    pdf.cell(width, 8, _("Activities in the period"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(1)
+    _activity_table(pdf, statement, locale)
+    pdf.ln(8)
+
+    # Issued by, and how to verify
+    issued = format_day(statement.issued_at.astimezone(statement.zone).date(), locale)
+    if pdf.will_page_break(30):
+        pdf.add_page()
+    pdf.set_font(FAMILY, size=11)
+    _write(
+        pdf,
+        width,
+        6.5,
+        _("Issued by {station} on {date}.").format(station=station, date=issued),
+        Align.R,
+    )
+    pdf.ln(4)
+    pdf.set_font(FAMILY, size=9)
+    pdf.set_text_color(*MUTED)
+    how = (
+        _(
+            "To check this certificate, scan the QR code, or send /verify {code} to "
+            "@{bot} in Telegram."
+        ).format(code=code, bot=bot_username)
+        if bot_username
+        else _("To check this certificate, scan the QR code.")
+    )
+    _write(pdf, width, 5, how)
+    return bytes(pdf.output())
+
+
+def _facts(pdf: FPDF, facts: Sequence[tuple[str, str]], width: float) -> None:
+    label_width = 42.0
+    for label, value in facts:
+        pdf.set_font(FAMILY, size=10)
+        pdf.set_text_color(*MUTED)
+        pdf.cell(label_width, 7, _plain(label))
+        pdf.set_font(FAMILY, "B", 11)
+        pdf.set_text_color(*INK)
+        pdf.set_x(pdf.l_margin + label_width)
+        pdf.multi_cell(
+            width - label_width,
+            7,
+            _wrap(pdf, value, width - label_width - 2 * pdf.c_margin),
+            align=Align.L,
+            wrapmode=WrapMode.CHAR,
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
+
+
+def _activity_table(pdf: FPDF, statement: Statement, locale: str) -> None:
+    pdf.set_font(FAMILY, size=10)
+    pdf.set_draw_color(200, 200, 200)
+    pdf.set_line_width(0.2)
+    rows: list[tuple[str, ...]] = [(_("Date"), _("Activity"), _("Station"), _("Hours"))]
+    for item in statement.activities:
+        names = StationNames(item.station_name, item.station_name_en)
+        rows.append(
+            (
+                format_day(item.day, locale, "medium"),
+                item.title,
+                station_label(names, locale),
+                format_hours(item.minutes, locale),
+            )
+        )
+    rows.append(("", _("Total"), "", format_hours(statement.period_minutes, locale)))
+    total = TableStyle(emphasis="BOLD")
+    with pdf.table(
+        col_widths=COLUMNS,
+        width=sum(COLUMNS),
+        headings_style=TableStyle(emphasis="BOLD", fill_color=(240, 240, 240)),
+        line_height=6,
+        padding=PADDING,
+        text_align=("LEFT", "LEFT", "LEFT", "RIGHT"),
+        wrapmode=WrapMode.CHAR,  # only for a single word wider than its column
+        repeat_headings=1,
+    ) as table:
+        for index, values in enumerate(rows):
+            row = table.row()
+            for value, column in zip(values, COLUMNS, strict=True):
+                # Measured in the body font; a bold heading or total has room to spare.
+                inner = column - 2 * PADDING - 2 * pdf.c_margin - 0.5
+                row.cell(_wrap(pdf, value, inner), style=total if index == len(rows) - 1 else None)

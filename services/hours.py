@@ -1,0 +1,258 @@
+"""Service hours: what counts, the totals, star levels and no-shows.
+
+Hours are kept as integer minutes. Only credited attendance counts: confirmed by
+staff, credited when the activity was closed (``credited_at``), with minutes above
+zero, not marked absent, at an activity that was not cancelled. An attendance
+belongs to the year (or period) in which its activity started."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.errors import NotFound
+from storage import queries
+from storage.models import (
+    Activity,
+    ActivityStatus,
+    Attendance,
+    AttendanceMark,
+    Station,
+    Volunteer,
+)
+
+LATEST = 5
+
+
+@dataclass(frozen=True)
+class CreditedActivity:
+    """One activity a volunteer was credited for, with its station's names and zone."""
+
+    activity_id: int
+    title: str
+    starts_at: datetime
+    minutes: int
+    station_id: int
+    station_name: str
+    station_name_en: str | None
+    station_zone: str | None
+
+
+@dataclass(frozen=True)
+class StarLevel:
+    """Stars reached (0 to the number of thresholds); the next threshold in hours and
+    the minutes still missing, or None when the highest level is reached."""
+
+    stars: int
+    of: int
+    next_hours: int | None
+    minutes_to_next: int | None
+
+
+@dataclass(frozen=True)
+class HoursSummary:
+    volunteer: Volunteer
+    station: Station
+    zone: ZoneInfo
+    year: int
+    total_minutes: int
+    year_minutes: int
+    level: StarLevel
+    latest: list[CreditedActivity]
+    no_shows_this_year: int
+
+
+def hours_of(minutes: int) -> Decimal:
+    """Minutes as hours with at most one decimal, rounded half up: 95 -> 1.6."""
+    return (Decimal(minutes) / 60).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def star_level(total_minutes: int, thresholds: Sequence[int]) -> StarLevel:
+    """The number of thresholds (in hours) reached, and the way to the next one."""
+    reached = sum(1 for hours in thresholds if total_minutes >= hours * 60)
+    if reached >= len(thresholds):
+        return StarLevel(reached, len(thresholds), None, None)
+    target = thresholds[reached]
+    return StarLevel(reached, len(thresholds), target, target * 60 - total_minutes)
+
+
+def zone_of(station: Station | None, default: ZoneInfo | str) -> ZoneInfo:
+    """A station's time zone, else the default (settings.timezone)."""
+    if station is not None and station.timezone:
+        try:
+            return ZoneInfo(station.timezone)
+        except (KeyError, ValueError):
+            pass
+    return ZoneInfo(default) if isinstance(default, str) else default
+
+
+def day_start(day: date, zone: ZoneInfo) -> datetime:
+    """The first instant of a local day, as an aware datetime (compare in UTC)."""
+    return datetime.combine(day, time(), tzinfo=zone)
+
+
+def year_bounds(year: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The calendar year in ``zone``: [1 January 00:00, next 1 January 00:00)."""
+    return day_start(date(year, 1, 1), zone), day_start(date(year + 1, 1, 1), zone)
+
+
+def credited_clause() -> list[Any]:
+    """The conditions under which an attendance row counts (joined with its activity)."""
+    return [
+        col(Attendance.confirmed).is_(True),
+        col(Attendance.credited_at).is_not(None),
+        col(Attendance.minutes) > 0,
+        or_(col(Attendance.mark).is_(None), col(Attendance.mark) != AttendanceMark.ABSENT),
+        col(Activity.status) != ActivityStatus.CANCELLED,
+    ]
+
+
+def _window(since: datetime | None, until: datetime | None) -> list[Any]:
+    where: list[Any] = []
+    if since is not None:
+        where.append(col(Activity.starts_at) >= since)
+    if until is not None:
+        where.append(col(Activity.starts_at) < until)
+    return where
+
+
+async def credited_minutes(
+    *,
+    session: AsyncSession,
+    volunteer_id: int,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    """Credited minutes of one volunteer, for activities started in [since, until)."""
+    query = (
+        select(func.coalesce(func.sum(Attendance.minutes), 0))
+        .join(Activity, col(Activity.id) == col(Attendance.activity_id))
+        .where(Attendance.volunteer_id == volunteer_id, *credited_clause(), *_window(since, until))
+    )
+    return int((await session.exec(query)).one() or 0)
+
+
+async def credited_activities(
+    *,
+    session: AsyncSession,
+    volunteer_id: int,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    newest_first: bool = False,
+    limit: int | None = None,
+) -> list[CreditedActivity]:
+    """The activities one volunteer was credited for, started in [since, until)."""
+    order = col(Activity.starts_at).desc() if newest_first else col(Activity.starts_at)
+    query = (
+        select(Activity, Attendance.minutes, Station)
+        .join(Attendance, col(Attendance.activity_id) == col(Activity.id))
+        .join(Station, col(Station.id) == col(Activity.station_id))
+        .where(Attendance.volunteer_id == volunteer_id, *credited_clause(), *_window(since, until))
+        .order_by(order, col(Activity.id))
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    rows = (await session.exec(query)).all()
+    result = []
+    for activity, minutes, station in rows:
+        assert activity.id is not None and station.id is not None
+        result.append(
+            CreditedActivity(
+                activity_id=activity.id,
+                title=activity.title,
+                starts_at=activity.starts_at,
+                minutes=int(minutes or 0),
+                station_id=station.id,
+                station_name=station.name,
+                station_name_en=station.name_en,
+                station_zone=station.timezone,
+            )
+        )
+    return result
+
+
+async def no_show_counts(
+    *,
+    session: AsyncSession,
+    volunteer_ids: Iterable[int],
+    year_start: datetime,
+    year_end: datetime,
+) -> dict[int, int]:
+    """No-shows (attendance marked absent) at activities that started in
+    [year_start, year_end) and were not cancelled, per volunteer; 0 for those without."""
+    ids = sorted(set(volunteer_ids))
+    if not ids:
+        return {}
+    query = (
+        select(Attendance.volunteer_id, func.count())
+        .join(Activity, col(Activity.id) == col(Attendance.activity_id))
+        .where(
+            col(Attendance.volunteer_id).in_(ids),
+            col(Attendance.mark) == AttendanceMark.ABSENT,
+            col(Activity.status) != ActivityStatus.CANCELLED,
+            col(Activity.starts_at) >= year_start,
+            col(Activity.starts_at) < year_end,
+        )
+        .group_by(col(Attendance.volunteer_id))
+    )
+    counts = {vid: int(n) for vid, n in (await session.exec(query)).all()}
+    return {vid: counts.get(vid, 0) for vid in ids}
+
+
+async def home_station(session: AsyncSession, user_id: int) -> tuple[Volunteer, Station]:
+    """The registered volunteer behind a Telegram user and their home station."""
+    volunteer = await queries.get_volunteer_by_user(session, user_id)
+    if volunteer is None or volunteer.id is None:
+        raise NotFound("not_registered")
+    station = await queries.get_station(session, volunteer.station_id)
+    if station is None:
+        raise NotFound("station_not_found")
+    return volunteer, station
+
+
+async def summary(
+    *,
+    session: AsyncSession,
+    user_id: int,
+    thresholds: Sequence[int],
+    default_zone: ZoneInfo | str,
+    now: datetime,
+    latest: int = LATEST,
+) -> HoursSummary:
+    """What /hours shows: totals, this year's hours (the calendar year in the home
+    station's zone), the star level, the latest credited activities and this
+    year's no-shows. Raises NotFound("not_registered") for someone not registered."""
+    volunteer, station = await home_station(session, user_id)
+    assert volunteer.id is not None
+    zone = zone_of(station, default_zone)
+    year = now.astimezone(zone).year
+    start, end = year_bounds(year, zone)
+    total = await credited_minutes(session=session, volunteer_id=volunteer.id)
+    this_year = await credited_minutes(
+        session=session, volunteer_id=volunteer.id, since=start, until=end
+    )
+    recent = await credited_activities(
+        session=session, volunteer_id=volunteer.id, newest_first=True, limit=latest
+    )
+    no_shows = await no_show_counts(
+        session=session, volunteer_ids=[volunteer.id], year_start=start, year_end=end
+    )
+    return HoursSummary(
+        volunteer=volunteer,
+        station=station,
+        zone=zone,
+        year=year,
+        total_minutes=total,
+        year_minutes=this_year,
+        level=star_level(total, thresholds),
+        latest=recent,
+        no_shows_this_year=no_shows[volunteer.id],
+    )
