@@ -1,4 +1,4 @@
-"""Command line: ``volunteer-bot run | sandbox | migrate | stations ... | grant ...``."""
+"""Command line: ``volunteer-bot run | sandbox | migrate | stations | grant | tally``."""
 
 from __future__ import annotations
 
@@ -30,6 +30,15 @@ def parser() -> argparse.ArgumentParser:
     grant.add_argument("user_id", type=int)
     grant.add_argument("role", choices=["staff", "coordinator"])
     grant.add_argument("station_code")
+    tally = commands.add_parser(
+        "tally", help="print a station's tally (its whole subtree), optionally as files"
+    )
+    tally.add_argument("--station", required=True, metavar="CODE", help="the station's code")
+    tally.add_argument("--week", metavar="YYYY-Www", help="an ISO week (default: last week)")
+    tally.add_argument("--from", dest="first", metavar="DATE", help="first day, YYYY-MM-DD")
+    tally.add_argument("--to", dest="last", metavar="DATE", help="last day, YYYY-MM-DD")
+    tally.add_argument("--xlsx", metavar="FILE", help="also write the spreadsheet here")
+    tally.add_argument("--png", metavar="FILE", help="also write the chart here")
     return root
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import socket
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,13 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bot.app import build_bot, build_dispatcher, make_app_engine, poll
 from bot.config import Settings
-from services import roles, stations
-from services.errors import DomainError
+from bot.i18n import make_i18n
+from services import roles, stations, tallies, tally_details
+from services.errors import DomainError, InvalidInput
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker
 from storage.models import Station
+from storage.types import utcnow
 
 
 class UsageError(Exception):
@@ -43,6 +46,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await list_stations(settings)
         if args.command == "grant":
             return await grant(settings, args.user_id, args.role, args.station_code)
+        if args.command == "tally":
+            return await tally(settings, args)
     except (OperationalError, OSError, socket.gaierror) as exc:
         raise UsageError(
             f"cannot reach the database {_safe(settings)}: {_first_line(exc)}"
@@ -152,4 +157,89 @@ async def grant(settings: Settings, user_id: int, role: str, station_code: str) 
     finally:
         await engine.dispose()
     print(f"{'granted' if created else 'already held'}: {user_id} {role} {station_code}")
+    return 0
+
+
+# --- tally ----------------------------------------------------------------------------
+
+_PERIOD_ERRORS = {
+    "tally.bad_week": "no such ISO week (weeks run from 1 to 52 or 53, e.g. 2026-W47)",
+    "tally.bad_period": "dates look like 2026-11-01, weeks like 2026-W47",
+    "tally.period_reversed": "--to comes before --from",
+    "tally.period_too_long": "a period is at most {days} days",
+}
+
+
+def tally_period(args: argparse.Namespace, today: date) -> tallies.Period:
+    """--week, or --from and --to, or last week."""
+    if args.week and (args.first or args.last):
+        raise UsageError("give --week, or --from and --to, not both")
+    if bool(args.first) != bool(args.last):
+        raise UsageError("--from and --to go together")
+    try:
+        if args.week:
+            return tallies.parse_period(args.week)
+        if args.first:
+            return tallies.parse_period(f"{args.first} {args.last}")
+    except InvalidInput as exc:
+        given = args.week or f"{args.first} {args.last}"
+        reason = _PERIOD_ERRORS.get(exc.code, exc.code).format(**exc.params)
+        raise UsageError(f"bad period {given!r}: {reason}") from exc
+    return tallies.week_of(today).previous()
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+async def tally(settings: Settings, args: argparse.Namespace) -> int:
+    """Print the tally in English (plain text) and write the files asked for."""
+    # Imported here: the Telegram layer's text and files, needed by this verb only.
+    from handlers import tally_chart, tally_text, tally_xlsx
+
+    if args.png and tally_chart.find_chart_font() is None:
+        raise UsageError("chart not available: no Chinese font found (install fonts-noto-cjk)")
+    await _migrate(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            tree = await stations.tree(session)
+            station = next((s for s in tree.stations.values() if s.code == args.station), None)
+            if station is None or station.id is None:
+                raise UsageError(f"no station with code {args.station!r}")
+            zone = tally_details.zone_of(tree, station.id, settings.timezone)
+            now = utcnow()
+            today = now.astimezone(zone).date()
+            period = tally_period(args, today)
+            result = await tallies.tally(
+                session, station_id=station.id, period=period, zone=zone, now=now
+            )
+            records = (
+                await tally_details.details(
+                    session, station_id=station.id, period=period, zone=zone, now=now
+                )
+                if args.xlsx
+                else None
+            )
+    finally:
+        await engine.dispose()
+    i18n = make_i18n("en")
+    with i18n.context(), i18n.use_locale("en"):
+        print(tally_text.tally_text(result, locale="en", today=today, markup=False, limit=10**9))
+        if records is not None:
+            _write(
+                Path(args.xlsx),
+                tally_xlsx.render_xlsx(result, records, locale="en", zone=zone, today=today),
+            )
+            print(f"spreadsheet: {args.xlsx}")
+        if args.png:
+            font = tally_chart.find_chart_font()
+            assert font is not None  # checked above
+            _write(
+                Path(args.png), tally_chart.render_png(tally_chart.chart_data(result, "en"), font)
+            )
+            print(f"chart: {args.png}")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -166,11 +167,14 @@ class StationTree:
 
     def subtree(self, station_id: int) -> list[int]:
         """The station and every station under it, parents before children."""
-        found, queue = [], [station_id]
+        found: list[int] = []
+        seen: set[int] = set()
+        queue = deque([station_id])
         while queue:
-            current = queue.pop(0)
-            if current in found:
+            current = queue.popleft()
+            if current in seen:
                 continue
+            seen.add(current)
             found.append(current)
             queue.extend(sorted(self.children.get(current, [])))
         return found
