@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.commands import set_menus
 from bot.config import Settings
+from bot.delivery import Deliverer
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import CatalogI18n, make_i18n
 from bot.middlewares import (
@@ -26,7 +28,7 @@ from bot.middlewares import (
     UserMiddleware,
 )
 from bot.scheduler import build_scheduler
-from handlers import get_routers
+from handlers import certificate_pdf, get_routers, tally_chart
 from storage.db import SessionMaker, make_engine
 
 log = logging.getLogger(__name__)
@@ -52,16 +54,28 @@ async def poll(dispatcher: Dispatcher, bot: Bot, settings: Settings, **kwargs: A
     )
 
 
+def _check_fonts() -> None:
+    if certificate_pdf.find_cjk_font() is None:
+        log.warning("no Chinese font found: certificates are not available (fonts-noto-cjk)")
+    if tally_chart.find_chart_font() is None:
+        log.warning("no Chinese font found: tally charts are not available (fonts-noto-cjk)")
+
+
 def build_dispatcher(
     *, settings: Settings, sessionmaker: SessionMaker, i18n: CatalogI18n | None = None
 ) -> Dispatcher:
     i18n = i18n or make_i18n(settings.default_locale)
+    # The one sender of everything queued in the outbox; handlers get it as
+    # ``deliverer`` and may call ``deliverer.wake()`` after queueing. It runs from
+    # startup to shutdown (in tests driven by feed_update it never starts).
+    deliverer = Deliverer(sessionmaker=sessionmaker, i18n=i18n, settings=settings)
     dispatcher = Dispatcher(
         storage=DatabaseStorage(sessionmaker, DefaultKeyBuilder(prefix="fsm")),
         # One update at a time per user, so a double tap cannot race a dialog.
         events_isolation=SimpleEventIsolation(),
         settings=settings,
         sessionmaker=sessionmaker,
+        deliverer=deliverer,
     )
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dispatcher.update.outer_middleware(UserMiddleware(settings.default_locale))
@@ -69,20 +83,28 @@ def build_dispatcher(
     dispatcher.include_routers(*get_routers())
 
     schedulers: list[AsyncIOScheduler] = []
+    background: list[asyncio.Task[None]] = []
 
     async def on_startup(bot: Bot) -> None:
         me = await bot.get_me()
         await set_menus(bot, i18n)
+        deliverer.start(bot)
         scheduler = build_scheduler(
-            bot=bot, sessionmaker=sessionmaker, i18n=i18n, settings=settings
+            bot=bot, sessionmaker=sessionmaker, i18n=i18n, settings=settings, deliverer=deliverer
         )
         scheduler.start()
         schedulers.append(scheduler)
+        # Looking for a Chinese font takes a few seconds: do it now, in a thread, so
+        # the first certificate or chart does not wait, and a missing font is logged.
+        background.append(asyncio.create_task(asyncio.to_thread(_check_fonts)))
         log.info("serving as @%s (%s)", me.username, me.id)
 
     async def on_shutdown() -> None:
+        while background:
+            background.pop().cancel()
         while schedulers:
             schedulers.pop().shutdown(wait=False)
+        await deliverer.stop()  # finishes the sends in flight
 
     dispatcher.startup.register(on_startup)
     dispatcher.shutdown.register(on_shutdown)

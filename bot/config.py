@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     # non-urgent messages until the morning.
     reminder_hours: Annotated[tuple[float, ...], NoDecode] = (24, 2)
     quiet_hours: str = "22:00-07:00"
+    # Pledges: the most one pledge may promise, in yuan, and the days after which an
+    # open pledge is brought up once with the volunteer.
+    pledge_ceiling_yuan: int = Field(default=5000, ge=1, le=10_000_000)
+    pledge_reminder_days: float = Field(default=7, gt=0)
     # A station tree loaded into an empty database in the sandbox.
     sandbox_stations: Path = Field(default=Path("examples/stations.yaml"))
 

@@ -1,30 +1,110 @@
 """Periodic jobs. The scheduler only wakes code that acts on rows in the database;
-nothing it holds is lost on a restart, and no aiogram object is pickled."""
+nothing it holds is lost on a restart, and no aiogram object is pickled (jobs live in
+the memory job store, and every job has an explicit id)."""
 
 from __future__ import annotations
+
+import logging
+from typing import Any
 
 from aiogram import Bot
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Settings
+from bot.delivery import Deliverer
 from handlers.activities import sweep_offers
+from handlers.broadcast import broadcast_progress
+from services.attendance import remind_unclosed
+from services.pledges import remind_open_pledges
+from services.reminders import plan_digest, plan_reminders
+from services.tally_weekly import plan_weekly_tallies
 from storage.db import SessionMaker
+
+# Every job: a missed run is made up once (coalesce) if it is at most 5 minutes late,
+# and never runs twice at once.
+JOB_DEFAULTS: dict[str, Any] = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
+WAKE_SECONDS = 2
+
+
+async def wake_deliverer(deliverer: Deliverer) -> None:
+    """Only wakes the deliverer, which finds the due rows itself. A coroutine, so that
+    the scheduler runs it on the event loop rather than in a thread."""
+    deliverer.wake()
+
+
+def quiet_wake_logs() -> None:
+    """The wake job runs every two seconds: its "Running job" lines would drown the
+    log at INFO. Errors of jobs are still logged."""
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
 
 
 def build_scheduler(
-    *, bot: Bot, sessionmaker: SessionMaker, i18n: I18n, settings: Settings
+    *,
+    bot: Bot,
+    sessionmaker: SessionMaker,
+    i18n: I18n,
+    settings: Settings,
+    deliverer: Deliverer | None = None,
 ) -> AsyncIOScheduler:
-    scheduler = AsyncIOScheduler(timezone=settings.timezone)
+    scheduler = AsyncIOScheduler(timezone=settings.timezone, job_defaults=JOB_DEFAULTS)
+    if deliverer is not None:
+        quiet_wake_logs()
+        scheduler.add_job(
+            wake_deliverer,
+            "interval",
+            seconds=WAKE_SECONDS,
+            id="wake_deliverer",
+            kwargs={"deliverer": deliverer},
+            replace_existing=True,
+            **JOB_DEFAULTS,
+        )
     scheduler.add_job(
         sweep_offers,
         "interval",
         minutes=1,
         id="sweep_offers",
         kwargs={"bot": bot, "sessionmaker": sessionmaker, "i18n": i18n, "settings": settings},
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=300,
         replace_existing=True,
+        **JOB_DEFAULTS,
+    )
+    scheduler.add_job(
+        broadcast_progress,
+        "interval",
+        seconds=5,
+        id="broadcast_progress",
+        kwargs={"bot": bot, "sessionmaker": sessionmaker, "i18n": i18n, "settings": settings},
+        replace_existing=True,
+        **JOB_DEFAULTS,
+    )
+    # Jobs that only queue rows in the outbox; their keys make a re-run queue nothing
+    # twice, so the exact moment they run does not matter.
+    planners: list[tuple[str, Any, dict[str, Any]]] = [
+        ("plan_reminders", plan_reminders, {"minutes": 5}),
+        ("remind_unclosed", remind_unclosed, {"hours": 1}),
+        ("remind_open_pledges", remind_open_pledges, {"hours": 1}),
+        ("plan_weekly_tallies", plan_weekly_tallies, {"minutes": 15}),
+    ]
+    for job_id, function, every in planners:
+        scheduler.add_job(
+            function,
+            "interval",
+            id=job_id,
+            kwargs={"sessionmaker": sessionmaker, "settings": settings},
+            replace_existing=True,
+            **every,
+            **JOB_DEFAULTS,
+        )
+    scheduler.add_job(
+        plan_digest,
+        "cron",
+        day_of_week="mon",
+        hour=8,
+        minute=30,
+        timezone=settings.timezone,
+        id="plan_digest",
+        kwargs={"sessionmaker": sessionmaker, "settings": settings},
+        replace_existing=True,
+        **{**JOB_DEFAULTS, "misfire_grace_time": 6 * 3600},
     )
     return scheduler

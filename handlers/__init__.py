@@ -15,10 +15,12 @@ from handlers import (
     invites,
     messages,  # noqa: F401  (the outbox's "text" kind)
     pending,
+    pledges,
     registration,
     reminders,
     roster,
     settings_menu,
+    tally,
     team,
 )
 
@@ -41,5 +43,7 @@ def get_routers() -> list[Router]:
         broadcast.make_router(),
         reminders.make_router(),
         settings_menu.make_router(),
+        pledges.make_router(),
+        tally.make_router(),
         fallback.make_router(),
     ]

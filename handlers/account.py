@@ -46,6 +46,13 @@ async def show_help(
     lines += [
         _("/activities — upcoming activities to join"),
         _("/my — your activities, to check or cancel"),
+        _("/checkin CODE — check in at an activity; /checkout CODE — check out"),
+        _("/hours — your service hours and star level"),
+        _("/certificate — a service certificate (PDF)"),
+        _("/verify CODE — check whether a certificate is genuine"),
+        _("/pledge — pledge a small donation (the bot takes no money)"),
+        _("/mypledges — your pledges and their receipts"),
+        _("/settings — the weekly digest and other settings"),
         _("/profile — see and edit your profile"),
         _("/language — 中文 / English"),
         _("/mydata — get a copy of the data kept about you"),
@@ -80,7 +87,13 @@ async def _staff_help(session: AsyncSession, user: User, settings: Settings) -> 
         staff += [
             _("/new_activity — publish an activity"),
             _("/manage — edit or cancel your station's activities"),
+            _("/roster — attendance, check-in code, hours, beneficiaries, closing"),
+            _("/pledges — open pledges: mark received or cancelled"),
         ]
+    if await somewhere(Permission.VIEW_TALLIES):
+        staff.append(_("/tally — figures of your stations: text, chart and spreadsheet"))
+    if await somewhere(Permission.BROADCAST):
+        staff.append(_("/broadcast — send a message to your station's volunteers"))
     if await somewhere(Permission.MANAGE_TEAM):
         staff += [
             _("/invite — make an invitation link for staff or a coordinator"),
