@@ -262,3 +262,43 @@ async def test_every_staff_payload_fits_64_bytes() -> None:
         PendingCb(volunteer=big, approve=False, page=10_000),
     ):
         assert len(payload.pack().encode()) <= 64, payload
+
+
+# The staff commands of attendance, broadcasts, pledges and tallies: refused to people
+# without a role, and opening on the person's own station (never one beside it) for
+# everyone else. Their buttons re-check the presser too (see each feature's tests).
+OWN_STATION = {
+    "staff_here": "Hupo Street Station",
+    "staff_other": "Xiyuan Street Station",
+    "coord_above": "Shushan District Guidance Centre",
+    "coord_elsewhere": "Baohe District Guidance Centre",
+    "admin": "Hefei City Social Work Guidance Centre",
+}
+BESIDE = {  # a station beside theirs, which they must not be shown
+    "staff_here": "Xiyuan",
+    "staff_other": "Hupo",
+    "coord_above": "Baohe",
+    "coord_elsewhere": "Shushan",
+    "admin": None,
+}
+
+
+@pytest.mark.parametrize("who", list(PEOPLE))
+@pytest.mark.parametrize("command", ["/roster", "/broadcast", "/pledges", "/tally"])
+async def test_staff_commands_of_later_features(
+    world: World, bot: MockedBot, command: str, who: str
+) -> None:
+    user_id = PEOPLE[who][0]
+    chat = Conversation(world.dp, bot, user_id=user_id, language_code="en")
+    reply = [m for m in await chat.send(command) if m.chat_id == user_id][-1]
+    if who in ("none", "volunteer"):
+        assert reply.text == DENIED and not reply.buttons()
+        return
+    assert reply.text != DENIED
+    own = OWN_STATION[who]
+    if command == "/broadcast":
+        assert [t for t, _ in reply.buttons()] == [f"{own} ›"]
+    elif command == "/tally":
+        assert own in reply.text
+        beside = BESIDE[who]
+        assert beside is None or beside not in reply.text, reply.text
