@@ -27,6 +27,7 @@ from bot import labels
 from bot.callbacks_delivery import AnnounceCb, BcPreviewCb, BcSkillCb, BcStationCb
 from bot.callbacks_volunteer import DetailCb, JoinCb
 from bot.config import Settings
+from bot.keyboards import staff as staff_kb
 from bot.states_broadcast import BroadcastDialog
 from handlers.messages import Rendered, renderer
 from handlers.notify import tell
@@ -37,7 +38,6 @@ from services import activities, activity_admin, broadcasts, scopes, users, when
 from services.access import Permission
 from services.broadcasts import Created, Progress
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
-from services.scopes import ScopeView
 from services.volunteers import SKILLS
 from storage import queries
 from storage.db import SessionMaker
@@ -45,7 +45,6 @@ from storage.models import ActivityStatus, Broadcast
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
-STATIONS_PER_PAGE = 8
 # A finished broadcast without a progress message waits this long for one before its
 # report is sent as a message of its own.
 REPORT_WAIT = timedelta(minutes=1)
@@ -149,43 +148,6 @@ def announcement_card(seats: activities.Seats, zone: ZoneInfo, locale: str) -> s
 # --- the dialog's keyboards ---------------------------------------------------------
 
 
-def station_walk(view: ScopeView, *, page: int, locale: str) -> InlineKeyboardMarkup:
-    """A page of stations in scope: open one with children, pick one without; on an
-    opened station also pick it and go back."""
-    kb = InlineKeyboardBuilder()
-    pages = max(1, -(-len(view.nodes) // STATIONS_PER_PAGE))
-    page = min(max(page, 0), pages - 1)
-    shown = view.nodes[page * STATIONS_PER_PAGE : (page + 1) * STATIONS_PER_PAGE]
-    for node in shown:
-        name = labels.station_name(node, locale)
-        if node.children:
-            kb.button(text=f"{name} ›", callback_data=BcStationCb(action="o", id=node.id))
-        else:
-            kb.button(text=name, callback_data=BcStationCb(action="p", id=node.id))
-    sizes = [1] * len(shown)
-    here = view.current.id if view.current else scopes.TOP
-    row = 0
-    if page > 0:
-        kb.button(
-            text=_("‹ Previous"), callback_data=BcStationCb(action="o", id=here, page=page - 1)
-        )
-        row += 1
-    if page < pages - 1:
-        kb.button(text=_("Next ›"), callback_data=BcStationCb(action="o", id=here, page=page + 1))
-        row += 1
-    if row:
-        sizes.append(row)
-    if view.current is not None:
-        kb.button(
-            text=_("✓ Choose {name}").format(name=labels.station_name(view.current, locale)),
-            callback_data=BcStationCb(action="p", id=view.current.id),
-        )
-        kb.button(text=_("‹ Back"), callback_data=BcStationCb(action="o", id=view.parent))
-        sizes += [1, 1]
-    kb.adjust(*sizes)
-    return kb.as_markup()
-
-
 def skills_keyboard(chosen: Sequence[str]) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for code in SKILLS:
@@ -234,7 +196,7 @@ async def _walk(
         text = _("To the volunteers of which station? {path}").format(
             path=await station_path(session, view.current.id, locale)
         )
-    return text, station_walk(view, page=page, locale=locale)
+    return text, staff_kb.station_walk(view, BcStationCb, page=page, locale=locale)
 
 
 async def start(

@@ -9,6 +9,7 @@ Every button re-checks VIEW_TALLIES on its station: button data can be replayed.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import labels
 from bot.callbacks_tally import TallyStationCb, TallyTypeCb, TallyViewCb
 from bot.config import Settings
+from bot.keyboards import staff as staff_kb
 from bot.states_tally import TallyDialog
 from handlers import tally_chart, tally_text, tally_xlsx
 from handlers.messages import Rendered, renderer
@@ -35,12 +37,10 @@ from handlers.views import station_path
 from services import access, scopes, stations, tallies, tally_details, tally_weekly, when
 from services.access import Permission
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
-from services.scopes import ScopeView
 from services.tallies import Period, Tally
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
-STATIONS_PER_PAGE = 8
 
 
 # --- words --------------------------------------------------------------------------
@@ -175,57 +175,6 @@ def period_buttons(
     return kb.as_markup()
 
 
-def station_walk(
-    view: ScopeView, *, page: int, locale: str, first: int, last: int
-) -> InlineKeyboardMarkup:
-    """A page of stations in scope: open one with children, pick one without; on an
-    opened station also pick it and go back."""
-    kb = InlineKeyboardBuilder()
-    pages = max(1, -(-len(view.nodes) // STATIONS_PER_PAGE))
-    page = min(max(page, 0), pages - 1)
-    shown = view.nodes[page * STATIONS_PER_PAGE : (page + 1) * STATIONS_PER_PAGE]
-    carry = {"first": first, "last": last}
-    for node in shown:
-        name = labels.station_name(node, locale)
-        if node.children:
-            kb.button(
-                text=f"{name} ›", callback_data=TallyStationCb(action="o", id=node.id, **carry)
-            )
-        else:
-            kb.button(text=name, callback_data=TallyStationCb(action="p", id=node.id, **carry))
-    sizes = [1] * len(shown)
-    here = view.current.id if view.current else scopes.TOP
-    row = 0
-    if page > 0:
-        kb.button(
-            text=_("‹ Previous"),
-            callback_data=TallyStationCb(action="o", id=here, page=page - 1, **carry),
-        )
-        row += 1
-    if page < pages - 1:
-        kb.button(
-            text=_("Next ›"),
-            callback_data=TallyStationCb(action="o", id=here, page=page + 1, **carry),
-        )
-        row += 1
-    if row:
-        sizes.append(row)
-    if view.current is not None:
-        kb.button(
-            text=_("✓ Choose {name}").format(name=labels.station_name(view.current, locale)),
-            callback_data=TallyStationCb(action="p", id=view.current.id, **carry),
-        )
-        kb.button(
-            text=_("‹ Back"), callback_data=TallyStationCb(action="o", id=view.parent, **carry)
-        )
-        sizes += [1, 1]
-    kb.adjust(*sizes)
-    return kb.as_markup()
-
-
-# --- the tally ----------------------------------------------------------------------
-
-
 async def compute(
     session: AsyncSession, station_id: int, period: Period, default_zone: str
 ) -> tuple[Tally, ZoneInfo, datetime]:
@@ -353,7 +302,8 @@ async def _walk(
         text = _("The tally of which station? {path}").format(
             path=await station_path(session, view.current.id, locale)
         )
-    return text, station_walk(view, page=page, locale=locale, first=first, last=last)
+    walk = functools.partial(TallyStationCb, first=first, last=last)
+    return text, staff_kb.station_walk(view, walk, page=page, locale=locale)
 
 
 async def _ask_period(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -38,13 +39,15 @@ def pages(total: int, per_page: int) -> int:
 
 def station_walk(
     view: ScopeView,
-    factory: type[InviteStationCb] | type[TeamStationCb],
+    factory: Callable[..., CallbackData],
     *,
     page: int,
     locale: str,
 ) -> InlineKeyboardMarkup:
     """A page of stations in scope: open one with children, pick one without; on an
-    opened station also pick it and go back."""
+    opened station also pick it and go back. ``factory(action=, id=[, page=])`` makes
+    the buttons' data: "o" opens a station (0 is the top of the scope), "p" picks it;
+    a ``functools.partial`` of a callback class carries other fields along."""
     kb = InlineKeyboardBuilder()
     count = pages(len(view.nodes), STATIONS_PER_PAGE)
     page = min(max(page, 0), count - 1)
