@@ -210,7 +210,7 @@ async def tally(settings: Settings, args: argparse.Namespace) -> int:
             station = next((s for s in tree.stations.values() if s.code == args.station), None)
             if station is None or station.id is None:
                 raise UsageError(f"no station with code {args.station!r}")
-            zone = tally_details.zone_of(tree, station.id, settings.timezone)
+            zone = tree.zone(station.id, settings.timezone)
             now = utcnow()
             today = now.astimezone(zone).date()
             period = tally_period(args, today)

@@ -21,7 +21,7 @@ from handlers import checkin
 from handlers.notify import Render, tell
 from handlers.screens import show_in_place
 from handlers.views import format_moment, format_when
-from services import activities, users
+from services import activities, stations, users
 from services.activities import OfferRules, Outcome, Promotion, Seats
 from services.errors import DomainError
 from storage import queries
@@ -46,8 +46,7 @@ def when(activity: Activity, zone: ZoneInfo, locale: str) -> str:
 
 
 async def _zone(session: AsyncSession, activity: Activity, settings: Settings) -> ZoneInfo:
-    station = await queries.get_station(session, activity.station_id)
-    return ZoneInfo(station.timezone) if station and station.timezone else settings.zone
+    return await stations.zone(session, activity.station_id, settings.timezone)
 
 
 def error_text(error: DomainError) -> str:

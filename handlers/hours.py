@@ -30,7 +30,7 @@ from handlers.certificate_pdf import (
     hours_text,
     station_label,
 )
-from services import certificates, hours
+from services import certificates, hours, stations, when
 from services.certificates import Period, Statement
 from services.errors import DomainError, InvalidInput, NotFound
 from services.hours import HoursSummary
@@ -122,7 +122,7 @@ def hours_view(summary: HoursSummary, locale: str) -> str:
         return "\n".join(lines)
     lines.append(_("<b>Latest activities</b>"))
     for item in summary.latest:
-        zone = hours.zone_of(None, item.station_zone or summary.zone.key)
+        zone = when.zone(item.station_zone, summary.zone.key)
         day = format_day(item.starts_at.astimezone(zone).date(), locale, "medium")
         lines.append(
             _("• {date} · {title} · {hours}").format(
@@ -157,7 +157,8 @@ async def show_hours(
 async def _today(session: AsyncSession, user_id: int, settings: Settings) -> date:
     """Today in the volunteer's home station's zone. Raises NotFound if not registered."""
     _volunteer, station = await hours.home_station(session, user_id)
-    return utcnow().astimezone(hours.zone_of(station, settings.zone)).date()
+    zone = await stations.zone(session, station.id, settings.timezone)
+    return utcnow().astimezone(zone).date()
 
 
 def period_keyboard(today: date) -> InlineKeyboardMarkup:

@@ -95,8 +95,7 @@ def period_of(first: int, last: int) -> Period | None:
 
 
 async def _zone(session: AsyncSession, station_id: int, default: str) -> ZoneInfo:
-    tree = await stations.tree(session)
-    return tally_details.zone_of(tree, station_id, default)
+    return await stations.zone(session, station_id, default)
 
 
 async def _problem(

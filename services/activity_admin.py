@@ -234,10 +234,7 @@ async def station_zone(
 ) -> ZoneInfo:
     """The station's time zone; a station without one takes its nearest ancestor's,
     and the default (settings) when none has one."""
-    for station in reversed(await stations.path(session, station_id)):
-        if station.timezone:
-            return when.zone(station.timezone, default)
-    return when.zone(None, default)
+    return await stations.zone(session, station_id, default)
 
 
 async def manageable_stations(

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import audit, hours
+from services import audit, hours, stations, when
 from services.errors import InvalidInput
 from storage.db import write_transaction
 from storage.models import Certificate
@@ -176,7 +176,7 @@ class Statement:
 
 def statement_of(certificate: Certificate) -> Statement:
     details = certificate.details or {}
-    zone = hours.zone_of(None, str(details.get("zone") or "Asia/Shanghai"))
+    zone = when.zone(str(details.get("zone") or ""), when.DEFAULT_ZONE)
     station = details.get("station") or {}
     return Statement(
         code=certificate.code,
@@ -228,7 +228,7 @@ async def prepare(
     when nothing was credited in the period."""
     volunteer, station = await hours.home_station(session, user_id)
     assert volunteer.id is not None and station.id is not None
-    zone = hours.zone_of(station, default_zone)
+    zone = await stations.zone(session, station.id, default_zone)
     since = hours.day_start(period.first, zone) if period.first else None
     until = hours.day_start(period.last + timedelta(days=1), zone)
     credited = await hours.credited_activities(
@@ -239,7 +239,7 @@ async def prepare(
     total = await hours.credited_minutes(session=session, volunteer_id=volunteer.id)
 
     def local_day(item: hours.CreditedActivity) -> date:
-        return item.starts_at.astimezone(hours.zone_of(None, item.station_zone or zone)).date()
+        return item.starts_at.astimezone(when.zone(item.station_zone, zone.key)).date()
 
     first_day = period.first or local_day(credited[0])
     code = new_code(key)

@@ -29,8 +29,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import stations
-from services.stations import StationTree
-from services.when import zone as named_zone
 from storage.db import write_transaction
 from storage.models import Outbox, OutboxState, User
 from storage.types import utcnow
@@ -96,16 +94,6 @@ def quiet_until(moment: datetime, zone: ZoneInfo, window: QuietWindow | None) ->
     return datetime.combine(day, end, tzinfo=zone).astimezone(UTC)
 
 
-def station_zone(tree: StationTree, station_id: int | None, default: str) -> ZoneInfo:
-    """A station's time zone: its own, else its nearest ancestor's, else ``default``."""
-    if station_id is not None:
-        for ancestor in tree.ancestors_and_self(station_id):
-            name = tree.stations[ancestor].timezone
-            if name:
-                return named_zone(name, default)
-    return named_zone(None, default)
-
-
 def _is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
@@ -164,7 +152,7 @@ async def claim(
                 skipped.append(row.id)
                 continue
             if not row.urgent and tree is not None:
-                zone = station_zone(tree, row.station_id, default_timezone)
+                zone = tree.zone(row.station_id, default_timezone)
                 until = quiet_until(now, zone, quiet)
                 if until is not None:
                     held.setdefault(until, []).append(row.id)

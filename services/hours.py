@@ -18,6 +18,7 @@ from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services import stations
 from services.errors import NotFound
 from storage import queries
 from storage.models import (
@@ -82,16 +83,6 @@ def star_level(total_minutes: int, thresholds: Sequence[int]) -> StarLevel:
         return StarLevel(reached, len(thresholds), None, None)
     target = thresholds[reached]
     return StarLevel(reached, len(thresholds), target, target * 60 - total_minutes)
-
-
-def zone_of(station: Station | None, default: ZoneInfo | str) -> ZoneInfo:
-    """A station's time zone, else the default (settings.timezone)."""
-    if station is not None and station.timezone:
-        try:
-            return ZoneInfo(station.timezone)
-        except (KeyError, ValueError):
-            pass
-    return ZoneInfo(default) if isinstance(default, str) else default
 
 
 def day_start(day: date, zone: ZoneInfo) -> datetime:
@@ -232,7 +223,7 @@ async def summary(
     year's no-shows. Raises NotFound("not_registered") for someone not registered."""
     volunteer, station = await home_station(session, user_id)
     assert volunteer.id is not None
-    zone = zone_of(station, default_zone)
+    zone = await stations.zone(session, station.id, default_zone)
     year = now.astimezone(zone).year
     start, end = year_bounds(year, zone)
     total = await credited_minutes(session=session, volunteer_id=volunteer.id)

@@ -7,10 +7,11 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import audit
+from services import audit, when
 from services.errors import InvalidInput, NotFound
 from storage import queries
 from storage.db import write_transaction
@@ -165,6 +166,17 @@ class StationTree:
             current = self.stations[current].parent_id
         return chain
 
+    def zone(self, station_id: int | None, default: str | ZoneInfo) -> ZoneInfo:
+        """A station's time zone: its own, else its nearest ancestor's, else
+        ``default`` (settings.timezone)."""
+        fallback = default.key if isinstance(default, ZoneInfo) else default
+        if station_id is not None:
+            for member in self.ancestors_and_self(station_id):
+                name = self.stations[member].timezone
+                if name:
+                    return when.zone(name, fallback)
+        return when.zone(None, fallback)
+
     def subtree(self, station_id: int) -> list[int]:
         """The station and every station under it, parents before children."""
         found: list[int] = []
@@ -199,6 +211,11 @@ async def tree(session: AsyncSession) -> StationTree:
     fresh = StationTree.of([Station.model_validate(row.model_dump()) for row in rows])
     _trees[key] = (now, fresh)
     return fresh
+
+
+async def zone(session: AsyncSession, station_id: int | None, default: str | ZoneInfo) -> ZoneInfo:
+    """A station's time zone (see ``StationTree.zone``), from the cached tree."""
+    return (await tree(session)).zone(station_id, default)
 
 
 def forget_tree() -> None:

@@ -13,8 +13,7 @@ from sqlalchemy import func, select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import stations, when
-from services.stations import StationTree
+from services import stations
 from services.tallies import SMALL_SUBTREE, Period, attended, held, subtree_lines, within
 from storage.models import (
     Activity,
@@ -92,15 +91,6 @@ class Details:
             "pledges": len(self.pledges),
         }
         return self.totals.get(name, shown[name]) > shown[name]
-
-
-def zone_of(tree: StationTree, station_id: int, default: str) -> ZoneInfo:
-    """The station's time zone: its own, else its nearest ancestor's, else ``default``."""
-    for member in tree.ancestors_and_self(station_id):
-        name = tree.stations[member].timezone
-        if name:
-            return when.zone(name, default)
-    return when.zone(None, default)
 
 
 async def details(

@@ -17,7 +17,6 @@ from sqlmodel import col, select
 
 from services import outbox, stations
 from services.outbox import Message
-from services.tally_details import zone_of
 from storage.db import SessionMaker, write_transaction
 from storage.models import Role, RoleKind
 from storage.types import utcnow
@@ -64,7 +63,7 @@ async def plan_weekly_tallies(
         for user_id, station_id in roles.all():
             if station_id not in tree.stations:
                 continue
-            due = due_week(now, zone_of(tree, station_id, settings.timezone))
+            due = due_week(now, tree.zone(station_id, settings.timezone))
             if due is None:
                 continue
             year, week = due
