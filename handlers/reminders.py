@@ -20,7 +20,7 @@ from bot.callbacks_delivery import ComingCb
 from bot.callbacks_volunteer import ListCb
 from bot.config import Settings
 from handlers import activities as volunteer_screens
-from handlers.activities import announce, rules, tell_staff_late
+from handlers.activities import rules
 from handlers.messages import Rendered, renderer
 from handlers.staff_common import refuse
 from handlers.views import format_when
@@ -257,9 +257,6 @@ async def _give_up(
             title=html.quote(result.activity.title)
         ),
     )
-    await announce(bot, session, i18n, settings, result.promotions)
-    if result.late:
-        await tell_staff_late(bot, session, i18n, settings, result.activity, user_id)
 
 
 def make_router() -> Router:
