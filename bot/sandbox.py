@@ -35,7 +35,10 @@ async def seed_stations(settings: Settings, path: Path) -> int:
 async def run_sandbox(settings: Settings, *, user_id: int, language: str) -> int:
     # The person at the terminal may try everything, staff commands included.
     settings = settings.model_copy(update={"admin_ids": settings.admin_ids | {user_id}})
+    from bot.cli import keep_certificate_key
+
     await migrate.upgrade(settings.database_url)
+    await keep_certificate_key(settings)
     created = await seed_stations(settings, settings.sandbox_stations)
     engine = make_app_engine(settings)
     async with BotAPIStandin() as standin:

@@ -700,6 +700,9 @@ async def _report(
     bot: Bot, session: AsyncSession, i18n: I18n, settings: Settings, broadcast: Broadcast
 ) -> None:
     assert broadcast.id is not None
+    if broadcast.created_by is None:  # the sender erased their data: no one to report to
+        await broadcasts.finish(session, broadcast.id)
+        return
     progress = await broadcasts.progress(session, broadcast)
     locale = await users.locale_of(session, broadcast.created_by, settings.default_locale)
     with i18n.context(), i18n.use_locale(locale):

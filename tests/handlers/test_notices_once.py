@@ -81,9 +81,7 @@ async def test_promotion_is_told_although_telegram_fails_after_the_commit(
     sqlite_sessionmaker: SessionMaker,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    first, second = await _full_activity(
-        dp, bot, sqlite_sessionmaker, starts_in=timedelta(days=3)
-    )
+    first, second = await _full_activity(dp, bot, sqlite_sessionmaker, starts_in=timedelta(days=3))
     failed = fail_once(bot, monkeypatch, AnswerCallbackQuery)
     await first.press("Yes, cancel my place")
     assert failed == ["AnswerCallbackQuery"]  # the call right after the commit failed
