@@ -320,7 +320,6 @@ async def leave(
     bot: Bot,
     session: AsyncSession,
     settings: Settings,
-    i18n: I18n,
 ) -> None:
     user_id = callback.from_user.id
     if not callback_data.confirm:
@@ -367,7 +366,6 @@ async def answer_offer(
     bot: Bot,
     session: AsyncSession,
     settings: Settings,
-    i18n: I18n,
 ) -> None:
     user_id = callback.from_user.id
     try:

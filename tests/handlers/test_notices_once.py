@@ -132,3 +132,17 @@ async def test_the_same_update_three_times_tells_once(
     assert len(offers(second)) == 1
     late = [m.text for m in staff.inbox() if "Late cancellation" in m.text]
     assert len(late) == 1 and "River patrol" in late[0]
+
+
+async def test_an_offer_answered_before_it_is_sent_is_withdrawn(
+    dp: Dispatcher, bot: MockedBot, sqlite_sessionmaker: SessionMaker
+) -> None:
+    """The notice is written when it is sent: one already answered in /my goes nowhere."""
+    first, second = await _full_activity(dp, bot, sqlite_sessionmaker, starts_in=timedelta(days=3))
+    await first.press("Yes, cancel my place")
+    await second.send("/my")
+    await second.press("River patrol")
+    out = await second.press("Yes, I'll come")
+    assert "The seat is yours" in out[-1].text
+    stats = await deliver(dp, bot)
+    assert offers(second) == [] and stats.withdrawn == 1
