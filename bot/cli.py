@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from bot.app import build_bot, build_dispatcher, make_app_engine, poll
 from bot.config import Settings
 from bot.i18n import make_i18n
-from services import roles, stations, tallies, tally_details
+from services import certificate_key, roles, stations, tallies, tally_details
 from services.errors import DomainError, InvalidInput
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker
@@ -67,10 +67,27 @@ def _safe(settings: Settings) -> str:
 
 
 async def _migrate(settings: Settings) -> None:
+    """Bring the schema up to date, and keep the certificate key: the first start
+    after the upgrade stores the key derived from the current token, before anyone
+    can rotate it (see services.certificate_key)."""
     try:
         await migrate.upgrade(settings.database_url)
+        await keep_certificate_key(settings)
     except SQLAlchemyError as exc:
         raise UsageError(f"cannot migrate {_safe(settings)}: {_first_line(exc)}") from exc
+
+
+async def keep_certificate_key(settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            await certificate_key.key(
+                session,
+                configured=settings.configured_certificate_key(),
+                legacy=settings.legacy_certificate_key(),
+            )
+    finally:
+        await engine.dispose()
 
 
 async def run(settings: Settings) -> int:

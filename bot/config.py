@@ -43,8 +43,9 @@ class Settings(BaseSettings):
     # Records are due within this many working days of an activity's end; staff are
     # reminded daily until the activity is closed.
     records_due_working_days: int = Field(default=10, ge=1)
-    # A secret mixed into certificate verification codes (by default derived from
-    # the bot token). Keep it stable: codes issued under one secret check against it.
+    # The key of certificate verification codes. By default the bot makes one and
+    # keeps it in the database (services.certificate_key); set this to use your own.
+    # Keep it stable: codes issued under one key check against it.
     certificate_secret: SecretStr | None = None
     # Delivery: everything the bot sends on its own goes through the outbox and one
     # paced sender: messages per second overall, seconds between two messages to one
@@ -158,10 +159,19 @@ class Settings(BaseSettings):
         """Quiet hours as (start, end) local times, or None when switched off."""
         return parse_quiet_hours(self.quiet_hours) if self.quiet_hours else None
 
-    def certificate_key(self) -> bytes:
-        """The key for certificate verification codes."""
-        if self.certificate_secret is not None:
-            return self.certificate_secret.get_secret_value().encode()
+    def configured_certificate_key(self) -> bytes | None:
+        """CERTIFICATE_SECRET as a key, when set: it wins over the stored key."""
+        if self.certificate_secret is None:
+            return None
+        return self.certificate_secret.get_secret_value().encode()
+
+    def legacy_certificate_key(self) -> bytes:
+        """The key the bot used before it stored one: CERTIFICATE_SECRET, else derived
+        from the token. Only to keep codes issued under it verifying
+        (services.certificate_key stores it on the first start after the upgrade)."""
+        configured = self.configured_certificate_key()
+        if configured is not None:
+            return configured
         token = self.bot_token.get_secret_value() if self.bot_token else "sandbox"
         return hashlib.sha256(b"certificate:" + token.encode()).digest()
 

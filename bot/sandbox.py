@@ -5,17 +5,68 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Iterable
 from pathlib import Path
+
+from aiogram import Bot, Dispatcher
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.fsm.storage.base import StorageKey
 
 from bot.app import build_bot, build_dispatcher, make_app_engine, poll
 from bot.config import Settings
 from services import stations
 from standin.server import BotAPIStandin
-from standin.terminal import run_terminal
+from standin.terminal import AwaitingText, run_terminal
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker
 
 SANDBOX_TOKEN = "123456:SANDBOX-TOKEN"
+BANNER = (
+    "sandbox: type a message (try /start). Buttons show as [1], [2] ...: type a number to "
+    "press one. When the bot asks you to type a number, a number is your answer; #2 "
+    "presses button 2 anyway. /quit leaves."
+)
+
+
+def _state_names(states: Iterable[object]) -> set[str]:
+    names: set[str] = set()
+    for state in states:
+        if isinstance(state, State) and state.state not in (None, "*"):
+            names.add(state.state)
+        elif isinstance(state, str) and state != "*":
+            names.add(state)
+        elif isinstance(state, type) and issubclass(state, StatesGroup):
+            names.update(state.__all_states_names__)
+    return names
+
+
+def typed_answer_states(dispatcher: Dispatcher) -> frozenset[str]:
+    """The dialog states in which a handler takes a typed message other than a
+    command: there the bot waits for the person to type an answer."""
+    found: set[str] = set()
+    for router in dispatcher.chain_tail:
+        for handler in router.message.handlers:
+            filters = [f.callback for f in handler.filters or ()]
+            if any(isinstance(f, Command) for f in filters):
+                continue
+            for f in filters:
+                if isinstance(f, State):
+                    found |= _state_names([f])
+                elif isinstance(f, StateFilter):
+                    found |= _state_names(f.states)
+    return frozenset(found)
+
+
+def awaiting_text(dispatcher: Dispatcher, bot: Bot, user_id: int) -> AwaitingText:
+    """Whether the person's dialog waits for typed text (for the terminal)."""
+    states = typed_answer_states(dispatcher)
+    key = StorageKey(bot_id=bot.id, chat_id=user_id, user_id=user_id)
+
+    async def probe() -> bool:
+        return await dispatcher.storage.get_state(key) in states
+
+    return probe
 
 
 async def seed_stations(settings: Settings, path: Path) -> int:
@@ -35,7 +86,10 @@ async def seed_stations(settings: Settings, path: Path) -> int:
 async def run_sandbox(settings: Settings, *, user_id: int, language: str) -> int:
     # The person at the terminal may try everything, staff commands included.
     settings = settings.model_copy(update={"admin_ids": settings.admin_ids | {user_id}})
+    from bot.cli import keep_certificate_key
+
     await migrate.upgrade(settings.database_url)
+    await keep_certificate_key(settings)
     created = await seed_stations(settings, settings.sandbox_stations)
     engine = make_app_engine(settings)
     async with BotAPIStandin() as standin:
@@ -49,8 +103,14 @@ async def run_sandbox(settings: Settings, *, user_id: int, language: str) -> int
             f"sandbox: database {settings.database_url}"
             + (f", {created} example stations loaded" if created else "")
         )
-        print("sandbox: type a message (try /start), a number to press a button, /quit to leave.")
-        chatting = asyncio.create_task(run_terminal(standin, user_id=user_id))
+        print(BANNER)
+        chatting = asyncio.create_task(
+            run_terminal(
+                standin,
+                user_id=user_id,
+                awaiting_text=awaiting_text(dispatcher, bot, user_id),
+            )
+        )
         try:
             await asyncio.wait({polling, chatting}, return_when=asyncio.FIRST_COMPLETED)
         finally:

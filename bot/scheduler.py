@@ -64,7 +64,7 @@ def build_scheduler(
         "interval",
         minutes=1,
         id="sweep_offers",
-        kwargs={"bot": bot, "sessionmaker": sessionmaker, "i18n": i18n, "settings": settings},
+        kwargs={"sessionmaker": sessionmaker, "settings": settings},
         replace_existing=True,
         **JOB_DEFAULTS,
     )

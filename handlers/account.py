@@ -19,11 +19,13 @@ from bot.config import Settings
 from bot.keyboards import registration as kb
 from bot.states import Erasure
 from handlers import registration
+from handlers.activities import rules
 from handlers.views import join, profile_text
-from services import users, volunteers
+from services import personal_data, users, volunteers
 from services.access import Permission, stations_where
 from storage import queries
 from storage.models import User, Volunteer
+from storage.types import utcnow
 
 
 async def cancel(message: Message, state: FSMContext) -> None:
@@ -166,7 +168,7 @@ async def edit_profile(
 
 
 async def my_data(message: Message, session: AsyncSession, user: User) -> None:
-    data = await volunteers.export_data(session, user.id)
+    data = await personal_data.export_data(session, user.id)
     document = json.dumps(data, ensure_ascii=False, indent=2).encode()
     await message.answer_document(
         BufferedInputFile(document, filename=f"my-data-{user.id}.json"),
@@ -177,11 +179,28 @@ async def my_data(message: Message, session: AsyncSession, user: User) -> None:
 async def ask_erase(message: Message, state: FSMContext) -> None:
     await state.set_state(Erasure.confirm)
     await message.answer(
-        _(
-            "<b>Erase your data?</b>\n\nYour name, phone number, skills, age group, guardian "
-            "details, roles and language will be deleted for good. Only anonymous counts "
-            "stay (for example, that a volunteer registered at your station). "
-            "This cannot be undone."
+        "\n\n".join(
+            [
+                _("<b>Erase your data?</b>"),
+                _(
+                    "Your name, phone number, skills, age group, guardian details, roles "
+                    "and language will be deleted for good."
+                ),
+                _(
+                    "Your places at upcoming activities and on their waitlists are "
+                    "cancelled; each seat goes to the next person waiting. Messages not "
+                    "yet sent to you are withdrawn."
+                ),
+                _(
+                    "Certificates issued to you stop stating your name and hours: anyone "
+                    "who checks one is told it was issued on its date and withdrawn when "
+                    "its holder erased their data."
+                ),
+                _(
+                    "Only anonymous counts stay (for example, that a volunteer registered "
+                    "at your station and served some hours). This cannot be undone."
+                ),
+            ]
         ),
         reply_markup=kb.erase(),
     )
@@ -193,6 +212,7 @@ async def erase(
     bot: Bot,
     state: FSMContext,
     session: AsyncSession,
+    settings: Settings,
 ) -> None:
     await callback.answer()
     await state.clear()
@@ -202,7 +222,7 @@ async def erase(
     if not callback_data.confirm:
         await bot.send_message(chat_id, _("Nothing was erased."))
         return
-    await volunteers.erase(session, chat_id)
+    await personal_data.erase(session, chat_id, now=utcnow(), rules=rules(settings))
     await bot.send_message(
         chat_id,
         _(

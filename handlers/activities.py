@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router, html
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n, ngettext
+from aiogram.utils.i18n import I18n, get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,15 +19,16 @@ from bot import labels
 from bot.callbacks_volunteer import DetailCb, JoinCb, LeaveCb, ListCb, OfferCb
 from bot.config import Settings
 from handlers import checkin
-from handlers.notify import Render, tell
+from handlers.messages import Rendered, renderer
 from handlers.screens import show_in_place
 from handlers.views import format_moment, format_when
-from services import activities, stations, users
-from services.activities import OfferRules, Outcome, Promotion, Seats
+from services import activities, stations
+from services import when as wh
+from services.activities import OfferRules, Outcome, Seats
 from services.errors import DomainError
 from storage import queries
 from storage.db import SessionMaker
-from storage.models import Activity, SignupStatus
+from storage.models import Activity, ActivityStatus, SignupStatus
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ def rules(settings: Settings) -> OfferRules:
         offer_for=timedelta(hours=settings.offer_hours),
         lead=timedelta(hours=settings.offer_lead_hours),
         late_cancel=timedelta(hours=settings.late_cancel_hours),
+        timezone=settings.timezone,
     )
 
 
@@ -317,7 +320,6 @@ async def leave(
     bot: Bot,
     session: AsyncSession,
     settings: Settings,
-    i18n: I18n,
 ) -> None:
     user_id = callback.from_user.id
     if not callback_data.confirm:
@@ -356,9 +358,6 @@ async def leave(
             title=html.quote(result.activity.title)
         ),
     )
-    await announce(bot, session, i18n, settings, result.promotions)
-    if result.late:
-        await tell_staff_late(bot, session, i18n, settings, result.activity, user_id)
 
 
 async def answer_offer(
@@ -367,11 +366,10 @@ async def answer_offer(
     bot: Bot,
     session: AsyncSession,
     settings: Settings,
-    i18n: I18n,
 ) -> None:
     user_id = callback.from_user.id
     try:
-        promotions = await activities.answer_offer(
+        await activities.answer_offer(
             session,
             user_id=user_id,
             activity_id=callback_data.activity,
@@ -391,110 +389,95 @@ async def answer_offer(
         await bot.send_message(
             user_id, _("Thank you for letting us know; the seat goes to the next person waiting.")
         )
-    await announce(bot, session, i18n, settings, promotions)
 
 
-async def announce(
-    bot: Bot, session: AsyncSession, i18n: I18n, settings: Settings, promotions: list[Promotion]
-) -> None:
-    """Tell each volunteer who moved up from the waitlist."""
-    for promotion in promotions:
-        if promotion.user_id is None:
-            continue
-        activity = promotion.activity
-        zone = await _zone(session, activity, settings)
-        locale = await _locale(session, promotion.user_id, i18n)
-
-        def render(
-            p: Promotion = promotion, z: ZoneInfo = zone, loc: str = locale
-        ) -> tuple[str, InlineKeyboardMarkup | None]:
-            assert p.activity.id is not None
-            title = html.quote(p.activity.title)
-            slot = when(p.activity, z, loc)
-            if p.expires_at is None:
-                return _(
-                    "🎟 A seat opened at <b>{title}</b> ({when}) and it is yours. If you "
-                    "cannot come, cancel it in /my."
-                ).format(title=title, when=slot), None
-            kb = InlineKeyboardBuilder()
-            kb.button(
-                text=_("✅ Yes, I'll come"),
-                callback_data=OfferCb(activity=p.activity.id, accept=True),
-            )
-            kb.button(
-                text=_("✖️ No, pass it on"),
-                callback_data=OfferCb(activity=p.activity.id, accept=False),
-            )
-            kb.adjust(1)
-            deadline = format_moment(p.expires_at, z, loc)
-            return _(
-                "🎟 A seat opened at <b>{title}</b> ({when}). It is held for you until "
-                "{deadline}. Will you come?"
-            ).format(title=title, when=slot, deadline=deadline), kb.as_markup()
-
-        await tell(bot, session, i18n, promotion.user_id, render)
+# --- messages from the outbox -------------------------------------------------------
 
 
-async def _locale(session: AsyncSession, user_id: int, i18n: I18n) -> str:
-    return await users.locale_of(session, user_id, i18n.default_locale)
+async def _payload_zone(
+    session: AsyncSession, activity: Activity, payload: dict[str, Any]
+) -> ZoneInfo:
+    default = str(payload.get("tz") or wh.DEFAULT_ZONE)
+    return await stations.zone(session, activity.station_id, default)
 
 
-async def tell_staff_late(
-    bot: Bot,
-    session: AsyncSession,
-    i18n: I18n,
-    settings: Settings,
-    activity: Activity,
-    user_id: int,
-) -> None:
-    """A seat given up inside the late window: the station's staff hear of it."""
-    volunteer = await queries.get_volunteer_by_user(session, user_id)
-    name = html.quote(volunteer.real_name or "") if volunteer else str(user_id)
-    zone = await _zone(session, activity, settings)
-    recipients = await queries.staff_ids(session, activity.station_id)
-    if not recipients and activity.created_by:
-        recipients = [activity.created_by]
-    for staff_id in recipients:
-        locale = await _locale(session, staff_id, i18n)
+@renderer(activities.SEAT_OFFERED)
+async def render_seat_offered(session: AsyncSession, payload: dict[str, Any]) -> Rendered | None:
+    """A freed seat for someone from the waitlist: held for them until a deadline (with
+    Yes / No), or given outright near the start. None once it is answered, lapsed or
+    gone, or the activity was cancelled."""
+    found = await activities.signup_view(session, int(payload["signup_id"]))
+    if found is None or found.activity.status is not ActivityStatus.PUBLISHED:
+        return None
+    signup, activity = found.signup, found.activity
+    assert activity.id is not None
+    locale = get_i18n().current_locale
+    zone = await _payload_zone(session, activity, payload)
+    title, slot = html.quote(activity.title), when(activity, zone, locale)
+    if payload.get("outright"):
+        if signup.status is not SignupStatus.CONFIRMED:
+            return None
+        return _(
+            "🎟 A seat opened at <b>{title}</b> ({when}) and it is yours. If you "
+            "cannot come, cancel it in /my."
+        ).format(title=title, when=slot), None
+    expires = signup.offer_expires_at
+    if signup.status is not SignupStatus.OFFERED or expires is None or expires <= utcnow():
+        return None
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("✅ Yes, I'll come"), callback_data=OfferCb(activity=activity.id, accept=True))
+    kb.button(text=_("✖️ No, pass it on"), callback_data=OfferCb(activity=activity.id, accept=False))
+    kb.adjust(1)
+    return _(
+        "🎟 A seat opened at <b>{title}</b> ({when}). It is held for you until "
+        "{deadline}. Will you come?"
+    ).format(title=title, when=slot, deadline=format_moment(expires, zone, locale)), kb.as_markup()
 
-        def render(loc: str = locale) -> tuple[str, None]:
-            return _(
-                "⚠️ Late cancellation: {name} gave up their seat at <b>{title}</b> ({when})."
-            ).format(
-                name=name, title=html.quote(activity.title), when=when(activity, zone, loc)
-            ), None
 
-        await tell(bot, session, i18n, staff_id, render)
+@renderer(activities.OFFER_LAPSED)
+async def render_offer_lapsed(session: AsyncSession, payload: dict[str, Any]) -> Rendered | None:
+    activity = await queries.get_activity(session, int(payload["activity_id"]))
+    if activity is None:
+        return None
+    text = _(
+        "The seat held for you at <b>{title}</b> has gone to the next person, "
+        "as we had no answer in time."
+    )
+    return text.format(title=html.quote(activity.title)), None
 
 
-def _lapsed_notice(activity: Activity) -> Render:
-    def render() -> tuple[str, None]:
-        text = _(
-            "The seat held for you at <b>{title}</b> has gone to the next person, "
-            "as we had no answer in time."
-        )
-        return text.format(title=html.quote(activity.title)), None
-
-    return render
+@renderer(activities.LATE_CANCEL)
+async def render_late_cancel(session: AsyncSession, payload: dict[str, Any]) -> Rendered | None:
+    """A seat given up inside the late window, for the station's staff; None when the
+    person has taken a place again or the activity was cancelled. Someone who has
+    since erased their data is not named."""
+    found = await activities.signup_view(session, int(payload["signup_id"]))
+    if found is None or found.activity.status is not ActivityStatus.PUBLISHED:
+        return None
+    if found.signup.status is not SignupStatus.CANCELLED:
+        return None
+    activity = found.activity
+    volunteer = found.volunteer
+    name = (
+        html.quote(volunteer.real_name)
+        if volunteer is not None and volunteer.real_name
+        else _("A volunteer")
+    )
+    zone = await _payload_zone(session, activity, payload)
+    return _("⚠️ Late cancellation: {name} gave up their seat at <b>{title}</b> ({when}).").format(
+        name=name,
+        title=html.quote(activity.title),
+        when=when(activity, zone, get_i18n().current_locale),
+    ), None
 
 
 async def sweep_offers(
-    bot: Bot,
-    sessionmaker: SessionMaker,
-    i18n: I18n,
-    settings: Settings,
-    now: datetime | None = None,
+    sessionmaker: SessionMaker, settings: Settings, now: datetime | None = None
 ) -> None:
-    """Scheduled: lapse unanswered offers and offer the seats on."""
+    """Scheduled: lapse unanswered offers and offer the seats on (each told through
+    the outbox by the service)."""
     async with sessionmaker() as session:
-        promotions, lapsed = await activities.expire_offers(
-            session, now=now or utcnow(), rules=rules(settings)
-        )
-        for activity, user_id in lapsed:
-            if user_id is None:
-                continue
-            await tell(bot, session, i18n, user_id, _lapsed_notice(activity))
-        await announce(bot, session, i18n, settings, promotions)
+        await activities.expire_offers(session, now=now or utcnow(), rules=rules(settings))
 
 
 def make_router() -> Router:

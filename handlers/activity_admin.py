@@ -34,14 +34,13 @@ from bot.callbacks_activity import (
 from bot.config import Settings
 from bot.keyboards import activity_admin as kb
 from bot.states_activity import ActivityDialog
-from handlers.activities import announce, rules
+from handlers.activities import rules
 from handlers.broadcast import announce_button
-from handlers.notify import Render, tell_many
+from handlers.messages import Rendered, renderer
 from handlers.staff_common import no_permission, refuse
 from handlers.views import babel_locale, format_when, station_path
 from services import access, activity_admin, when
 from services.access import Permission
-from services.activities import Promotion
 from services.activity_admin import ActivityDraft
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from storage.models import Activity, ActivityStatus, Station
@@ -52,8 +51,6 @@ NEW, PREVIEW, EDIT = "new", "preview", "edit"
 MANAGE_PAGE = 5
 # Errors about the schedule, after which the start is asked again.
 SCHEDULE_ERRORS = {"in_the_past", "end_before_start", "too_long", "when_unreadable"}
-# A change or cancellation of an activity this near is told during quiet hours too.
-URGENT_NOTICE = timedelta(hours=12)
 
 
 def error_text(error: DomainError) -> str:
@@ -822,56 +819,62 @@ async def edit_chosen(
     await ask(callback_data.field, bot, chat_id, state, dialog, locale)
 
 
-def _change_notice(
-    activity: Activity, fields: Sequence[str], old_title: str, zone: ZoneInfo
-) -> Render:
-    """What changed, for a volunteer signed up; built in their language."""
-
-    def render() -> tuple[str, None]:
-        locale = get_i18n().current_locale
-        lines = [
-            _("ℹ️ <b>{title}</b>, which you signed up for, has changed:").format(
-                title=html.quote(old_title)
+@renderer(activity_admin.CHANGED)
+async def render_changed(session: AsyncSession, payload: dict[str, Any]) -> Rendered | None:
+    """What changed, for a volunteer signed up, as the activity is when it is sent;
+    None once it is cancelled."""
+    activity = await activity_admin.get(session, int(payload["activity_id"]))
+    if activity is None or activity.status is not ActivityStatus.PUBLISHED:
+        return None
+    locale = get_i18n().current_locale
+    fields = set(payload.get("fields") or ())
+    zone = await activity_admin.station_zone(
+        session, activity.station_id, str(payload.get("tz") or when.DEFAULT_ZONE)
+    )
+    lines = [
+        _("ℹ️ <b>{title}</b>, which you signed up for, has changed:").format(
+            title=html.quote(str(payload.get("old_title") or activity.title))
+        )
+    ]
+    if "title" in fields:
+        lines.append(_("Title: {title}").format(title=html.quote(activity.title)))
+    if "starts_at" in fields or "ends_at" in fields:
+        lines.append(
+            _("When: {when}").format(
+                when=format_when(activity.starts_at, activity.ends_at, zone, locale)
             )
-        ]
-        if "title" in fields:
-            lines.append(_("Title: {title}").format(title=html.quote(activity.title)))
-        if "starts_at" in fields or "ends_at" in fields:
-            lines.append(
-                _("When: {when}").format(
-                    when=format_when(activity.starts_at, activity.ends_at, zone, locale)
-                )
+        )
+    if "place" in fields:
+        lines.append(_("Place: {place}").format(place=html.quote(activity.place)))
+    if "capacity" in fields:
+        lines.append(_("Places: {capacity}").format(capacity=activity.capacity))
+    if "target_group" in fields:
+        lines.append(_("For: {target}").format(target=labels.TARGETS[activity.target_group]))
+    if "description" in fields:
+        lines.append(
+            _("Description: {description}").format(
+                description=html.quote(activity.description) or "—"
             )
-        if "place" in fields:
-            lines.append(_("Place: {place}").format(place=html.quote(activity.place)))
-        if "capacity" in fields:
-            lines.append(_("Places: {capacity}").format(capacity=activity.capacity))
-        if "target_group" in fields:
-            lines.append(_("For: {target}").format(target=labels.TARGETS[activity.target_group]))
-        if "description" in fields:
-            lines.append(
-                _("Description: {description}").format(
-                    description=html.quote(activity.description) or "—"
-                )
-            )
-        lines.append(_("Your place is unchanged. /my lists your activities."))
-        return "\n".join(lines), None
-
-    return render
+        )
+    lines.append(_("Your place is unchanged. /my lists your activities."))
+    return "\n".join(lines), None
 
 
-def _cancel_notice(activity: Activity, zone: ZoneInfo) -> Render:
-    def render() -> tuple[str, None]:
-        locale = get_i18n().current_locale
-        return _(
-            "❌ <b>{title}</b> ({when}) has been cancelled by the station. We are sorry. "
-            "/activities lists other activities."
-        ).format(
-            title=html.quote(activity.title),
-            when=format_when(activity.starts_at, activity.ends_at, zone, locale),
-        ), None
-
-    return render
+@renderer(activity_admin.CANCELLED)
+async def render_cancelled(session: AsyncSession, payload: dict[str, Any]) -> Rendered | None:
+    activity = await activity_admin.get(session, int(payload["activity_id"]))
+    if activity is None:
+        return None
+    zone = await activity_admin.station_zone(
+        session, activity.station_id, str(payload.get("tz") or when.DEFAULT_ZONE)
+    )
+    return _(
+        "❌ <b>{title}</b> ({when}) has been cancelled by the station. We are sorry. "
+        "/activities lists other activities."
+    ).format(
+        title=html.quote(activity.title),
+        when=format_when(activity.starts_at, activity.ends_at, zone, get_i18n().current_locale),
+    ), None
 
 
 def _told(queued: int) -> str:
@@ -882,30 +885,6 @@ def _told(queued: int) -> str:
         "{count} signed-up volunteers will be told.",
         queued,
     ).format(count=queued)
-
-
-async def tell_volunteers(
-    session: AsyncSession,
-    i18n: I18n,
-    activity: Activity,
-    user_ids: Sequence[int],
-    render: Render,
-    *,
-    key_prefix: str,
-) -> int:
-    """Queue the notice for each volunteer, in their language, in one transaction;
-    returns how many were queued. ``key_prefix`` names the change, so that telling of
-    it again queues nothing twice. Held by quiet hours unless the activity is near."""
-    urgent = activity.starts_at - utcnow() < URGENT_NOTICE
-    return await tell_many(
-        session,
-        i18n,
-        user_ids,
-        render,
-        key_prefix=key_prefix,
-        urgent=urgent,
-        station_id=activity.station_id,
-    )
 
 
 async def _save_edit(
@@ -922,9 +901,8 @@ async def _save_edit(
     changes: dict[str, Any] = {field: getattr(dialog.draft, field)}
     if field == "starts_at":  # the end moved with the start
         changes["ends_at"] = dialog.draft.ends_at
-    promoted: list[Promotion] = []
     try:
-        activity, recipients = await activity_admin.edit(
+        _activity, recipients = await activity_admin.edit(
             session,
             actor_id=chat_id,
             admin_ids=settings.admin_ids,
@@ -932,7 +910,6 @@ async def _save_edit(
             changes=changes,
             now=utcnow(),
             rules=rules(settings),
-            promoted=promoted,
         )
     except NotAllowed:
         await state.clear()
@@ -946,17 +923,9 @@ async def _save_edit(
             await ask(field, bot, chat_id, state, dialog, i18n.current_locale)
         return
     await state.clear()
-    notice = _change_notice(
-        activity, list(changes), dialog.old_title or activity.title, dialog.zone
-    )
-    stamp = int(activity.updated_at.timestamp() * 1000)
-    reached = await tell_volunteers(
-        session, i18n, activity, recipients, notice, key_prefix=f"edited:{activity.id}:{stamp}"
-    )
-    await announce(bot, session, i18n, settings, promoted)
     text = _("Saved.")
     if recipients:
-        text += " " + _told(reached)
+        text += " " + _told(len(recipients))
     await bot.send_message(chat_id, text)
 
 
@@ -996,6 +965,7 @@ async def cancel_chosen(
             admin_ids=settings.admin_ids,
             activity_id=activity.id,
             now=utcnow(),
+            default_tz=settings.timezone,
         )
     except NotAllowed:
         await bot.send_message(chat_id, no_permission())
@@ -1003,19 +973,11 @@ async def cancel_chosen(
     except (InvalidInput, NotFound) as error:
         await bot.send_message(chat_id, error_text(error))
         return
-    reached = await tell_volunteers(
-        session,
-        i18n,
-        activity,
-        recipients,
-        _cancel_notice(activity, zone),
-        key_prefix=f"cancelled:{activity.id}",
-    )
     text = _("Cancelled: <b>{title}</b> ({when}).").format(
         title=html.quote(activity.title), when=slot
     )
     if recipients:
-        text += " " + _told(reached)
+        text += " " + _told(len(recipients))
     await bot.send_message(chat_id, text)
 
 

@@ -30,7 +30,6 @@ from bot.config import Settings
 from bot.keyboards import staff as staff_kb
 from bot.states_broadcast import BroadcastDialog
 from handlers.messages import Rendered, renderer
-from handlers.notify import tell
 from handlers.screens import show_in_place
 from handlers.staff_common import refuse
 from handlers.views import format_when, join, station_path
@@ -607,37 +606,43 @@ async def progress_text(
 ) -> str:
     """The sender's progress message, or the final report once nothing is waiting."""
     broadcast = progress.broadcast
+    heading = await _heading(session, broadcast, locale)
+    if progress.done:
+        return "\n".join([heading, *report_lines(progress)])
+    lines = [
+        heading,
+        _("Sending… sent {sent} of {total} · not delivered {failed} · waiting {waiting}").format(
+            sent=progress.sent,
+            total=broadcast.total,
+            failed=progress.not_delivered,
+            waiting=progress.waiting,
+        ),
+    ]
+    if settings.quiet_hours:
+        lines.append(
+            _("During quiet hours ({hours}) messages wait until the morning.").format(
+                hours=html.quote(settings.quiet_hours)
+            )
+        )
+    return "\n".join(lines)
+
+
+async def _heading(session: AsyncSession, broadcast: Broadcast, locale: str) -> str:
     path = await station_path(session, broadcast.station_id, locale)
     activity = await broadcasts.announced_activity(session, broadcast)
     if activity is not None:
-        heading = _("📣 Announcement of <b>{title}</b> to the volunteers of {path}").format(
+        return _("📣 Announcement of <b>{title}</b> to the volunteers of {path}").format(
             title=html.quote(activity.title), path=path
         )
-    else:
-        heading = _("📣 Broadcast to the volunteers of {path}").format(path=path)
-    total = broadcast.total
-    if not progress.done:
-        lines = [
-            heading,
-            _(
-                "Sending… sent {sent} of {total} · not delivered {failed} · waiting {waiting}"
-            ).format(
-                sent=progress.sent,
-                total=total,
-                failed=progress.not_delivered,
-                waiting=progress.waiting,
-            ),
-        ]
-        if settings.quiet_hours:
-            lines.append(
-                _("During quiet hours ({hours}) messages wait until the morning.").format(
-                    hours=html.quote(settings.quiet_hours)
-                )
-            )
-        return "\n".join(lines)
+    return _("📣 Broadcast to the volunteers of {path}").format(path=path)
+
+
+def report_lines(progress: Progress) -> list[str]:
+    """The final report, under the heading."""
     lines = [
-        heading,
-        _("✅ Finished: {sent} of {total} delivered.").format(sent=progress.sent, total=total),
+        _("✅ Finished: {sent} of {total} delivered.").format(
+            sent=progress.sent, total=progress.broadcast.total
+        )
     ]
     if progress.not_delivered:
         lines.append(_("Not delivered: {n}").format(n=progress.not_delivered))
@@ -649,7 +654,19 @@ async def progress_text(
             lines.append(
                 _("• no longer relevant when their turn came: {n}").format(n=progress.withdrawn)
             )
-    return "\n".join(lines)
+    return lines
+
+
+@renderer(broadcasts.REPORT)
+async def render_report(session: AsyncSession, payload: dict[str, Any]) -> Rendered | None:
+    """The final report as a message of its own."""
+    broadcast = await broadcasts.get(session, int(payload["broadcast_id"]))
+    if broadcast is None:
+        return None
+    progress = await broadcasts.progress(session, broadcast)
+    locale = get_i18n().current_locale
+    heading = await _heading(session, broadcast, locale)
+    return "\n".join([heading, *report_lines(progress)]), None
 
 
 # The text last shown per broadcast, so an unchanged message is not edited again.
@@ -683,6 +700,9 @@ async def _report(
     bot: Bot, session: AsyncSession, i18n: I18n, settings: Settings, broadcast: Broadcast
 ) -> None:
     assert broadcast.id is not None
+    if broadcast.created_by is None:  # the sender erased their data: no one to report to
+        await broadcasts.finish(session, broadcast.id)
+        return
     progress = await broadcasts.progress(session, broadcast)
     locale = await users.locale_of(session, broadcast.created_by, settings.default_locale)
     with i18n.context(), i18n.use_locale(locale):
@@ -695,17 +715,11 @@ async def _report(
         return
     if broadcast.progress_message_id is None and utcnow() - broadcast.created_at < REPORT_WAIT:
         return  # the sender's progress message is on its way: the report goes there
-    if not await _edit(bot, broadcast, text):
-        # No progress message to edit: the report comes as a message of its own.
-        await tell(
-            bot,
-            session,
-            i18n,
-            broadcast.created_by,
-            lambda: (text, None),
-            key=f"bc-report:{broadcast.id}",
-        )
-    await broadcasts.finish(session, broadcast.id)
+    edited = await _edit(bot, broadcast, text)
+    # No progress message to edit: the report comes as a message of its own.
+    await broadcasts.finish(
+        session, broadcast.id, report_to=None if edited else broadcast.created_by
+    )
     _shown.pop(key, None)
 
 

@@ -30,8 +30,9 @@ from handlers.certificate_pdf import (
     hours_text,
     station_label,
 )
+from services import certificate_key as certificate_keys
 from services import certificates, hours, stations, when
-from services.certificates import Period, Statement
+from services.certificates import Period, Statement, Withdrawn
 from services.errors import DomainError, InvalidInput, NotFound
 from services.hours import HoursSummary
 from storage.types import utcnow
@@ -253,6 +254,15 @@ async def period_typed(
     await issue(bot, user_id, period, session, settings, i18n.current_locale)
 
 
+async def certificate_key(session: AsyncSession, settings: Settings) -> bytes:
+    """The key codes are issued and checked with (kept in the database)."""
+    return await certificate_keys.key(
+        session,
+        configured=settings.configured_certificate_key(),
+        legacy=settings.legacy_certificate_key(),
+    )
+
+
 async def issue(
     bot: Bot,
     user_id: int,
@@ -271,7 +281,7 @@ async def issue(
             session=session,
             user_id=user_id,
             period=period,
-            key=settings.certificate_key(),
+            key=await certificate_key(session, settings),
             default_zone=settings.zone,
             locale=locale,
             now=utcnow(),
@@ -366,13 +376,46 @@ def not_genuine() -> str:
     )
 
 
+def withdrawn_view(withdrawn: Withdrawn, locale: str) -> str:
+    """A certificate issued here and withdrawn since: genuine once, not forged."""
+    issued = withdrawn.issued_at.astimezone(withdrawn.zone).date()
+    gone = withdrawn.withdrawn_at.astimezone(withdrawn.zone).date()
+    if withdrawn.erased:
+        why = _(
+            "Withdrawn on: {date}, when its holder erased their data from the bot. What "
+            "it stated is no longer kept, so it can no longer be confirmed."
+        )
+    else:
+        why = _("Withdrawn on: {date}. What it stated can no longer be confirmed.")
+    return "\n".join(
+        [
+            _("⚠️ <b>This certificate was issued here, and has been withdrawn.</b>"),
+            "",
+            _("Code: {code}").format(code=certificates.display_code(withdrawn.code)),
+            _("Issued by: {station}").format(
+                station=html.quote(station_label(withdrawn.station, locale))
+            ),
+            _("Issued on: {date}").format(date=format_day(issued, locale)),
+            why.format(date=format_day(gone, locale)),
+        ]
+    )
+
+
 async def answer_code(
     message: Message, text: str, session: AsyncSession, settings: Settings, locale: str
 ) -> None:
-    statement = await certificates.verify(
-        session=session, text=text, key=settings.certificate_key()
+    found = await certificates.verify(
+        session=session,
+        text=text,
+        key=await certificate_key(session, settings),
+        default_zone=settings.timezone,
     )
-    await message.answer(statement_view(statement, locale) if statement else not_genuine())
+    if isinstance(found, Withdrawn):
+        await message.answer(withdrawn_view(found, locale))
+    elif found is not None:
+        await message.answer(statement_view(found, locale))
+    else:
+        await message.answer(not_genuine())
 
 
 async def verify(

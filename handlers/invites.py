@@ -3,10 +3,12 @@ they manage; /start inv_<token>: whoever opens it gets the role."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import Bot, F, Router, html
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,14 +16,15 @@ from bot import labels
 from bot.callbacks_staff import InviteConfirmCb, InviteRoleCb, InviteStationCb
 from bot.config import Settings
 from bot.keyboards import staff as kb
+from handlers.messages import Rendered, renderer
 from handlers.screens import show_in_place
-from handlers.staff_common import day, refuse, tell
+from handlers.staff_common import day, refuse
 from handlers.views import station_path
-from services import access, invites, roles, scopes, users
+from services import access, invites, roles, scopes
 from services.access import Permission
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from services.scopes import ScopeView
-from storage.models import User
+from storage.models import RoleKind, User
 
 
 def invite_error(error: DomainError) -> str:
@@ -225,8 +228,11 @@ async def open_invite(
     settings: Settings,
     i18n: I18n,
 ) -> None:
+    name = message.from_user.full_name if message.from_user else ""
     try:
-        redeemed = await invites.redeem(session, token=command.args or "", user_id=user.id)
+        redeemed = await invites.redeem(
+            session, token=command.args or "", user_id=user.id, name=name
+        )
     except (NotFound, InvalidInput) as error:
         await message.answer(invite_error(error))
         return
@@ -238,16 +244,19 @@ async def open_invite(
     else:
         text = _("You are already {role} of {path}. Send /help to see what you can do.")
     await message.answer(text.format(role=role, path=path))
-    inviter = redeemed.invited_by
-    if redeemed.new and inviter is not None and inviter != user.id:
-        their_locale = await users.locale_of(session, inviter, settings.default_locale)
-        with i18n.use_locale(their_locale):
-            note = _("Your invitation was used: {person} is now {role} of {path}.").format(
-                person=html.quote(message.from_user.full_name if message.from_user else ""),
-                role=labels.ROLES[redeemed.role],
-                path=await station_path(session, redeemed.station.id, their_locale),
-            )
-        await tell(bot, inviter, note, session=session)
+
+
+@renderer(invites.USED)
+async def render_used(session: AsyncSession, payload: dict[str, Any]) -> Rendered | None:
+    """Whoever made an invite hears that it was used, and by whom."""
+    role = RoleKind(str(payload["role"]))
+    locale = get_i18n().current_locale
+    text = _("Your invitation was used: {person} is now {role} of {path}.").format(
+        person=html.quote(str(payload.get("name") or "")),
+        role=labels.ROLES[role],
+        path=await station_path(session, int(payload["station_id"]), locale),
+    )
+    return text, None
 
 
 def make_router() -> Router:

@@ -45,7 +45,9 @@ def text_payload(text: str, markup: InlineKeyboardMarkup | None = None) -> dict[
 
 @renderer(TEXT)
 async def render_text(session: AsyncSession, payload: dict[str, Any]) -> Rendered | None:
-    """A message written when it was queued, already in the recipient's language."""
+    """A message written when it was queued, already in the recipient's language.
+    The bot's own notices are kinds of their own, rendered when sent; this kind stays
+    for rows queued by earlier versions and for the benchmarks' plain texts."""
     markup = payload.get("markup")
     return payload["text"], (
         InlineKeyboardMarkup.model_validate(markup) if markup is not None else None

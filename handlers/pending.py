@@ -3,10 +3,12 @@ and the volunteer is told in their own language."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import Bot, F, Router, html
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,9 +16,10 @@ from bot import labels
 from bot.callbacks_staff import PendingCb, PendingPageCb
 from bot.config import Settings
 from bot.keyboards import staff as kb
-from handlers.staff_common import refuse, tell
+from handlers.messages import Rendered, renderer
+from handlers.staff_common import refuse
 from handlers.views import join, station_path
-from services import approvals, phones, users
+from services import approvals, phones
 from services.errors import InvalidInput, NotAllowed, NotFound
 from storage.models import User, VolunteerStatus
 
@@ -152,32 +155,27 @@ async def decided(
     else:
         await callback.answer(_("Declined: {name}").format(name=name))
     await _show(callback, bot, session, actor_id, settings, callback_data.page, locale)
-    if volunteer.user_id is None:
-        return
-    their_locale = await users.locale_of(session, volunteer.user_id, settings.default_locale)
-    with i18n.use_locale(their_locale):
-        station = (
-            html.quote(labels.station_name(decision.station, their_locale))
-            if decision.station
-            else "—"
+
+
+@renderer(approvals.DECIDED)
+async def render_decided(session: AsyncSession, payload: dict[str, Any]) -> Rendered | None:
+    """The volunteer hears of the station's decision, in their own language."""
+    decision = await approvals.decided_view(session, int(payload["volunteer_id"]))
+    if decision is None:
+        return None
+    locale = get_i18n().current_locale
+    station = html.quote(labels.station_name(decision.station, locale)) if decision.station else "—"
+    if payload.get("status") == VolunteerStatus.ACTIVE.value:
+        text = _(
+            "Good news: {station} has approved your registration. You can now join "
+            "activities. Send /help to see what you can do."
         )
-        if decision.status is VolunteerStatus.ACTIVE:
-            note = _(
-                "Good news: {station} has approved your registration. You can now join "
-                "activities. Send /help to see what you can do."
-            ).format(station=station)
-        else:
-            note = _(
-                "{station} did not approve your registration. If you think this is a "
-                "mistake, please contact the station."
-            ).format(station=station)
-    await tell(
-        bot,
-        volunteer.user_id,
-        note,
-        session=session,
-        key=f"decided:{volunteer.id}:{decision.status.value}",
-    )
+    else:
+        text = _(
+            "{station} did not approve your registration. If you think this is a "
+            "mistake, please contact the station."
+        )
+    return text.format(station=station), None
 
 
 def make_router() -> Router:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from aiogram import Bot, Router, html
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
-from aiogram.utils.i18n import I18n, get_i18n, ngettext
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -20,7 +20,7 @@ from bot.callbacks_delivery import ComingCb
 from bot.callbacks_volunteer import ListCb
 from bot.config import Settings
 from handlers import activities as volunteer_screens
-from handlers.activities import announce, rules, tell_staff_late
+from handlers.activities import rules
 from handlers.messages import Rendered, renderer
 from handlers.staff_common import refuse
 from handlers.views import format_when
@@ -151,7 +151,6 @@ async def coming(
     bot: Bot,
     session: AsyncSession,
     settings: Settings,
-    i18n: I18n,
 ) -> None:
     action = callback_data.action
     if action in ("yes", "keep"):
@@ -159,7 +158,7 @@ async def coming(
     elif action == "no":
         await _coming_no(callback, callback_data, bot, session)
     elif action == "drop":
-        await _give_up(callback, callback_data, bot, session, settings, i18n)
+        await _give_up(callback, callback_data, bot, session, settings)
     else:
         await callback.answer(_("This button is no longer active."))
 
@@ -230,7 +229,6 @@ async def _give_up(
     bot: Bot,
     session: AsyncSession,
     settings: Settings,
-    i18n: I18n,
 ) -> None:
     user_id = callback.from_user.id
     seat = await _seat(callback, bot, session, callback_data.signup)
@@ -257,9 +255,6 @@ async def _give_up(
             title=html.quote(result.activity.title)
         ),
     )
-    await announce(bot, session, i18n, settings, result.promotions)
-    if result.late:
-        await tell_staff_late(bot, session, i18n, settings, result.activity, user_id)
 
 
 def make_router() -> Router:

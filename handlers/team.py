@@ -3,10 +3,12 @@ button that asks first and re-checks the presser's permission when pressed."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,13 +16,14 @@ from bot import labels
 from bot.callbacks_staff import TeamRevokeCb, TeamStationCb
 from bot.config import Settings
 from bot.keyboards import staff as kb
+from handlers.messages import Rendered, renderer
 from handlers.screens import show_in_place
-from handlers.staff_common import day, person, plain_person, refuse, tell
+from handlers.staff_common import day, person, plain_person, refuse
 from handlers.views import station_path
-from services import roles, scopes, users
+from services import roles, scopes
 from services.access import Permission
 from services.errors import NotAllowed, NotFound
-from storage.models import User
+from storage.models import RoleKind, User
 
 
 def _gone() -> str:
@@ -196,15 +199,16 @@ async def _revoke(
             message_id=callback.message.message_id,
             reply_markup=kb.revoke_done(gone.station_id),
         )
-    if gone.user_id == user.id:
-        return
-    their_locale = await users.locale_of(session, gone.user_id, settings.default_locale)
-    with i18n.use_locale(their_locale):
-        note = _("You are no longer {role} of {path}. Thank you for your work.").format(
-            role=labels.ROLES[gone.role],
-            path=await station_path(session, gone.station_id, their_locale),
-        )
-    await tell(bot, gone.user_id, note, session=session, key=f"revoked:{gone.role_id}")
+
+
+@renderer(roles.REVOKED)
+async def render_revoked(session: AsyncSession, payload: dict[str, Any]) -> Rendered | None:
+    locale = get_i18n().current_locale
+    text = _("You are no longer {role} of {path}. Thank you for your work.").format(
+        role=labels.ROLES[RoleKind(str(payload["role"]))],
+        path=await station_path(session, int(payload["station_id"]), locale),
+    )
+    return text, None
 
 
 def make_router() -> Router:

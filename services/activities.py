@@ -3,7 +3,10 @@ waitlist. A freed seat is offered to the first in line, who confirms or lets it 
 capacity is never exceeded, also when many join at once.
 
 Every change runs in one write transaction that first locks the activity row
-(PostgreSQL: SELECT ... FOR UPDATE; SQLite: BEGIN IMMEDIATE serialises writers)."""
+(PostgreSQL: SELECT ... FOR UPDATE; SQLite: BEGIN IMMEDIATE serialises writers).
+The notices a change brings (a seat offered to the next in line, a lapsed offer, a
+late cancellation told to staff) are queued in the outbox in that same transaction,
+under keys that name the change, and rendered when they are sent."""
 
 from __future__ import annotations
 
@@ -14,8 +17,9 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import audit, reminders, stations
+from services import audit, outbox, reminders, stations, when
 from services.errors import InvalidInput, NotAllowed, NotFound
+from services.outbox import Message
 from storage import queries
 from storage.db import write_transaction
 from storage.models import (
@@ -31,15 +35,23 @@ from storage.types import utcnow
 
 ACTIVE = (*HOLDS_SEAT, SignupStatus.WAITLISTED)
 
+# Outbox kinds (rendered in handlers/activities.py). Payloads name the sign-up or the
+# activity; the words are written when the message is sent.
+SEAT_OFFERED = "seat_offered"  # {"signup_id", "outright", "tz"}
+OFFER_LAPSED = "offer_lapsed"  # {"activity_id", "tz"}
+LATE_CANCEL = "late_cancel"  # {"signup_id", "tz"}, to each of the station's staff
+
 
 @dataclass(frozen=True)
 class OfferRules:
     """How long a freed seat is held for the next in line, and when staff hear of a
-    cancellation (settings: OFFER_HOURS, OFFER_LEAD_HOURS, LATE_CANCEL_HOURS)."""
+    cancellation (settings: OFFER_HOURS, OFFER_LEAD_HOURS, LATE_CANCEL_HOURS); and the
+    time zone the notices show times in where a station has none (TIMEZONE)."""
 
     offer_for: timedelta = timedelta(hours=12)
     lead: timedelta = timedelta(hours=2)
     late_cancel: timedelta = timedelta(hours=24)
+    timezone: str = when.DEFAULT_ZONE
 
 
 class Outcome(enum.StrEnum):
@@ -94,6 +106,26 @@ async def _locked(session: AsyncSession, activity_id: int) -> Activity:
     if activity is None:
         raise NotFound("activity_not_found")
     return activity
+
+
+def _turn(signup: Signup) -> str:
+    """Names one stay of a sign-up in the queue: a person who leaves and joins again
+    has a new ``queued_at``, so the notices of each stay have keys of their own."""
+    return str(int(signup.queued_at.timestamp() * 1000))
+
+
+def _notice(
+    user_id: int, kind: str, key: str, payload: dict[str, object], activity: Activity
+) -> Message:
+    return Message(
+        user_id=user_id,
+        kind=kind,
+        key=key,
+        payload=payload,
+        urgent=True,
+        priority=outbox.NOTICE,
+        station_id=activity.station_id,
+    )
 
 
 async def _volunteer(session: AsyncSession, user_id: int) -> Volunteer:
@@ -192,29 +224,75 @@ async def cancel(
         signup = await queries.find_signup(session, activity_id, volunteer.id)
         if signup is None or signup.status not in ACTIVE:
             raise InvalidInput("not_signed_up")
-        held_seat = signup.status in HOLDS_SEAT
-        signup.status = SignupStatus.CANCELLED
-        signup.offer_expires_at = None
-        signup.updated_at = now
-        session.add(signup)
-        await session.flush()
-        assert signup.id is not None
-        await reminders.withdraw_for_signup(session, signup.id)
-        late = (
-            held_seat and now < activity.starts_at and activity.starts_at - now < rules.late_cancel
+        return await give_up(
+            session, activity, signup, now=now, rules=rules, actor_id=user_id, user_id=user_id
         )
-        audit.record(
-            session,
-            actor_id=user_id,
-            action="signup.cancelled",
-            station_id=activity.station_id,
-            subject_type="activity",
-            subject_id=activity_id,
-            late=late,
-            held_seat=held_seat,
-        )
-        promotions = await _fill(session, activity, now, rules) if held_seat else []
+
+
+async def give_up(
+    session: AsyncSession,
+    activity: Activity,
+    signup: Signup,
+    *,
+    now: datetime,
+    rules: OfferRules,
+    actor_id: int | None,
+    user_id: int | None,
+    erased: bool = False,
+) -> CancelResult:
+    """Cancel one active sign-up, inside the caller's transaction with the activity
+    locked: its reminders are withdrawn, staff are told of a late cancellation, and
+    a freed seat is offered on. ``erased``: the volunteer is erasing their data."""
+    assert signup.id is not None and activity.id is not None
+    held_seat = signup.status in HOLDS_SEAT
+    signup.status = SignupStatus.CANCELLED
+    signup.offer_expires_at = None
+    signup.updated_at = now
+    session.add(signup)
+    await session.flush()
+    await reminders.withdraw_for_signup(session, signup.id)
+    late = held_seat and now < activity.starts_at and activity.starts_at - now < rules.late_cancel
+    details: dict[str, object] = {"late": late, "held_seat": held_seat}
+    if erased:
+        details["erased"] = True
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="signup.cancelled",
+        station_id=activity.station_id,
+        subject_type="activity",
+        subject_id=activity.id,
+        **details,
+    )
+    if late:
+        await _tell_staff_late(session, activity, signup, user_id, rules)
+    promotions = await _fill(session, activity, now, rules) if held_seat else []
     return CancelResult(activity, late, promotions)
+
+
+async def _tell_staff_late(
+    session: AsyncSession,
+    activity: Activity,
+    signup: Signup,
+    user_id: int | None,
+    rules: OfferRules,
+) -> None:
+    """A seat given up inside the late window: the station's staff hear of it (or
+    whoever published the activity, when the station has no staff)."""
+    recipients = await queries.staff_ids(session, activity.station_id)
+    if not recipients and activity.created_by:
+        recipients = [activity.created_by]
+    payload: dict[str, object] = {"signup_id": signup.id, "tz": rules.timezone}
+    await outbox.enqueue(
+        session,
+        [
+            _notice(
+                staff, LATE_CANCEL, f"late:{signup.id}:{_turn(signup)}:{staff}", payload, activity
+            )
+            for staff in recipients
+            if staff != user_id
+        ],
+    )
 
 
 async def answer_offer(
@@ -259,8 +337,9 @@ async def answer_offer(
 async def expire_offers(
     session: AsyncSession, *, now: datetime, rules: OfferRules
 ) -> tuple[list[Promotion], list[tuple[Activity, int | None]]]:
-    """Offers not answered in time lapse and go to the next in line. Returns the new
-    promotions and (activity, user id) of each lapsed offer."""
+    """Offers not answered in time lapse and go to the next in line; each person whose
+    offer lapsed is told. Returns the new promotions and (activity, user id) of each
+    lapsed offer."""
     promotions: list[Promotion] = []
     lapsed: list[tuple[Activity, int | None]] = []
     for activity_id in await queries.activities_with_lapsed_offers(session, now):
@@ -274,7 +353,14 @@ async def expire_offers(
                 assert signup.id is not None
                 await reminders.withdraw_for_signup(session, signup.id)
                 volunteer = await session.get(Volunteer, signup.volunteer_id)
-                lapsed.append((activity, volunteer.user_id if volunteer else None))
+                user_id = volunteer.user_id if volunteer else None
+                lapsed.append((activity, user_id))
+                if user_id is not None:
+                    payload: dict[str, object] = {"activity_id": activity_id, "tz": rules.timezone}
+                    key = f"lapsed:{signup.id}:{_turn(signup)}"
+                    await outbox.enqueue(
+                        session, [_notice(user_id, OFFER_LAPSED, key, payload, activity)]
+                    )
             await session.flush()
             promotions += await _fill(session, activity, now, rules)
     return promotions, lapsed
@@ -291,6 +377,7 @@ async def fill_free_seats(
 async def _fill(
     session: AsyncSession, activity: Activity, now: datetime, rules: OfferRules
 ) -> list[Promotion]:
+    """Offer free seats to the first in line, each told in this transaction."""
     if activity.status is not ActivityStatus.PUBLISHED or activity.starts_at <= now:
         return []
     assert activity.id is not None
@@ -307,14 +394,16 @@ async def _fill(
         signup.updated_at = now
         session.add(signup)
         volunteer = await session.get(Volunteer, signup.volunteer_id)
-        promotions.append(
-            Promotion(
-                activity,
-                signup.id,
-                volunteer.user_id if volunteer else None,
-                None if outright else deadline,
-            )
-        )
+        user_id = volunteer.user_id if volunteer else None
+        promotions.append(Promotion(activity, signup.id, user_id, None if outright else deadline))
+        if user_id is not None:
+            payload: dict[str, object] = {
+                "signup_id": signup.id,
+                "outright": outright,
+                "tz": rules.timezone,
+            }
+            key = f"seat:{signup.id}:{_turn(signup)}"
+            await outbox.enqueue(session, [_notice(user_id, SEAT_OFFERED, key, payload, activity)])
         audit.record(
             session,
             actor_id=None,
@@ -377,3 +466,23 @@ async def mine(
         return []
     rows = await queries.signups_of_volunteer(session, volunteer.id, now, ACTIVE)
     return [(a, s, await _position(session, s)) for a, s in rows]
+
+
+@dataclass(frozen=True)
+class SignupView:
+    """A sign-up with its activity and volunteer, for the notices about it."""
+
+    signup: Signup
+    activity: Activity
+    volunteer: Volunteer | None
+
+
+async def signup_view(session: AsyncSession, signup_id: int) -> SignupView | None:
+    signup = await session.get(Signup, signup_id, populate_existing=True)
+    if signup is None:
+        return None
+    activity = await queries.get_activity(session, signup.activity_id)
+    if activity is None:
+        return None
+    volunteer = await session.get(Volunteer, signup.volunteer_id, populate_existing=True)
+    return SignupView(signup, activity, volunteer)

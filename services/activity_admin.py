@@ -6,18 +6,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import access, activities, audit, reminders, stations, when
+from services import access, activities, audit, outbox, reminders, stations, when
 from services.access import Permission
 from services.activities import OfferRules, Promotion
 from services.errors import InvalidInput, NotFound
+from services.outbox import Message
 from storage import queries
 from storage.db import write_transaction
 from storage.models import (
@@ -38,6 +39,11 @@ REPEAT_MAX = 11  # extra weekly occurrences: up to 12 in all
 # Sign-ups whose volunteers hear of a change or a cancellation.
 SIGNED_UP = (*HOLDS_SEAT, SignupStatus.WAITLISTED)
 EDITABLE = ("title", "description", "place", "starts_at", "ends_at", "capacity", "target_group")
+# Outbox kinds (rendered in handlers/activity_admin.py), one row per volunteer signed up.
+CHANGED = "activity_changed"  # {"activity_id", "fields", "old_title", "tz"}
+CANCELLED = "activity_cancelled"  # {"activity_id", "tz"}
+# Notices of a change or cancellation wait out quiet hours unless the activity is near.
+URGENT_NOTICE = timedelta(hours=12)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _CAPACITY_RE = re.compile(r"^(\d+)\s*(?:人|名|位|个|people|persons?)?$")
@@ -227,6 +233,11 @@ class ActivityDraft:
 
 
 # --- reading ------------------------------------------------------------------------
+
+
+async def get(session: AsyncSession, activity_id: int) -> Activity | None:
+    """An activity as it is now (for a message rendered when it is sent)."""
+    return await session.get(Activity, activity_id, populate_existing=True)
 
 
 async def station_zone(
@@ -462,11 +473,13 @@ async def edit(
 ) -> tuple[Activity, list[int]]:
     """Change title, description, place, start, end, capacity or target group. Returns
     the activity and the Telegram user ids of the volunteers signed up (seat, offered
-    seat or waitlist) to tell; no ids when nothing actually changed.
+    seat or waitlist), each told of the change through the outbox; no ids when
+    nothing actually changed.
 
     Seats a larger capacity frees go to the waitlist at once (``rules``: how long an
-    offer is held); the promotions made are appended to ``promoted``, when given, for
-    the caller to announce."""
+    offer is held, and the time zone of the notices); the promotions made are
+    appended to ``promoted``, when given."""
+    rules = rules or OfferRules()
     cleaned = _clean_changes(changes)
     async with write_transaction(session):
         activity = await _usable(
@@ -488,6 +501,7 @@ async def edit(
                 raise InvalidInput("capacity_below_seats", seats=held)
             grew = changed["capacity"] > activity.capacity
         before = {k: _audit_value(getattr(activity, k)) for k in changed}
+        old_title = activity.title
         for name, value in changed.items():
             setattr(activity, name, value)
         activity.updated_at = now
@@ -496,10 +510,20 @@ async def edit(
         if "starts_at" in changed:  # queued reminders move with the start
             await reminders.reschedule_for_activity(session, activity, now)
         if grew:
-            made = await activities.fill_free_seats(session, activity, now, rules or OfferRules())
+            made = await activities.fill_free_seats(session, activity, now, rules)
             if promoted is not None:
                 promoted.extend(made)
         recipients = await queries.signed_up_user_ids(session, activity_id, SIGNED_UP)
+        payload = {
+            "activity_id": activity_id,
+            "fields": sorted(changed),
+            "old_title": old_title,
+            "tz": rules.timezone,
+        }
+        stamp = int(now.timestamp() * 1000)
+        await _tell(
+            session, activity, recipients, CHANGED, f"edited:{activity_id}:{stamp}", payload, now
+        )
         audit.record(
             session,
             actor_id=actor_id,
@@ -521,9 +545,10 @@ async def cancel(
     admin_ids: Collection[int],
     activity_id: int,
     now: datetime,
+    default_tz: str = when.DEFAULT_ZONE,
 ) -> list[int]:
     """Cancel the activity and withdraw its open sign-ups; returns the Telegram user
-    ids of the volunteers to tell."""
+    ids of the volunteers signed up, each told through the outbox."""
     async with write_transaction(session):
         activity = await _usable(
             session, actor_id=actor_id, admin_ids=admin_ids, activity_id=activity_id, now=now
@@ -539,6 +564,10 @@ async def cancel(
         activity.updated_at = now
         session.add(activity)
         await reminders.withdraw_for_activity(session, activity_id)
+        payload = {"activity_id": activity_id, "tz": default_tz}
+        await _tell(
+            session, activity, recipients, CANCELLED, f"cancelled:{activity_id}", payload, now
+        )
         audit.record(
             session,
             actor_id=actor_id,
@@ -549,3 +578,32 @@ async def cancel(
             withdrawn=len(signups),
         )
     return recipients
+
+
+async def _tell(
+    session: AsyncSession,
+    activity: Activity,
+    recipients: Sequence[int],
+    kind: str,
+    key_prefix: str,
+    payload: dict[str, object],
+    now: datetime,
+) -> int:
+    """Queue the notice of a change for each volunteer signed up, under
+    ``{key_prefix}:{user_id}``; held by quiet hours unless the activity is near."""
+    urgent = activity.starts_at - now < URGENT_NOTICE
+    return await outbox.enqueue(
+        session,
+        [
+            Message(
+                user_id=user_id,
+                kind=kind,
+                key=f"{key_prefix}:{user_id}",
+                payload=payload,
+                urgent=urgent,
+                priority=outbox.NOTICE,
+                station_id=activity.station_id,
+            )
+            for user_id in recipients
+        ],
+    )

@@ -7,13 +7,18 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import access, audit
+from services import access, audit, outbox
 from services.access import Permission
 from services.errors import InvalidInput, NotAllowed, NotFound
+from services.outbox import Message
 from storage import queries
 from storage.db import write_transaction
 from storage.models import Station, Volunteer, VolunteerStatus
 from storage.types import utcnow
+
+# The volunteer's note of the decision (rendered in handlers/pending.py):
+# {"volunteer_id", "status"}.
+DECIDED = "registration_decided"
 
 
 @dataclass(frozen=True)
@@ -63,8 +68,9 @@ async def decide(
     volunteer_id: int,
     approve: bool,
 ) -> Decision:
-    """Approve or decline a pending volunteer. Raises NotFound('volunteer_not_found'),
-    NotAllowed, or InvalidInput('already_decided', status=...) when someone was quicker."""
+    """Approve or decline a pending volunteer, who is told in the same transaction.
+    Raises NotFound('volunteer_not_found'), NotAllowed, or
+    InvalidInput('already_decided', status=...) when someone was quicker."""
     async with write_transaction(session):
         volunteer = await queries.get_volunteer_for_update(session, volunteer_id)
         if volunteer is None or volunteer.erased_at is not None:
@@ -92,4 +98,25 @@ async def decide(
             subject_type="volunteer",
             subject_id=volunteer.id,
         )
+        if volunteer.user_id is not None:
+            status = volunteer.status.value
+            note = Message(
+                user_id=volunteer.user_id,
+                kind=DECIDED,
+                key=f"decided:{volunteer.id}:{status}",
+                urgent=True,  # a one-to-one note, sent at any hour
+                payload={"volunteer_id": volunteer.id, "status": status},
+                station_id=volunteer.station_id,
+            )
+            await outbox.enqueue(session, [note])
+    return Decision(volunteer=volunteer, station=station, status=volunteer.status)
+
+
+async def decided_view(session: AsyncSession, volunteer_id: int) -> Decision | None:
+    """A decision as it stands now, for the volunteer's note; None once they erased
+    their data."""
+    volunteer = await session.get(Volunteer, volunteer_id, populate_existing=True)
+    if volunteer is None or volunteer.erased_at is not None:
+        return None
+    station = await queries.get_station(session, volunteer.station_id)
     return Decision(volunteer=volunteer, station=station, status=volunteer.status)

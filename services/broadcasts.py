@@ -35,6 +35,9 @@ from storage.models import (
 from storage.types import utcnow
 
 KIND = "broadcast"
+# The final report to the sender when there is no progress message left to edit
+# (rendered in handlers/broadcast.py): {"broadcast_id"}.
+REPORT = "broadcast_report"
 TEXT_MAX = 3500
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -366,15 +369,33 @@ async def progress(session: AsyncSession, broadcast: Broadcast) -> Progress:
     )
 
 
-async def finish(session: AsyncSession, broadcast_id: int, now: datetime | None = None) -> bool:
-    """Mark the broadcast finished; False if it already was (reported once)."""
+async def finish(
+    session: AsyncSession,
+    broadcast_id: int,
+    now: datetime | None = None,
+    *,
+    report_to: int | None = None,
+) -> bool:
+    """Mark the broadcast finished; False if it already was (reported once).
+    ``report_to``: queue the final report to them in the same transaction (when the
+    progress message could not be edited into it)."""
     async with write_transaction(session):
         result = await session.exec(
             update(Broadcast)
             .where(col(Broadcast.id) == broadcast_id, col(Broadcast.finished_at).is_(None))
             .values(finished_at=now or utcnow())
         )
-    return bool(result.rowcount)
+        finished = bool(result.rowcount)
+        if finished and report_to is not None:
+            report = Message(
+                user_id=report_to,
+                kind=REPORT,
+                key=f"bc-report:{broadcast_id}",
+                urgent=True,  # the sender waits for it
+                payload={"broadcast_id": broadcast_id},
+            )
+            await outbox.enqueue(session, [report])
+    return finished
 
 
 async def announced_activity(session: AsyncSession, broadcast: Broadcast) -> Activity | None:

@@ -2,11 +2,13 @@
 verification codes.
 
 A code is 10 random characters of Crockford's base32 and 2 check characters from
-an HMAC of those 10 under the certificate key; people see it as
-``VS-XXXX-XXXX-XXXX``. A code is genuine only if its check characters match, a
+an HMAC of those 10 under the certificate key (services.certificate_key); people see
+it as ``VS-XXXX-XXXX-XXXX``. A code is genuine only if its check characters match, a
 certificate with it was issued and it has not been revoked. What a certificate
-states is kept with it (``Certificate.details``) when it is issued, so /verify
-says the same later, whatever happens to the records afterwards."""
+states is kept with it (``Certificate.details``) when it is issued, so /verify says
+the same later, whatever happens to the records afterwards. A certificate whose
+holder erased their data is revoked and states nothing more: /verify says it was
+issued, then withdrawn, never that it is unknown."""
 
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services import audit, hours, stations, when
 from services.errors import InvalidInput
 from storage.db import write_transaction
-from storage.models import Certificate
+from storage.models import Certificate, Station, Volunteer
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32
 BODY_LENGTH = 10
@@ -325,14 +327,41 @@ async def _exists(session: AsyncSession, code: str) -> bool:
     return found.first() is not None
 
 
-async def verify(*, session: AsyncSession, text: str, key: bytes) -> Statement | None:
-    """What a genuine certificate states; None for anything else: not a code, wrong
-    check characters (an altered code), no such certificate, or revoked."""
+@dataclass(frozen=True)
+class Withdrawn:
+    """A certificate that was issued here and withdrawn since: what it stated is no
+    longer kept (its holder erased their data), only that it existed."""
+
+    code: str
+    station: StationNames  # the issuing station, as it is named now
+    issued_at: datetime
+    withdrawn_at: datetime
+    zone: ZoneInfo
+    erased: bool  # withdrawn because its holder erased their data
+
+
+async def verify(
+    *, session: AsyncSession, text: str, key: bytes, default_zone: str = when.DEFAULT_ZONE
+) -> Statement | Withdrawn | None:
+    """What a genuine certificate states; that it was withdrawn, for one issued and
+    withdrawn since; None for anything else: not a code, wrong check characters (an
+    altered code), or no such certificate."""
     code = normalise(text)
     if code is None or not well_formed(code, key):
         return None
     found = await session.exec(select(Certificate).where(Certificate.code == code))
     certificate = found.first()
-    if certificate is None or certificate.revoked_at is not None:
+    if certificate is None:
         return None
-    return statement_of(certificate)
+    if certificate.revoked_at is None:
+        return statement_of(certificate)
+    station = await session.get(Station, certificate.station_id)
+    holder = await session.get(Volunteer, certificate.volunteer_id)
+    return Withdrawn(
+        code=certificate.code,
+        station=StationNames(station.name, station.name_en) if station else StationNames("", None),
+        issued_at=certificate.issued_at,
+        withdrawn_at=certificate.revoked_at,
+        zone=await stations.zone(session, certificate.station_id, default_zone),
+        erased=holder is not None and holder.erased_at is not None,
+    )

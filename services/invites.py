@@ -11,9 +11,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import access, audit, roles
+from services import access, audit, outbox, roles
 from services.access import Permission
 from services.errors import InvalidInput, NotFound
+from services.outbox import Message
 from storage import queries
 from storage.db import write_transaction
 from storage.models import Invite, RoleKind, Station
@@ -22,6 +23,9 @@ from storage.types import utcnow
 PREFIX = "inv_"  # the /start parameter: inv_<token>
 VALID_FOR = timedelta(days=7)
 TOKEN_BYTES = 16  # 22 URL-safe characters: inv_ and the token fit Telegram's 64
+# The note to whoever made an invite that it was used (rendered in handlers/invites.py):
+# {"name": the new holder's Telegram name, "role", "station_id"}.
+USED = "invite_used"
 
 
 @dataclass(frozen=True)
@@ -98,10 +102,16 @@ async def create(
 
 
 async def redeem(
-    session: AsyncSession, *, token: str, user_id: int, now: datetime | None = None
+    session: AsyncSession,
+    *,
+    token: str,
+    user_id: int,
+    name: str = "",
+    now: datetime | None = None,
 ) -> Redeemed:
-    """Use an invite: grant its role to ``user_id`` and mark it used, in one transaction.
-    Raises NotFound('invite_unknown'), InvalidInput('invite_used') or
+    """Use an invite: grant its role to ``user_id`` (whose Telegram name is ``name``)
+    and mark it used, in one transaction; whoever made the invite is told. Raises
+    NotFound('invite_unknown'), InvalidInput('invite_used') or
     InvalidInput('invite_expired'). Of two people racing on one link, one wins."""
     now = now or utcnow()
     token = token.removeprefix(PREFIX)
@@ -131,4 +141,19 @@ async def redeem(
             role=invite.role.value,
             new_role=new,
         )
+        inviter = invite.created_by
+        if new and inviter is not None and inviter != user_id:
+            payload: dict[str, object] = {
+                "name": name,
+                "role": invite.role.value,
+                "station_id": station.id,
+            }
+            note = Message(
+                user_id=inviter,
+                kind=USED,
+                key=f"invite-used:{invite.id}",
+                payload=payload,
+                urgent=True,  # a one-to-one note, sent at any hour
+            )
+            await outbox.enqueue(session, [note])
     return Redeemed(station=station, role=invite.role, new=new, invited_by=invite.created_by)

@@ -8,12 +8,17 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import access, audit
+from services import access, audit, outbox
 from services.access import Permission
 from services.errors import InvalidInput, NotFound
+from services.outbox import Message
 from storage import queries
 from storage.db import write_transaction
 from storage.models import Role, RoleKind, Station
+
+# The note to someone whose role was taken away (rendered in handlers/team.py):
+# {"role", "station_id"}.
+REVOKED = "role_revoked"
 
 
 @dataclass(frozen=True)
@@ -111,7 +116,8 @@ async def member(
 async def revoke(
     session: AsyncSession, *, actor_id: int, admin_ids: Collection[int], role_id: int
 ) -> TeamMember:
-    """Take a role away; the permission is checked in the same transaction."""
+    """Take a role away; the permission is checked in the same transaction, and the
+    former holder is told (unless they took it from themselves)."""
     async with write_transaction(session):
         role = await queries.get_role(session, role_id)
         if role is None:
@@ -134,6 +140,16 @@ async def revoke(
             subject_id=role.user_id,
             role=role.role.value,
         )
+        if role.user_id != actor_id:
+            note = Message(
+                user_id=role.user_id,
+                kind=REVOKED,
+                key=f"revoked:{role.id}",
+                urgent=True,  # a one-to-one note, sent at any hour
+                payload={"role": role.role.value, "station_id": role.station_id},
+                station_id=role.station_id,
+            )
+            await outbox.enqueue(session, [note])
     return gone
 
 

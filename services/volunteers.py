@@ -1,11 +1,11 @@
-"""Volunteer registration, profile, a copy of one's data, and erasure."""
+"""Volunteer registration and profile. A copy of one's data and its erasure:
+services.personal_data."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -179,80 +179,3 @@ def draft_of(volunteer: Volunteer) -> Draft:
 
 async def get(session: AsyncSession, user_id: int) -> Volunteer | None:
     return await queries.get_volunteer_by_user(session, user_id)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if hasattr(value, "value"):
-        return value.value
-    return value
-
-
-async def export_data(session: AsyncSession, user_id: int) -> dict[str, Any]:
-    """Everything kept about one person, as plain JSON-ready values."""
-    user = await queries.get_user(session, user_id)
-    volunteer = await queries.get_volunteer_by_user(session, user_id)
-    station_path: list[str] = []
-    if volunteer is not None:
-        station_path = [s.name for s in await stations.path(session, volunteer.station_id)]
-    roles = await queries.roles_of(session, user_id)
-    entries = await queries.audit_entries_about(session, user_id)
-
-    def row(obj: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
-        return {k: _plain(v) for k, v in obj.model_dump().items() if k not in skip}
-
-    return {
-        "telegram_user_id": user_id,
-        "exported_at": utcnow().isoformat(),
-        "user": row(user) if user else None,
-        "volunteer": row(volunteer) | {"station_path": station_path} if volunteer else None,
-        "roles": [row(r) for r in roles],
-        "audit_log": [row(e) for e in entries],
-    }
-
-
-async def erase(session: AsyncSession, user_id: int) -> bool:
-    """Erase a person's data. The volunteer row stays, anonymous, for counts:
-    station and registration date only. Returns whether anything was kept about them."""
-    async with write_transaction(session):
-        volunteer = await queries.get_volunteer_by_user(session, user_id)
-        user = await queries.get_user(session, user_id)
-        roles = await queries.roles_of(session, user_id)
-        found = volunteer is not None or user is not None or bool(roles)
-        if volunteer is not None:
-            for name in (
-                "real_name",
-                "phone",
-                "age_group",
-                "guardian_name",
-                "guardian_phone",
-                "guardian_consent_at",
-                "privacy_consent_at",
-                "privacy_version",
-            ):
-                setattr(volunteer, name, None)
-            volunteer.skills = []
-            volunteer.user_id = None
-            volunteer.erased_at = utcnow()
-            session.add(volunteer)
-            # Certificates issued to them stop verifying and no longer name them.
-            assert volunteer.id is not None
-            await queries.revoke_certificates_of(session, volunteer.id, volunteer.erased_at)
-        # Messages not yet sent to them, and the record of those sent, go too.
-        await queries.delete_outbox_of(session, user_id)
-        await queries.forget_actor(session, user_id)
-        await queries.delete_roles_of(session, user_id)
-        await queries.delete_dialogs_of(session, user_id)
-        await session.flush()
-        if user is not None:
-            await session.delete(user)
-        audit.record(
-            session,
-            actor_id=None,
-            action="volunteer.erased",
-            station_id=volunteer.station_id if volunteer else None,
-            subject_type="volunteer" if volunteer else None,
-            subject_id=volunteer.id if volunteer else None,
-        )
-    return found

@@ -1,7 +1,10 @@
 """A terminal chat client: a person talks to the bot through the stand-in.
 
-Type a message and press Enter. A bare number picks that button of the latest message
-with buttons; a leading backslash sends the rest literally (``\\42``). ``/quit`` or
+Type a message and press Enter. Buttons are shown numbered, ``[1]``, ``[2]`` ...: a
+bare number presses that button of the bot's last message, unless the bot is waiting
+for typed text (it asked a question: then the number is the answer) or its last
+message has no buttons. ``#2`` presses button 2 of the latest message with buttons in
+any case; a leading backslash sends the rest literally (``\\42``). ``/quit`` or
 Ctrl-D ends the session.
 """
 
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import sys
 import threading
 from collections.abc import Awaitable, Callable
@@ -21,14 +25,18 @@ from standin.models import SentMessage
 from standin.server import BotAPIStandin
 from standin.text import utf16_slice
 
-__all__ = ["DEFAULT_DOWNLOADS", "InputFunc", "run_terminal"]
+__all__ = ["DEFAULT_DOWNLOADS", "AwaitingText", "InputFunc", "run_terminal"]
 
 InputFunc = Callable[[str], Awaitable[str]]
 """Shows a prompt and returns one line; raises EOFError at the end of input."""
+AwaitingText = Callable[[], Awaitable[bool]]
+"""Whether the bot waits for the person to type an answer (the sandbox asks the bot's
+dialog state); a number typed then is the answer, not a button."""
 
 DEFAULT_DOWNLOADS = Path("data/sandbox-downloads")
 _BOLD, _RESET = "\x1b[1m", "\x1b[0m"
 _CALLBACK_WAIT = 15.0
+_PICK = re.compile(r"#\s*(\d+)")
 
 
 async def run_terminal(
@@ -38,9 +46,11 @@ async def run_terminal(
     input_func: InputFunc | None = None,
     output: TextIO = sys.stdout,
     download_dir: Path | str = DEFAULT_DOWNLOADS,
+    awaiting_text: AwaitingText | None = None,
 ) -> None:
-    """Chat with the bot as ``user_id`` (who must exist) until /quit or end of input."""
-    view = _ChatView(standin, user_id, output, Path(download_dir))
+    """Chat with the bot as ``user_id`` (who must exist) until /quit or end of input.
+    ``awaiting_text``: asked before a bare number is taken as a button."""
+    view = _ChatView(standin, user_id, output, Path(download_dir), awaiting_text)
     read = input_func or read_stdin
     follower = asyncio.create_task(view.follow())
     try:
@@ -90,8 +100,16 @@ async def read_stdin(prompt: str) -> str:
 class _ChatView:
     """Renders the bot's side of the private chat and turns typed lines into user actions."""
 
-    def __init__(self, standin: BotAPIStandin, user_id: int, out: TextIO, downloads: Path):
+    def __init__(
+        self,
+        standin: BotAPIStandin,
+        user_id: int,
+        out: TextIO,
+        downloads: Path,
+        awaiting_text: AwaitingText | None = None,
+    ):
         standin.user(user_id)  # fail early for an unknown user
+        self.awaiting_text = awaiting_text
         self.standin = standin
         self.user_id = user_id
         self.out = out
@@ -192,6 +210,7 @@ class _ChatView:
         return path
 
     def latest_with_buttons(self) -> tuple[SentMessage, list[dict[str, Any]]] | None:
+        """The buttons ``#N`` picks from: the latest message that has any."""
         keyboard = self.standin.chat(self.user_id).reply_keyboard
         for message in reversed(self.standin.messages(self.user_id)):
             if message.deleted:
@@ -202,6 +221,17 @@ class _ChatView:
                 return message, reply_buttons(keyboard)
         return None
 
+    def buttons_in_view(self) -> tuple[SentMessage, list[dict[str, Any]]] | None:
+        """The buttons a bare number picks from: those of the bot's last message, or
+        the reply keyboard still shown under it."""
+        last = self.standin.last_message(self.user_id)
+        if last is None:
+            return None
+        if buttons := inline_buttons(last.reply_markup):
+            return last, buttons
+        keyboard = self.standin.chat(self.user_id).reply_keyboard
+        return (last, reply_buttons(keyboard)) if keyboard is not None else None
+
     async def act(self, line: str, read: InputFunc) -> None:
         try:
             if not await self.press(line, read):
@@ -210,12 +240,23 @@ class _ChatView:
             self.write([f"! {error}"])
 
     async def press(self, line: str, read: InputFunc) -> bool:
-        """Act on a button number; False if ``line`` is not one."""
-        found = self.latest_with_buttons()
-        if not line.isdigit() or found is None or not 1 <= int(line) <= len(found[1]):
+        """Act on a button number; False if ``line`` is to be sent as text."""
+        if picked := _PICK.fullmatch(line):
+            found = self.latest_with_buttons()
+            number = int(picked.group(1))
+            if found is None or not 1 <= number <= len(found[1]):
+                raise ValueError(f"no button [{number}] to press")
+        elif line.isdigit():
+            found = self.buttons_in_view()
+            number = int(line)
+            if found is None or not 1 <= number <= len(found[1]):
+                return False
+            if self.awaiting_text is not None and await self.awaiting_text():
+                return False  # the bot asked for a number: this is the answer
+        else:
             return False
         message, buttons = found
-        button = buttons[int(line) - 1]
+        button = buttons[number - 1]
         if inline_buttons(message.reply_markup):
             self.press_inline(message, button)
         elif button.get("request_contact"):

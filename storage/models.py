@@ -338,7 +338,8 @@ class Broadcast(SQLModel, table=True):
     skills: list[str] = Field(default_factory=list, sa_type=JSON)
     text: str = Field(max_length=4000)
     activity_id: int | None = Field(default=None, foreign_key="activity.id")
-    created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # None once the sender erased their data.
+    created_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     total: int = 0
     progress_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     progress_message_id: int | None = Field(
@@ -372,3 +373,11 @@ class Pledge(SQLModel, table=True):
     decided_at: datetime | None = _ts(nullable=True)
     decided_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     reminded_at: datetime | None = _ts(nullable=True)
+
+
+class Setting(SQLModel, table=True):
+    """Values the bot makes once and keeps, by name (the certificate key)."""
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=1000)
+    updated_at: datetime = _ts()

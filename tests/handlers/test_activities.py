@@ -8,7 +8,6 @@ from aiogram import Dispatcher
 from sqlmodel import select
 
 from bot.config import Settings
-from bot.i18n import make_i18n
 from handlers.activities import sweep_offers
 from services import roles, stations
 from storage.db import SessionMaker
@@ -153,7 +152,7 @@ async def test_unanswered_offer_lapses_to_the_next(
     assert "A seat opened" in b.last().text
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     later = utcnow() + timedelta(hours=13)
-    await sweep_offers(bot, sqlite_sessionmaker, make_i18n("zh_CN"), settings, now=later)
+    await sweep_offers(sqlite_sessionmaker, settings, now=later)
     await deliver(dp, bot)
     assert "has gone to the next person" in b.last().text
     assert "A seat opened" in c.last().text

@@ -14,7 +14,7 @@ from bot.callbacks_delivery import AnnounceCb, BcPreviewCb
 from bot.callbacks_volunteer import JoinCb
 from bot.i18n import make_i18n
 from handlers.broadcast import broadcast_progress, render_broadcast
-from services import activity_admin, broadcasts, roles, stations, volunteers
+from services import activity_admin, broadcasts, personal_data, roles, stations
 from storage.db import SessionMaker, write_transaction
 from storage.models import Broadcast, Outbox, OutboxState, Role, Volunteer
 from storage.types import utcnow
@@ -82,7 +82,7 @@ async def everyone(maker: SessionMaker) -> dict[str, int]:
     await make_volunteers(maker, ids["hf-ss-nq-nq"], [16])
     await set_skills(maker, {u: ["first_aid"] for u in (11, 13, 14, 15, 16)})
     async with maker() as session:
-        await volunteers.erase(session, 13)
+        await personal_data.erase(session, 13)
     return ids
 
 

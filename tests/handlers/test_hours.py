@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from bot.callbacks_hours import CertPeriodCb
 from handlers import certificate_pdf
+from handlers.hours import certificate_key
 from services import certificates, hours
 from storage.db import SessionMaker
 from storage.models import AttendanceMark, Certificate
@@ -181,9 +182,9 @@ async def test_certificate_for_all_time_then_verified_by_anyone(
     body = "ZZZZZZZZZZ"
     unknown = certificates.display_code(body + certificates._check(body, b"x"))
     assert "not a genuine" in (await stranger.send(f"/verify {unknown}"))[-1].text
-    well_formed = certificates.display_code(
-        body + certificates._check(body, dp["settings"].certificate_key())
-    )
+    async with maker() as session:
+        key = await certificate_key(session, dp["settings"])
+    well_formed = certificates.display_code(body + certificates._check(body, key))
     assert "not a genuine" in (await stranger.send(f"/verify {well_formed}"))[-1].text
 
 
@@ -199,7 +200,7 @@ async def test_verify_without_a_code_asks_for_it(
             session=session,
             user_id=712,
             period=certificates.all_time(utcnow().astimezone(SHANGHAI).date()),
-            key=dp["settings"].certificate_key(),
+            key=await certificate_key(session, dp["settings"]),
             default_zone=SHANGHAI,
             locale="en",
             now=utcnow(),

@@ -11,7 +11,7 @@ from aiogram.types import ReplyKeyboardMarkup
 from sqlmodel import select
 
 from bot.app import build_dispatcher
-from services import volunteers
+from services import personal_data, volunteers
 from storage.db import SessionMaker
 from storage.models import AuditLog, User, Volunteer
 from tests.conftest import settings_for
@@ -242,8 +242,9 @@ async def test_profile_edit_mydata_and_delete_me(
     out = await en_chat.send("/mydata")
     assert out[-1].document is not None
     data = json.loads(out[-1].document)
-    assert data["volunteer"]["real_name"] == "Li Lei"
-    assert data["volunteer"]["phone"] == "+8613900002222"
+    [volunteer_row] = data["tables"]["volunteer"]
+    assert volunteer_row["real_name"] == "Li Lei"
+    assert volunteer_row["phone"] == "+8613900002222"
 
     out = await en_chat.send("/delete_me")
     assert "Erase your data?" in out[-1].text
@@ -290,7 +291,7 @@ async def test_an_unexpected_error_is_reported_to_the_user(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(volunteers, "export_data", broken)
+    monkeypatch.setattr(personal_data, "export_data", broken)
     out = await en_chat.send("/mydata")
     assert "something went wrong on our side" in out[-1].text
 

@@ -13,7 +13,8 @@ from sqlmodel import col, select
 from bot.callbacks_delivery import ComingCb
 from bot.config import Settings
 from bot.i18n import make_i18n
-from handlers.reminders import render_digest, render_reminder
+from handlers.messages import RENDERERS
+from handlers.reminders import render_reminder
 from services import activities, reminders, roles, stations, volunteers
 from storage.db import SessionMaker
 from storage.models import Outbox, OutboxState, Signup, SignupStatus
@@ -43,7 +44,7 @@ async def signup_of(maker: SessionMaker, user_id: int, activity_id: int) -> Sign
 async def render(
     maker: SessionMaker, kind: str, payload: dict[str, Any], locale: str = "en"
 ) -> tuple[str, InlineKeyboardMarkup | None] | None:
-    function = render_reminder if kind == reminders.REMINDER else render_digest
+    function = RENDERERS[kind]
     async with maker() as session:
         with I18N.context(), I18N.use_locale(locale):
             return await function(session, payload)
@@ -136,18 +137,22 @@ async def test_ill_come_and_i_cant_come(
     assert "Your place at <b>Home &lt;visits&gt;</b> is cancelled" in out[-1].text
     assert (await signup_of(maker, 12, activity)).status is SignupStatus.CANCELLED
     assert (await signup_of(maker, 13, activity)).status is SignupStatus.OFFERED
-    offers = [r for r in await queued(maker, user_id=13) if r.kind == "text"]
-    assert len(offers) == 1 and "A seat opened at <b>Home &lt;visits&gt;</b>" in str(
-        offers[0].payload["text"]
-    )
-    late = [r for r in await queued(maker, user_id=900) if r.kind == "text"]
-    assert len(late) == 1 and "Late cancellation" in str(late[0].payload["text"])
+    offers = [r for r in await queued(maker, user_id=13) if r.kind == activities.SEAT_OFFERED]
+    assert len(offers) == 1
+    offer = await render(maker, offers[0].kind, offers[0].payload)
+    assert offer is not None and "A seat opened at <b>Home &lt;visits&gt;</b>" in offer[0]
+    late = [r for r in await queued(maker, user_id=900) if r.kind == activities.LATE_CANCEL]
+    assert len(late) == 1
+    told = await render(maker, late[0].kind, late[0].payload)
+    assert told is not None and "Late cancellation" in told[0]
     # 12's reminder was sent already; had the job queued another, it would be gone.
     assert await render(maker, reminders.REMINDER, row.payload) is None
     # The same button again: told the seat is gone, nothing else happens.
     await leaver.press_data(drop, message=question)
     assert leaver.answers()[-1].text == "You no longer have a seat at this activity."
-    assert len([r for r in await queued(maker, user_id=13) if r.kind == "text"]) == 1
+    assert (
+        len([r for r in await queued(maker, user_id=13) if r.kind == activities.SEAT_OFFERED]) == 1
+    )
 
 
 async def test_cant_come_withdraws_the_reminders_not_sent_yet(

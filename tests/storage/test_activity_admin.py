@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, select
 
-from services import activities, activity_admin, roles, stations, volunteers, when
+from services import activities, activity_admin, personal_data, roles, stations, when
 from services.activities import OfferRules, Promotion
 from services.activity_admin import ActivityDraft
 from services.errors import InvalidInput, NotAllowed, NotFound
@@ -256,8 +256,9 @@ def test_bad_capacity(text: str, code: str) -> None:
 async def signed_up_activity(
     maker: SessionMaker, tree: dict[str, int], *, capacity: int = 2
 ) -> tuple[int, list[int]]:
-    """An activity with two seats taken, one on the waitlist, one cancelled and one by
-    a volunteer since erased; returns its id and the ids still signed up."""
+    """An activity with two seats taken, the waitlist, one cancelled and one volunteer
+    since erased (whose seat went to the first in line); returns its id and the ids
+    still signed up."""
     station = tree["hf-ss-xy-xyxc"]
     people = [601, 602, 603, 604, 605]
     await make_volunteers(maker, station, people)
@@ -268,7 +269,7 @@ async def signed_up_activity(
         await activities.cancel(
             session, user_id=604, activity_id=activity_id, now=now(), rules=OfferRules()
         )
-        await volunteers.erase(session, 605)
+        await personal_data.erase(session, 605)
     return activity_id, [601, 602, 603]
 
 
@@ -334,7 +335,7 @@ async def test_edit_refuses_capacity_below_the_seats_held(
     sessionmaker: SessionMaker, staffed: dict[str, int]
 ) -> None:
     activity_id, _ = await signed_up_activity(sessionmaker, staffed, capacity=3)
-    # 601 and 605 (erased, still holding a seat) and 602: three seats; 603 waits.
+    # 601, 602 and 603 (offered the seat 605 gave up on erasure): three seats.
     with pytest.raises(InvalidInput) as caught:
         await edit(sessionmaker, activity_id, {"capacity": 2})
     assert caught.value.code == "capacity_below_seats" and caught.value.params == {"seats": 3}
@@ -346,10 +347,11 @@ async def test_more_places_go_to_the_waitlist(
     sessionmaker: SessionMaker, staffed: dict[str, int]
 ) -> None:
     activity_id, _ = await signed_up_activity(sessionmaker, staffed, capacity=2)
+    # 601 and 602 (offered the seat 605 gave up on erasure) hold seats; 603 waits.
     assert SignupStatus.WAITLISTED in await statuses(sessionmaker, activity_id)
     promoted: list[Promotion] = []
     await edit(sessionmaker, activity_id, {"capacity": 4}, promoted=promoted)
-    assert [p.user_id for p in promoted] == [602, 603]
+    assert [p.user_id for p in promoted] == [603]
     assert SignupStatus.WAITLISTED not in await statuses(sessionmaker, activity_id)
 
 
@@ -405,8 +407,9 @@ async def test_cancel_withdraws_the_signups(
             session, actor_id=STAFF, admin_ids=frozenset(), activity_id=activity_id, now=now()
         )
     assert sorted(told) == signed_up
+    # 604 cancelled, 605 gave up their seat on erasure; the other three are withdrawn.
     assert await statuses(sessionmaker, activity_id) == sorted(
-        [SignupStatus.CANCELLED] + [SignupStatus.WITHDRAWN] * 4
+        [SignupStatus.CANCELLED] * 2 + [SignupStatus.WITHDRAWN] * 3
     )
     async with sessionmaker() as session:
         activity = await session.get(Activity, activity_id)
@@ -414,7 +417,7 @@ async def test_cancel_withdraws_the_signups(
             await session.exec(select(AuditLog).where(AuditLog.action == "activity.cancelled"))
         ).one()
     assert activity is not None and activity.status is ActivityStatus.CANCELLED
-    assert entry.details == {"withdrawn": 4} and entry.subject_id == activity_id
+    assert entry.details == {"withdrawn": 3} and entry.subject_id == activity_id
     # Cancelling again, or editing a cancelled activity, is refused.
     async with sessionmaker() as session:
         with pytest.raises(InvalidInput) as caught:

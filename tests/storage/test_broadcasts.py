@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from services import broadcasts, outbox, roles, volunteers
+from services import broadcasts, outbox, personal_data, roles
 from services.errors import InvalidInput, NotAllowed
 from storage.db import SessionMaker, write_transaction
 from storage.models import Activity, ActivityStatus, Broadcast, Outbox, OutboxState, Volunteer
@@ -37,7 +37,7 @@ async def people(maker: SessionMaker, tree: dict[str, int]) -> None:
             update(Volunteer).where(col(Volunteer.user_id) == 14).values(skills=["driving"])
         )
     async with maker() as session:
-        await volunteers.erase(session, 13)
+        await personal_data.erase(session, 13)
         await roles.grant(
             session, user_id=STAFF, role="staff", station_code="hf-ss-xy", actor_id=None
         )

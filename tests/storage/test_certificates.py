@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from services import certificates
+from services import certificate_key, certificates
 from services.certificates import Period
 from services.errors import InvalidInput, NotFound
 from storage.db import SessionMaker, write_transaction
@@ -151,7 +151,7 @@ async def _issue(maker: SessionMaker, user_id: int, period: Period) -> Certifica
 
 async def _verify(
     maker: SessionMaker, text: str, key: bytes = KEY
-) -> certificates.Statement | None:
+) -> certificates.Statement | certificates.Withdrawn | None:
     async with maker() as session:
         return await certificates.verify(session=session, text=text, key=key)
 
@@ -266,13 +266,17 @@ async def test_only_a_genuine_code_verifies(
         assert row is not None
         row.revoked_at = ISSUED + timedelta(days=1)
         session.add(row)
-    assert await _verify(sessionmaker, code) is None
+    # Revoked: issued, then withdrawn; never "unknown".
+    withdrawn = await _verify(sessionmaker, code)
+    assert isinstance(withdrawn, certificates.Withdrawn)
+    assert (withdrawn.issued_at, withdrawn.withdrawn_at) == (ISSUED, ISSUED + timedelta(days=1))
+    assert not withdrawn.erased
 
 
 async def test_erasure_revokes_certificates_and_drops_queued_messages(
     sessionmaker: SessionMaker, tree: dict[str, int]
 ) -> None:
-    from services import outbox, volunteers
+    from services import outbox, personal_data
     from storage.models import Outbox
 
     await make_volunteers(sessionmaker, tree[HOME], [602])
@@ -290,10 +294,43 @@ async def test_erasure_revokes_certificates_and_drops_queued_messages(
         )
 
     async with sessionmaker() as session:
-        assert await volunteers.erase(session, 602) is True
-    assert await _verify(sessionmaker, issued.code) is None
+        assert await personal_data.erase(session, 602) is True
+    withdrawn = await _verify(sessionmaker, issued.code)
+    assert isinstance(withdrawn, certificates.Withdrawn) and withdrawn.erased
+    assert withdrawn.station.name == "西园新村社区"
     async with sessionmaker() as session:
         row = (await session.exec(select(Certificate))).one()
         left = (await session.exec(select(Outbox.user_id))).all()
     assert row.revoked_at is not None and row.holder_name == "" and row.details == {}
     assert list(left) == [603]
+
+
+# --- the key ------------------------------------------------------------------------
+
+
+async def _key(maker: SessionMaker, *, configured: bytes | None = None) -> bytes:
+    async with maker() as session:
+        return await certificate_key.key(session, configured=configured, legacy=b"derived")
+
+
+async def test_a_new_database_makes_a_random_key_once(
+    sessionmaker: SessionMaker, tree: dict[str, int]
+) -> None:
+    first = await _key(sessionmaker)
+    assert len(first) == certificate_key.KEY_BYTES and first != b"derived"
+    assert await _key(sessionmaker) == first  # kept, not made again
+    assert await _key(sessionmaker, configured=b"mine") == b"mine"  # CERTIFICATE_SECRET wins
+    assert await _key(sessionmaker) == first  # and does not replace the stored key
+
+
+async def test_certificates_issued_before_keep_the_derived_key(
+    sessionmaker: SessionMaker, tree: dict[str, int]
+) -> None:
+    await make_volunteers(sessionmaker, tree[HOME], [641])
+    vid = await volunteer_id(sessionmaker, 641)
+    await credited(sessionmaker, tree[HOME], vid, datetime(2026, 3, 5, 1, tzinfo=UTC), 60, "x")
+    issued = await _issue(sessionmaker, 641, certificates.all_time(TODAY))  # under KEY
+    async with sessionmaker() as session:
+        kept = await certificate_key.key(session, configured=None, legacy=KEY)
+    assert kept == KEY
+    assert await _verify(sessionmaker, issued.code, key=await _key(sessionmaker)) is not None

@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot.config import Settings
-from services import activities, activity_admin, outbox, reminders, volunteers
+from services import activities, activity_admin, outbox, personal_data, reminders, volunteers
 from services.activities import OfferRules
 from services.errors import NotAllowed
 from storage.db import SessionMaker, write_transaction
@@ -275,7 +275,7 @@ async def test_digest_respects_the_opt_out_and_the_week(
     await make_volunteers(sessionmaker, tree["hf-bh-wh-wc"], [64])  # another district
     async with sessionmaker() as session:
         await reminders.set_weekly_digest(session, user_id=62, on=False)
-        await volunteers.erase(session, 63)
+        await personal_data.erase(session, 63)
     # New at the street above their community; one full; one published long ago; one
     # at the other district.
     fresh = await factories.make_activity(

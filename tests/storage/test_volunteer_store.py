@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from services import roles, stations, users, volunteers
+from services import personal_data, roles, stations, users, volunteers
 from services.errors import InvalidInput, NotFound
 from services.volunteers import Draft
 from storage.db import SessionMaker
@@ -100,14 +100,16 @@ async def test_export_then_erase_keeps_only_anonymous_counts(
         await users.ensure_user(session, 11)
         await volunteers.save(session, user_id=11, draft=teen)
         await roles.grant(session, user_id=11, role="staff", station_code="hf-ss-xy", actor_id=None)
-        exported = await volunteers.export_data(session, 11)
-    assert exported["volunteer"]["real_name"] == "王小明"
-    assert exported["volunteer"]["guardian_name"] == "王建国"
-    assert exported["volunteer"]["station_path"][-1] == "荷叶地社区"
-    assert [r["role"] for r in exported["roles"]] == ["staff"]
+        exported = await personal_data.export_data(session, 11)
+    [exported_volunteer] = exported["tables"]["volunteer"]
+    assert exported_volunteer["real_name"] == "王小明"
+    assert exported_volunteer["guardian_name"] == "王建国"
+    home = next(s for s in exported["stations"] if s["id"] == exported_volunteer["station_id"])
+    assert home["name"] == "荷叶地社区"
+    assert [r["role"] for r in exported["tables"]["role"]] == ["staff"]
 
     async with sessionmaker() as session:
-        assert await volunteers.erase(session, 11) is True
+        assert await personal_data.erase(session, 11) is True
     async with sessionmaker() as session:
         row = (await session.exec(select(Volunteer))).one()
         assert row.user_id is None and row.erased_at is not None
@@ -125,8 +127,9 @@ async def test_export_then_erase_keeps_only_anonymous_counts(
         assert (await session.exec(select(Role))).all() == []
         actors = (await session.exec(select(AuditLog.actor_id))).all()
         assert 11 not in actors
-        again = await volunteers.export_data(session, 11)
-    assert again["volunteer"] is None and again["roles"] == []
+        again = await personal_data.export_data(session, 11)
+    assert again["tables"]["volunteer"] == [] and again["tables"]["role"] == []
+    assert again["tables"]["user"] == [] and again["tables"]["audit_log"] == []
 
 
 async def test_station_import_is_idempotent_and_rejects_bad_trees(

@@ -26,7 +26,6 @@ from bot.config import Settings
 from bot.delivery import Deliverer, deliver_due
 from bot.i18n import make_i18n
 from bot.scheduler import build_scheduler, wake_deliverer
-from handlers import staff_common
 from handlers.messages import RENDERERS, Rendered, text_payload
 from services import outbox, users
 from services.outbox import Message
@@ -373,18 +372,6 @@ async def test_started_deliverer_sends_when_woken(
     await wake_deliverer(the)  # long before the idle fallback (10 s)
     await until(lambda: bool(texts(bot, 3)), timeout=2)
     assert texts(bot, 3) == ["hello"]
-
-
-async def test_staff_tell_queues_when_given_a_session(
-    bot: MockedBot, sqlite_sessionmaker: SessionMaker
-) -> None:
-    async with sqlite_sessionmaker() as session:
-        with I18N.context():
-            assert await staff_common.tell(bot, 21, "<b>Note</b>", session=session, key="t:1")
-            assert not await staff_common.tell(bot, 21, "<b>Note</b>", session=session, key="t:1")
-    assert texts(bot, 21) == []  # queued, not sent
-    await deliver_due(deliverer(bot, sqlite_sessionmaker, Clock(datetime.now(UTC))))
-    assert texts(bot, 21) == ["<b>Note</b>"]
 
 
 def test_scheduler_jobs_have_ids_and_tolerate_misfires(

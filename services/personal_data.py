@@ -1,0 +1,368 @@
+"""Everything kept about one person: the copy they may ask for (/mydata) and its
+erasure (/delete_me).
+
+``PERSON_COLUMNS`` names every column that holds a person, a Telegram user id or a
+volunteer id, and what erasure does with it. The export reads every row any of them
+points at, so a table added with such a column is exported once it is listed here
+(tests/handlers/test_mydata.py walks the models and fails while one is missing).
+Besides the columns: the dialog storage's keys embed the Telegram user id, and an
+audit entry names a person through its subject.
+
+Erasure keeps only anonymous counts: the volunteer row stays without anything
+personal, so the sign-ups, hours and pledges it holds still count; every upcoming
+seat and waitlist place is given up first (the waitlist moves up and the next in line
+is told, as on any cancellation), messages not yet sent to them go, certificates are
+withdrawn (/verify says issued, then withdrawn), and every other mention of their
+Telegram id is cleared."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, false, or_, update
+from sqlmodel import SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services import activities, audit
+from services.activities import ACTIVE, OfferRules
+from storage import queries
+from storage.db import write_transaction
+from storage.models import (
+    Activity,
+    ActivityStatus,
+    Attendance,
+    AuditLog,
+    Beneficiaries,
+    Broadcast,
+    Certificate,
+    DialogState,
+    Invite,
+    Outbox,
+    Pledge,
+    Role,
+    Signup,
+    Station,
+    User,
+    Volunteer,
+)
+from storage.types import utcnow
+
+EXPORT_VERSION = 2
+
+
+class Names(enum.StrEnum):
+    USER = "user"  # a Telegram user id
+    VOLUNTEER = "volunteer"  # a volunteer id
+
+
+class OnErasure(enum.StrEnum):
+    DELETE = "delete"  # the rows go
+    FORGET = "forget"  # the column is cleared; the row stays, naming no one
+    KEEP = "keep"  # kept: it points at the volunteer row, which is made anonymous
+
+
+@dataclass(frozen=True)
+class PersonColumn:
+    model: type[SQLModel]
+    column: str
+    names: Names
+    on_erasure: OnErasure
+
+    @property
+    def table(self) -> str:
+        return str(self.model.__tablename__)
+
+    def element(self) -> Any:
+        return getattr(self.model, self.column)
+
+
+U, V = Names.USER, Names.VOLUNTEER
+DELETE, FORGET, KEEP = OnErasure.DELETE, OnErasure.FORGET, OnErasure.KEEP
+
+PERSON_COLUMNS: tuple[PersonColumn, ...] = (
+    PersonColumn(User, "id", U, DELETE),
+    PersonColumn(Volunteer, "user_id", U, FORGET),  # and every personal field with it
+    PersonColumn(Role, "user_id", U, DELETE),
+    PersonColumn(Role, "granted_by", U, FORGET),
+    PersonColumn(Signup, "volunteer_id", V, KEEP),  # upcoming places given up first
+    PersonColumn(Attendance, "volunteer_id", V, KEEP),
+    PersonColumn(Attendance, "updated_by", U, FORGET),
+    PersonColumn(Pledge, "volunteer_id", V, KEEP),
+    PersonColumn(Pledge, "decided_by", U, FORGET),
+    PersonColumn(Certificate, "volunteer_id", V, KEEP),  # withdrawn, holder blanked
+    PersonColumn(Outbox, "user_id", U, DELETE),
+    PersonColumn(AuditLog, "actor_id", U, FORGET),  # and entries about them as a user
+    PersonColumn(Activity, "created_by", U, FORGET),
+    PersonColumn(Activity, "checkin_opened_by", U, FORGET),
+    PersonColumn(Activity, "closed_by", U, FORGET),
+    PersonColumn(Beneficiaries, "recorded_by", U, FORGET),
+    PersonColumn(Invite, "created_by", U, FORGET),
+    PersonColumn(Invite, "used_by", U, FORGET),
+    PersonColumn(Broadcast, "created_by", U, FORGET),
+    PersonColumn(Broadcast, "progress_chat_id", U, FORGET),
+)
+# Audit entries about a person's records name them by (subject_type, subject_id); the
+# subject types are the tables' names.
+_SUBJECTS = ("volunteer", "attendance", "pledge", "certificate")
+_PERSONAL_FIELDS = (
+    "real_name",
+    "phone",
+    "age_group",
+    "guardian_name",
+    "guardian_phone",
+    "guardian_consent_at",
+    "privacy_consent_at",
+    "privacy_version",
+)
+
+
+def _models() -> dict[type[SQLModel], list[PersonColumn]]:
+    grouped: dict[type[SQLModel], list[PersonColumn]] = {}
+    for column in PERSON_COLUMNS:
+        grouped.setdefault(column.model, []).append(column)
+    return grouped
+
+
+def _dialog_keys(user_id: int) -> ColumnElement[bool]:
+    """Dialog keys embed the user id as ``...:<chat>:<user>...`` (bot.fsm_storage)."""
+    return col(DialogState.key).like(f"%:{user_id}:{user_id}%")
+
+
+# --- the copy -----------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+class _Person:
+    """One person's ids, and how to tell them from others in a row."""
+
+    def __init__(self, user_id: int, volunteer_ids: Sequence[int]) -> None:
+        self.user_id = user_id
+        self.volunteer_ids = set(volunteer_ids)
+
+    def condition(self, column: PersonColumn) -> ColumnElement[bool]:
+        element = col(column.element())
+        if column.names is Names.USER:
+            return element == self.user_id
+        if not self.volunteer_ids:
+            return false()
+        return element.in_(self.volunteer_ids)
+
+    def is_them(self, column: PersonColumn, value: Any) -> bool:
+        if column.names is Names.USER:
+            return bool(value == self.user_id)
+        return value in self.volunteer_ids
+
+    def row(self, obj: SQLModel, columns: Iterable[PersonColumn]) -> dict[str, Any]:
+        """A row as plain JSON values. Other people named in it are left out: a staff
+        member's id on a correction of one's hours is theirs, not this person's."""
+        data = {k: _plain(v) for k, v in obj.model_dump().items()}
+        for column in columns:
+            value = data.get(column.column)
+            if value is not None and not self.is_them(column, value):
+                data[column.column] = None
+        subject = isinstance(obj, AuditLog) and obj.subject_type == "user"
+        if subject and data.get("subject_id") != self.user_id:
+            data["subject_id"] = None
+        return data
+
+
+async def export_data(session: AsyncSession, user_id: int) -> dict[str, Any]:
+    """Every row that refers to the person, table by table, as plain JSON-ready
+    values; with the activities and stations those rows point at, named."""
+    volunteer_ids = [
+        v
+        for v in (await session.exec(select(Volunteer.id).where(Volunteer.user_id == user_id)))
+        if v is not None
+    ]
+    person = _Person(user_id, volunteer_ids)
+    found: dict[str, list[SQLModel]] = {}
+    for model, columns in _models().items():
+        if model is AuditLog:
+            continue
+        query = select(model).where(or_(*(person.condition(c) for c in columns)))
+        found[str(model.__tablename__)] = list(await session.exec(query))
+    found["audit_log"] = list(await session.exec(_audit_about(person, found)))
+    dialogs = await session.exec(select(DialogState).where(_dialog_keys(user_id)))
+    found["dialog_state"] = list(dialogs)
+    grouped = _models()
+    tables = {
+        name: sorted(
+            (person.row(obj, grouped.get(type(obj), ())) for obj in rows),
+            key=_order,
+        )
+        for name, rows in found.items()
+    }
+    return {
+        "version": EXPORT_VERSION,
+        "telegram_user_id": user_id,
+        "exported_at": utcnow().isoformat(),
+        "tables": tables,
+        "activities": await _activities(session, tables),
+        "stations": await _stations(session, tables),
+    }
+
+
+def _order(row: dict[str, Any]) -> tuple[str, str]:
+    return (str(row.get("id", "")).rjust(20, "0"), str(row.get("key", "")))
+
+
+def _audit_about(person: _Person, found: dict[str, list[SQLModel]]) -> Any:
+    """Entries by the person, and entries about them or their records."""
+    about: list[ColumnElement[bool]] = [
+        col(AuditLog.actor_id) == person.user_id,
+        and_(col(AuditLog.subject_type) == "user", col(AuditLog.subject_id) == person.user_id),
+    ]
+    for subject in _SUBJECTS:
+        ids = [i for obj in found.get(subject, []) if (i := getattr(obj, "id", None)) is not None]
+        if ids:
+            about.append(
+                and_(col(AuditLog.subject_type) == subject, col(AuditLog.subject_id).in_(ids))
+            )
+    return select(AuditLog).where(or_(*about))
+
+
+def _referenced(tables: dict[str, list[dict[str, Any]]], field: str) -> set[int]:
+    return {
+        int(row[field])
+        for rows in tables.values()
+        for row in rows
+        if isinstance(row.get(field), int)
+    }
+
+
+async def _activities(
+    session: AsyncSession, tables: dict[str, list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    ids = _referenced(tables, "activity_id") | {r["id"] for r in tables.get("activity", [])}
+    if not ids:
+        return []
+    query = select(Activity).where(col(Activity.id).in_(ids)).order_by(col(Activity.id))
+    fields = ("id", "title", "kind", "station_id", "starts_at", "ends_at", "place", "status")
+    return [{f: _plain(getattr(a, f)) for f in fields} for a in await session.exec(query)]
+
+
+async def _stations(
+    session: AsyncSession, tables: dict[str, list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    ids = _referenced(tables, "station_id")
+    if not ids:
+        return []
+    query = select(Station).where(col(Station.id).in_(ids)).order_by(col(Station.id))
+    fields = ("id", "code", "name", "name_en", "level")
+    return [{f: _plain(getattr(s, f)) for f in fields} for s in await session.exec(query)]
+
+
+# --- erasure ------------------------------------------------------------------------
+
+
+async def erase(
+    session: AsyncSession,
+    user_id: int,
+    *,
+    now: datetime | None = None,
+    rules: OfferRules | None = None,
+) -> bool:
+    """Erase a person's data, keeping only anonymous counts (see the module's text).
+    ``rules``: how long a seat given up is held for the next in line. Returns whether
+    anything was kept about them."""
+    now = now or utcnow()
+    rules = rules or OfferRules()
+    async with write_transaction(session):
+        volunteer = await queries.get_volunteer_by_user(session, user_id)
+        user = await queries.get_user(session, user_id)
+        roles = await queries.roles_of(session, user_id)
+        found = volunteer is not None or user is not None or bool(roles)
+        if volunteer is not None:
+            assert volunteer.id is not None
+            await _give_up_places(session, volunteer.id, user_id, now, rules)
+            for name in _PERSONAL_FIELDS:
+                setattr(volunteer, name, None)
+            volunteer.skills = []
+            volunteer.user_id = None
+            volunteer.erased_at = now
+            volunteer.updated_at = now
+            session.add(volunteer)
+            await session.flush()
+            # /verify answers that a certificate was issued, then withdrawn.
+            await queries.revoke_certificates_of(session, volunteer.id, now)
+        for column in PERSON_COLUMNS:
+            if column.names is not Names.USER or column.model is User:
+                continue
+            element = col(column.element())
+            if column.on_erasure is OnErasure.DELETE:
+                await session.exec(delete(column.model).where(element == user_id))
+            elif column.on_erasure is OnErasure.FORGET:
+                await session.exec(
+                    update(column.model).where(element == user_id).values({column.column: None})
+                )
+        await session.exec(
+            update(AuditLog)
+            .where(col(AuditLog.subject_type) == "user", col(AuditLog.subject_id) == user_id)
+            .values(subject_id=None)
+        )
+        await session.exec(delete(DialogState).where(_dialog_keys(user_id)))
+        await session.flush()
+        if user is not None:
+            await session.delete(user)
+        audit.record(
+            session,
+            actor_id=None,
+            action="volunteer.erased",
+            station_id=volunteer.station_id if volunteer else None,
+            subject_type="volunteer" if volunteer else None,
+            subject_id=volunteer.id if volunteer else None,
+        )
+    return found
+
+
+async def _give_up_places(
+    session: AsyncSession, volunteer_id: int, user_id: int, now: datetime, rules: OfferRules
+) -> None:
+    """Every seat, offered seat and waitlist place at an activity not yet started is
+    cancelled as the volunteer would cancel it: the seat goes to the next in line
+    (who is told), staff hear of a late cancellation (without a name). A check-in
+    made before the start, which nothing has credited, goes too."""
+    upcoming = [
+        activity.id
+        for activity, _signup in await queries.signups_of_volunteer(
+            session, volunteer_id, now, ACTIVE
+        )
+        if activity.starts_at > now and activity.id is not None
+    ]
+    for activity_id in sorted(upcoming):  # one lock order for every writer
+        activity = await queries.lock_activity(session, activity_id)
+        signup = await queries.find_signup(session, activity_id, volunteer_id)
+        if activity is None or signup is None:
+            continue
+        await session.refresh(signup)
+        if signup.status not in ACTIVE or activity.status is not ActivityStatus.PUBLISHED:
+            continue
+        await activities.give_up(
+            session,
+            activity,
+            signup,
+            now=now,
+            rules=rules,
+            actor_id=None,
+            user_id=user_id,
+            erased=True,
+        )
+    unstarted = select(Activity.id).where(col(Activity.starts_at) > now)
+    await session.exec(
+        delete(Attendance).where(
+            col(Attendance.volunteer_id) == volunteer_id,
+            col(Attendance.credited_at).is_(None),
+            col(Attendance.activity_id).in_(unstarted),
+        )
+    )
