@@ -13,7 +13,9 @@ import pytest
 from aiogram import Dispatcher
 from aiogram.types import CallbackQuery, Message, Update
 from babel.dates import format_date
+from openpyxl import load_workbook
 from PIL import Image
+from pypdf import PdfReader
 from sqlmodel import col, select
 
 from bot.callbacks_attendance import (
@@ -22,8 +24,10 @@ from bot.callbacks_attendance import (
     RosterCloseCb,
     RosterCodeCb,
     RosterMarkCb,
+    RosterSheetCb,
 )
 from bot.i18n import make_i18n
+from handlers import certificate_pdf
 from handlers.roster import (
     qr_png,
     render_checkout_missing,
@@ -259,6 +263,8 @@ async def test_other_staff_and_volunteers_cannot_replay_buttons(
         RosterMarkCb(activity=activity_id, volunteer=vid, action="absent").pack(),
         RosterBenCb(activity=activity_id, group="elderly").pack(),
         RosterCloseCb(activity=activity_id, confirm=True).pack(),
+        RosterSheetCb(activity=activity_id, fmt="p").pack(),
+        RosterSheetCb(activity=activity_id, fmt="x").pack(),
     ]
     for who in (outsider, volunteer):
         for data in datas:
@@ -514,3 +520,40 @@ async def test_coordinators_above_hear_of_records_long_overdue(
         i18n = make_i18n("zh_CN")
         with i18n.context(), i18n.use_locale("en"):
             assert await render_records_overdue(session, payload) is None
+
+
+# --- the sign-in sheet ----------------------------------------------------------------
+
+
+@pytest.mark.skipif(
+    certificate_pdf.find_cjk_font() is None, reason="no CJK font installed (fonts-noto-cjk)"
+)
+async def test_staff_print_the_sign_in_sheet_from_the_roster(
+    staff: Conversation, dp: Dispatcher, bot: MockedBot, sqlite_sessionmaker: SessionMaker
+) -> None:
+    maker = sqlite_sessionmaker
+    activity_id = await seated_activity(maker, [2301, 2302, 2303], title="Sorting <duty>")
+    await checked_in_only(maker, activity_id, [2302])
+    await staff.send("/roster")
+    await staff.press("Sorting <duty>")
+    roster = staff.last()
+    before = len(staff.inbox())
+    await staff.press("Sign-in sheet (PDF)", message=roster)
+    await staff.press("Sign-in sheet (Excel)", message=roster)
+    pdf_sent, xlsx_sent = [m for m in staff.inbox()[before:] if m.document]
+    assert pdf_sent.file_name == f"signin-sheet-{activity_id}.pdf"
+    assert "Sorting &lt;duty&gt;" in pdf_sent.text and "3 people on the roster" in pdf_sent.text
+    assert pdf_sent.document is not None and xlsx_sent.document is not None
+    reader = PdfReader(io.BytesIO(pdf_sent.document))
+    text = "".join(reader.pages[0].extract_text().replace("\x00", "").split())
+    assert "Sign-insheet" in text and "Sorting<duty>" in text
+    assert "志愿者乙" in text and "****0000" in text and "13800000000" not in text
+    assert xlsx_sent.file_name == f"signin-sheet-{activity_id}.xlsx"
+    book = load_workbook(io.BytesIO(xlsx_sent.document))
+    assert book.active is not None
+    values = [row for row in book.active.iter_rows(values_only=True)]
+    head = next(i for i, row in enumerate(values) if row[0] == "No.")
+    body = values[head + 1 :]
+    assert [row[1] for row in body] == ["志愿者乙", "志愿者丙", "志愿者丁"]
+    assert {row[2] for row in body} == {"****0000"}
+    assert body[1][3] and not body[0][3]  # 2302 checked in
