@@ -58,6 +58,13 @@ class RosterCloseCb(CallbackData, prefix="rox"):
     confirm: bool = False
 
 
+class RosterSheetCb(CallbackData, prefix="roz"):
+    """The sign-in sheet (签到表) of an activity as a file: PDF (p) or XLSX (x)."""
+
+    activity: int
+    fmt: str
+
+
 class CheckinAskCb(CallbackData, prefix="cki"):
     """From the activity card: check in, by typing the code shown on site."""
 

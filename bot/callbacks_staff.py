@@ -46,5 +46,12 @@ class PendingCb(CallbackData, prefix="pd"):
     page: int = 0
 
 
+class PendingNoticeCb(CallbackData, prefix="pn"):
+    """Approve or decline from the notice that a volunteer is waiting."""
+
+    volunteer: int
+    approve: bool
+
+
 class PendingPageCb(CallbackData, prefix="pp"):
     page: int

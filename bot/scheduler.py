@@ -17,6 +17,7 @@ from handlers.activities import sweep_offers
 from handlers.broadcast import broadcast_progress
 from services.attendance import remind_unclosed
 from services.pledges import remind_open_pledges
+from services.records_followup import escalate_overdue, tell_missing_checkouts
 from services.reminders import plan_digest, plan_reminders
 from services.tally_weekly import plan_weekly_tallies
 from storage.db import SessionMaker
@@ -82,6 +83,8 @@ def build_scheduler(
     planners: list[tuple[str, Any, dict[str, Any]]] = [
         ("plan_reminders", plan_reminders, {"minutes": 5}),
         ("remind_unclosed", remind_unclosed, {"hours": 1}),
+        ("tell_missing_checkouts", tell_missing_checkouts, {"minutes": 10}),
+        ("escalate_overdue", escalate_overdue, {"hours": 1}),
         ("remind_open_pledges", remind_open_pledges, {"hours": 1}),
         ("plan_weekly_tallies", plan_weekly_tallies, {"minutes": 15}),
     ]

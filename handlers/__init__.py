@@ -20,6 +20,7 @@ from handlers import (
     reminders,
     roster,
     settings_menu,
+    signin,
     tally,
     team,
 )
@@ -40,6 +41,7 @@ def get_routers() -> list[Router]:
         activities.make_router(),
         activity_admin.make_router(),
         roster.make_router(),
+        signin.make_router(),  # the sign-in sheet buttons of /roster
         broadcast.make_router(),
         reminders.make_router(),
         settings_menu.make_router(),

@@ -32,7 +32,7 @@ from fpdf import FPDF
 from fpdf.enums import Align, WrapMode, XPos, YPos
 from fpdf.fonts import FontFace as TableStyle
 
-from services.certificates import Statement, StationNames, display_code
+from services.certificates import Statement, StationNames, display_code, issuers
 from services.hours import hours_of
 
 log = logging.getLogger(__name__)
@@ -232,6 +232,11 @@ def hours_text(minutes: int, locale: str) -> str:
     )
 
 
+def activities_text(count: int) -> str:
+    """``3 activities`` / ``3场``, translated."""
+    return ngettext("{count} activity", "{count} activities", count).format(count=count)
+
+
 def format_day(day: date, locale: str, form: str = "long") -> str:
     """2026年3月5日 / March 5, 2026 (long) or Mar 5, 2026 (medium)."""
     return format_date(day, form, locale=_babel(locale))
@@ -260,6 +265,8 @@ MUTED = (108, 117, 125)
 ACCENT = (176, 42, 55)  # a seal's red, for the title rule
 COLUMNS = (30.0, 62.0, 50.0, 28.0)  # date, activity, station, hours: the 170 mm between margins
 PADDING = 1.5
+ISSUER_WIDTH = 90.0  # the issuer's block at the right, where the seal goes
+SEAL_SPACE = 26.0  # blank height between the issuing stations and the date, for the seal
 
 # Babel puts thin and narrow no-break spaces in dates; CJK fonts lack them.
 _SPACES = str.maketrans({"\u2009": " ", "\u202f": " ", "\u200a": " "})
@@ -335,11 +342,14 @@ def render(
     verify_url: str,
     bot_username: str | None = None,
 ) -> bytes:
-    """The certificate: who, how many hours, the activities of the period (continued
-    on further pages when they do not fit), the issuing station and date, and the
-    verification code with a QR code of ``verify_url``."""
+    """The certificate: who, how many hours in how many activities, the activities of
+    the period (continued on further pages when they do not fit), "特此证明", the
+    stations that ran the activities as its issuers with room for their seal above
+    the date, and a footnote saying it is the station's own record of service and how
+    to verify it (the command, and a QR code of ``verify_url``)."""
     code = display_code(statement.code)
-    station = station_label(statement.station, locale)
+    home = station_label(statement.station, locale)
+    issuing = [station_label(names, locale) for names in issuers(statement)]
     foot = _("{name} · verification code {code}").format(name=statement.holder_name, code=code)
     pdf = _Document(foot)
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
@@ -348,17 +358,22 @@ def render(
     pdf.add_font(FAMILY, "B", str(font.bold.path), collection_font_number=font.bold.index)
     pdf.set_lang("zh-CN" if locale.startswith("zh") else "en")
     pdf.set_title(_("Volunteer service certificate"))
-    pdf.set_author(station)
+    pdf.set_author(" ".join(issuing))
     pdf.set_subject(code)
     pdf.set_creator("volunteer-station-bot")
     pdf.add_page()
     width = pdf.epw
 
-    # Title
+    # Title, and whose record this is
     pdf.set_text_color(*INK)
     pdf.set_font(FAMILY, "B", 24)
     pdf.cell(width, 14, _("Volunteer service certificate"), align=Align.C)
-    pdf.ln(16)
+    pdf.ln(14)
+    pdf.set_font(FAMILY, size=10)
+    pdf.set_text_color(*MUTED)
+    pdf.cell(width, 6, _plain(_("The station's record of volunteer service")), align=Align.C)
+    pdf.ln(8)
+    pdf.set_text_color(*INK)
     pdf.set_draw_color(*ACCENT)
     pdf.set_line_width(0.8)
     pdf.line(MARGIN + width / 2 - 30, pdf.get_y(), MARGIN + width / 2 + 30, pdf.get_y())
@@ -377,7 +392,7 @@ def render(
         statement.activity_count,
     ).format(
         name=statement.holder_name,
-        station=station,
+        station=home,
         hours=hours_text(statement.period_minutes, locale),
         count=statement.activity_count,
         period=period,
@@ -386,11 +401,11 @@ def render(
     pdf.ln(3)
     facts = [
         (_("Name"), statement.holder_name),
-        (_("Issuing station"), station),
+        (_("Home station"), home),
         (_("Period"), period),
-        (_("Hours in the period"), format_hours(statement.period_minutes, locale)),
-        (_("Activities in the period"), str(statement.activity_count)),
-        (_("Total hours"), format_hours(statement.total_minutes, locale)),
+        (_("Hours in the period"), hours_text(statement.period_minutes, locale)),
+        (_("Activities in the period"), activities_text(statement.activity_count)),
+        (_("Total hours"), hours_text(statement.total_minutes, locale)),
     ]
     _facts(pdf, facts, text_width)
     bottom = pdf.get_y()
@@ -407,33 +422,80 @@ def render(
     pdf.cell(width, 8, _("Activities in the period"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(1)
     _activity_table(pdf, statement, locale)
-    pdf.ln(8)
-
-    # Issued by, and how to verify
-    issued = format_day(statement.issued_at.astimezone(statement.zone).date(), locale)
-    if pdf.will_page_break(30):
-        pdf.add_page()
-    pdf.set_font(FAMILY, size=11)
-    _write(
-        pdf,
-        width,
-        6.5,
-        _("Issued by {station} on {date}.").format(station=station, date=issued),
-        Align.R,
-    )
     pdf.ln(4)
-    pdf.set_font(FAMILY, size=9)
-    pdf.set_text_color(*MUTED)
-    how = (
-        _(
-            "To check this certificate, scan the QR code, or send /verify {code} to "
-            "@{bot} in Telegram."
-        ).format(code=code, bot=bot_username)
-        if bot_username
-        else _("To check this certificate, scan the QR code.")
-    )
-    _write(pdf, width, 5, how)
+
+    # 特此证明, the issuers with room for their seal, the date; then the footnote
+    issued = format_day(statement.issued_at.astimezone(statement.zone).date(), locale)
+    note = _footnote_text(code, bot_username)
+    _closing(pdf, issuing, issued, _footnote_height(pdf, note))
+    _footnote(pdf, note)
     return bytes(pdf.output())
+
+
+LINE = 7.0
+NOTE_SIZE = 8.5
+NOTE_LINE = 4.5
+
+
+def _closing(pdf: FPDF, issuing: Sequence[str], issued: str, note_height: float) -> None:
+    """The closing line (特此证明), then at the right the issuing stations, one a line,
+    a blank space for the seal and the date; kept together with the footnote."""
+    pdf.set_font(FAMILY, size=12)
+    names = [_wrap(pdf, name, ISSUER_WIDTH - 2 * pdf.c_margin) for name in issuing]
+    lines = 1 + sum(name.count("\n") + 1 for name in names)
+    if pdf.will_page_break(LINE + 4 + lines * LINE + SEAL_SPACE + LINE + 6 + note_height):
+        pdf.add_page()
+    _write(pdf, pdf.epw, LINE, _("Hereby certified."))
+    pdf.ln(4)
+    left = pdf.l_margin + pdf.epw - ISSUER_WIDTH
+    pdf.set_x(left)
+    pdf.cell(ISSUER_WIDTH, LINE, _plain(_("Issued by (seal):")), align=Align.C)
+    pdf.ln(LINE)
+    pdf.set_font(FAMILY, "B", 12)
+    for name in names:
+        pdf.set_x(left)
+        pdf.multi_cell(ISSUER_WIDTH, LINE, name, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(SEAL_SPACE)
+    pdf.set_font(FAMILY, size=12)
+    pdf.set_x(left)
+    pdf.cell(ISSUER_WIDTH, LINE, _plain(issued), align=Align.C)
+    pdf.ln(LINE + 6)
+
+
+def _footnote_text(code: str, bot_username: str | None) -> str:
+    """Whose record this is (not the national system's), and how to verify it."""
+    what = _(
+        "This certificate is the station's own record of service, issued from the records "
+        "of the stations named above that ran the activities. It is not a Volunteer Service "
+        "Record Certificate of the national volunteer service information system."
+    )
+    if bot_username:
+        how = _(
+            "To verify it, send /verify {code} to @{bot} in Telegram, or scan the QR code."
+        ).format(code=code, bot=bot_username)
+    else:
+        how = _(
+            "To verify it, send /verify {code} to the station's bot in Telegram, or scan "
+            "the QR code."
+        ).format(code=code)
+    return what + " " + how
+
+
+def _footnote_height(pdf: FPDF, text: str) -> float:
+    pdf.set_font(FAMILY, size=NOTE_SIZE)
+    wrapped = _wrap(pdf, text, pdf.epw - 2 * pdf.c_margin)
+    return 2 + NOTE_LINE * (wrapped.count("\n") + 1)
+
+
+def _footnote(pdf: FPDF, text: str) -> None:
+    pdf.set_draw_color(200, 200, 200)
+    pdf.set_line_width(0.2)
+    pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + pdf.epw, pdf.get_y())
+    pdf.ln(2)
+    pdf.set_font(FAMILY, size=NOTE_SIZE)
+    pdf.set_text_color(*MUTED)
+    _write(pdf, pdf.epw, NOTE_LINE, text)
+    pdf.set_text_color(*INK)
 
 
 def _facts(pdf: FPDF, facts: Sequence[tuple[str, str]], width: float) -> None:

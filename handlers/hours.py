@@ -30,6 +30,7 @@ from handlers.certificate_pdf import (
     hours_text,
     station_label,
 )
+from handlers.views import join
 from services import certificate_key as certificate_keys
 from services import certificates, hours, stations, when
 from services.certificates import Period, Statement, Withdrawn
@@ -347,7 +348,9 @@ def statement_view(statement: Statement, locale: str) -> str:
             _("Code: {code}").format(code=certificates.display_code(statement.code)),
             _("Holder: {name}").format(name=html.quote(statement.holder_name)),
             _("Issued by: {station}").format(
-                station=html.quote(station_label(statement.station, locale))
+                station=html.quote(
+                    join(station_label(s, locale) for s in certificates.issuers(statement))
+                )
             ),
             _("Period: {period}").format(
                 period=format_period(statement.first_day, statement.last_day, locale)
@@ -401,9 +404,20 @@ def withdrawn_view(withdrawn: Withdrawn, locale: str) -> str:
     )
 
 
+def not_a_code(text: str) -> str:
+    return _(
+        "“{text}” is not a verification code. A certificate's code looks like "
+        "VS-ABCD-1234-EFGH: VS and twelve letters and digits, printed under the QR code "
+        "and at the foot of every page. Please send /verify and the code."
+    ).format(text=html.quote(text.strip()[:40]))
+
+
 async def answer_code(
     message: Message, text: str, session: AsyncSession, settings: Settings, locale: str
 ) -> None:
+    if certificates.normalise(text) is None:
+        await message.answer(not_a_code(text))
+        return
     found = await certificates.verify(
         session=session,
         text=text,

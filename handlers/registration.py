@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import labels
 from bot.callbacks import AgeCb, ConsentCb, LanguageCb, SkillCb, StationCb, SummaryCb
+from bot.config import Settings
 from bot.keyboards import registration as kb
 from bot.states import Registration
 from handlers.views import display_phone, join, profile_text, station_path
@@ -552,6 +553,7 @@ async def summary_action(
     bot: Bot,
     state: FSMContext,
     session: AsyncSession,
+    settings: Settings,
     i18n: I18n,
 ) -> None:
     await callback.answer()
@@ -569,7 +571,9 @@ async def summary_action(
         await ask(callback_data.action, bot, chat_id, state, session, draft, i18n.current_locale)
         return
     try:
-        volunteer = await volunteers.save(session, user_id=chat_id, draft=draft)
+        volunteer = await volunteers.save(
+            session, user_id=chat_id, draft=draft, admin_ids=settings.admin_ids
+        )
     except (InvalidInput, NotFound) as error:
         await bot.send_message(chat_id, error_text(error))
         await ask(

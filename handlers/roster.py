@@ -6,8 +6,11 @@ late or absent, confirm or correct minutes, record beneficiaries by target group
 close the records, which credits the confirmed hours. Every button re-checks the
 presser's permission in the database.
 
-Also the renderer of the daily reminder of records still open (kind "records_due",
-queued by ``services.attendance.remind_unclosed``)."""
+Also the renderers of what staff and coordinators are told about records: the daily
+reminder of records still open (kind "records_due", queued by
+``services.attendance.remind_unclosed``), forgotten check-outs with the names (kind
+"checkout_missing") and records long overdue, for the coordinators above (kind
+"records_overdue"), both queued by ``services.records_followup``."""
 
 from __future__ import annotations
 
@@ -47,7 +50,7 @@ from handlers.checkin import clock, duration
 from handlers.messages import Rendered, renderer
 from handlers.staff_common import no_permission, refuse
 from handlers.views import babel_locale, format_moment, format_when
-from services import attendance, when
+from services import attendance, records_followup, when
 from services.activity_admin import station_zone
 from services.attendance import Roster, RosterRow, StaffAction
 from services.errors import DomainError, InvalidInput, NotAllowed
@@ -968,7 +971,80 @@ async def render_records_due(session: AsyncSession, payload: dict[str, Any]) -> 
             "not closed. Please record attendance, hours and beneficiaries, and close them "
             "by {date}."
         )
-    return text.format(title=title, when=slot, date=day), kb.open_roster(activity.id)
+    text = text.format(title=title, when=slot, date=day)
+    missing = await records_followup.missing_checkouts(session, activity.id)
+    if missing:
+        text += "\n\n" + _(
+            "Checked in without a check-out, time not yet confirmed: {names}."
+        ).format(names=_names(missing))
+    return text, kb.open_roster(activity.id)
+
+
+async def _open_activity(session: AsyncSession, payload: dict[str, Any]) -> Activity | None:
+    """The activity a notice is about, while its records are open."""
+    activity = await queries.get_activity(session, int(payload["activity"]))
+    if (
+        activity is None
+        or activity.id is None
+        or activity.status is ActivityStatus.CANCELLED
+        or activity.closed_at is not None
+    ):
+        return None
+    return activity
+
+
+@renderer(records_followup.CHECKOUT_MISSING)
+async def render_checkout_missing(
+    session: AsyncSession, payload: dict[str, Any]
+) -> Rendered | None:
+    """Staff's notice of forgotten check-outs, with the names as they stand when sent;
+    None once every one is confirmed or corrected, or the records are closed."""
+    activity = await _open_activity(session, payload)
+    if activity is None or activity.id is None:
+        return None
+    names = await records_followup.missing_checkouts(session, activity.id)
+    if not names:
+        return None
+    zone = when.zone(payload.get("zone"))
+    text = ngettext(
+        "⚠️ <b>Check-out forgotten</b> at <b>{title}</b> ({when}): {count} person checked "
+        "in and did not check out: {names}. No hours are credited until you confirm the "
+        "time (from the check-in to the end) or correct it in the roster.",
+        "⚠️ <b>Check-outs forgotten</b> at <b>{title}</b> ({when}): {count} people checked "
+        "in and did not check out: {names}. No hours are credited until you confirm their "
+        "time (from the check-in to the end) or correct it in the roster.",
+        len(names),
+    ).format(
+        title=html.quote(activity.title),
+        when=format_when(activity.starts_at, activity.ends_at, zone, get_i18n().current_locale),
+        names=_names(names),
+        count=len(names),
+    )
+    return text, kb.open_roster(activity.id)
+
+
+@renderer(records_followup.RECORDS_OVERDUE)
+async def render_records_overdue(session: AsyncSession, payload: dict[str, Any]) -> Rendered | None:
+    """A coordinator's notice of records long overdue at a station below; None once
+    they are closed (or the activity is gone or cancelled)."""
+    activity = await _open_activity(session, payload)
+    if activity is None or activity.id is None:
+        return None
+    locale = get_i18n().current_locale
+    zone = when.zone(payload.get("zone"))
+    station = await queries.get_station(session, activity.station_id)
+    due = date.fromisoformat(str(payload["due"]))
+    text = _(
+        "⚠️ <b>Records long overdue at {station}</b>: the records of <b>{title}</b> "
+        "({when}) were due on {date} and are still not closed. Please follow it up with "
+        "the station's staff."
+    ).format(
+        station=html.quote(labels.station_name(station, locale)) if station else "—",
+        title=html.quote(activity.title),
+        when=format_when(activity.starts_at, activity.ends_at, zone, locale),
+        date=format_date(due, format="medium", locale=babel_locale(locale)),
+    )
+    return text, kb.open_roster(activity.id)
 
 
 def make_router() -> Router:

@@ -1,4 +1,5 @@
-"""Volunteers waiting for their station's approval, and the staff's decision."""
+"""Volunteers waiting for their station's approval, the notice that tells staff of
+each (outbox kind ``approval_needed``), and the staff's decision."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import access, audit, outbox
-from services.access import Permission
+from services import access, audit, outbox, stations
+from services.access import GRANTS, Permission
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.outbox import Message
 from storage import queries
@@ -19,6 +20,13 @@ from storage.types import utcnow
 # The volunteer's note of the decision (rendered in handlers/pending.py):
 # {"volunteer_id", "status"}.
 DECIDED = "registration_decided"
+# Outbox kind of the notice to staff that a volunteer waits for their approval; one
+# per volunteer and recipient (``notice_key``), rendered when it is sent.
+APPROVAL_NEEDED = "approval_needed"
+
+
+def notice_key(volunteer_id: int, user_id: int) -> str:
+    return f"approval:{volunteer_id}:{user_id}"
 
 
 @dataclass(frozen=True)
@@ -120,3 +128,60 @@ async def decided_view(session: AsyncSession, volunteer_id: int) -> Decision | N
         return None
     station = await queries.get_station(session, volunteer.station_id)
     return Decision(volunteer=volunteer, station=station, status=volunteer.status)
+
+
+# --- telling staff ------------------------------------------------------------------
+
+
+async def approvers(
+    session: AsyncSession, station_id: int, admin_ids: Collection[int] = ()
+) -> list[int]:
+    """Who is asked to approve a volunteer of ``station_id``: the staff and coordinators
+    of that station, else of the nearest station above it that has any, else the
+    admins."""
+    chain = (await stations.tree(session)).ancestors_and_self(station_id)
+    kinds = sorted(GRANTS[Permission.APPROVE_VOLUNTEERS])
+    holders = await queries.role_holders(session, chain, kinds)
+    for member in chain:
+        if member in holders:
+            return holders[member]
+    return sorted(admin_ids)
+
+
+async def ask_approvers(
+    session: AsyncSession, volunteer: Volunteer, admin_ids: Collection[int] = ()
+) -> int:
+    """Queue the notice of a volunteer waiting for approval to each of ``approvers``,
+    once per volunteer and recipient. Call inside the registration's write
+    transaction. Returns how many notices were new."""
+    assert volunteer.id is not None
+    recipients = await approvers(session, volunteer.station_id, admin_ids)
+    return await outbox.enqueue(
+        session,
+        [
+            outbox.Message(
+                user_id=user_id,
+                kind=APPROVAL_NEEDED,
+                key=notice_key(volunteer.id, user_id),
+                payload={"volunteer": volunteer.id, "station": volunteer.station_id},
+                urgent=False,  # waits for the morning in quiet hours
+                priority=outbox.NOTICE,
+                station_id=volunteer.station_id,
+            )
+            for user_id in recipients
+        ],
+    )
+
+
+async def still_waiting(session: AsyncSession, payload: dict[str, object]) -> Volunteer | None:
+    """The volunteer a queued notice is about, while they still wait for approval at
+    the station it was meant for; None once decided, erased or moved elsewhere."""
+    volunteer = await session.get(Volunteer, int(str(payload["volunteer"])))
+    if (
+        volunteer is None
+        or volunteer.erased_at is not None
+        or volunteer.status is not VolunteerStatus.PENDING
+        or volunteer.station_id != int(str(payload["station"]))
+    ):
+        return None
+    return volunteer

@@ -42,7 +42,7 @@ from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import access, audit, outbox, when
+from services import access, audit, outbox, when, workdays
 from services.access import Permission
 from services.activity_admin import station_zone
 from services.errors import InvalidInput, NotAllowed, NotFound
@@ -197,16 +197,8 @@ def check_group(value: str) -> TargetGroup:
         raise InvalidInput("target_unknown") from None
 
 
-def add_working_days(start: date, days: int) -> date:
-    """``days`` working days (Monday to Friday) after ``start``. Public holidays (and
-    China's swapped working weekends) are not modelled: the due date can fall a few
-    days early around them."""
-    current = start
-    while days > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            days -= 1
-    return current
+# ``days`` working days after a day, on China's official calendar (services.workdays).
+add_working_days = workdays.add_working_days
 
 
 # --- wrong codes --------------------------------------------------------------------

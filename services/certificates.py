@@ -207,6 +207,19 @@ def statement_of(certificate: Certificate) -> Statement:
     )
 
 
+def issuers(statement: Statement) -> list[StationNames]:
+    """The stations that ran the activities a certificate states, and so issue it: the
+    one with the most service first, ties in the order they first served. A statement
+    kept without its activities names the holder's home station."""
+    minutes: dict[StationNames, int] = {}
+    for item in statement.activities:
+        names = StationNames(item.station_name, item.station_name_en)
+        minutes[names] = minutes.get(names, 0) + item.minutes
+    if not minutes:
+        return [statement.station]
+    return sorted(minutes, key=lambda names: -minutes[names])  # sorted() is stable
+
+
 def _day(stored: Any, moment: datetime, zone: ZoneInfo) -> date:
     return date.fromisoformat(str(stored)) if stored else moment.astimezone(zone).date()
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import audit, stations
+from services import approvals, audit, stations
 from services.errors import InvalidInput, NotFound
 from storage import queries
 from storage.db import write_transaction
@@ -113,9 +114,14 @@ def check_age_group(value: str) -> AgeGroup:
     return group
 
 
-async def save(session: AsyncSession, *, user_id: int, draft: Draft) -> Volunteer:
+async def save(
+    session: AsyncSession, *, user_id: int, draft: Draft, admin_ids: Collection[int] = ()
+) -> Volunteer:
     """Store a completed registration, or the edited profile of a registered volunteer.
-    Consent times are kept from the first time they were given."""
+    Consent times are kept from the first time they were given. A volunteer who waits
+    for approval is brought to the approvers (``approvals.ask_approvers``; the admins
+    when nobody up the tree may approve), once, and again only if they move to another
+    station while waiting."""
     if draft.missing():
         raise InvalidInput("registration_incomplete", steps=draft.missing())
     assert draft.station_id is not None and draft.age_group is not None
@@ -150,6 +156,8 @@ async def save(session: AsyncSession, *, user_id: int, draft: Draft) -> Voluntee
         volunteer.updated_at = now
         session.add(volunteer)
         await session.flush()
+        if volunteer.status is VolunteerStatus.PENDING and (is_new or "station_id" in changed):
+            await approvals.ask_approvers(session, volunteer, admin_ids)
         audit.record(
             session,
             actor_id=user_id,

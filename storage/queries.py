@@ -277,6 +277,22 @@ async def staff_ids(session: AsyncSession, station_id: int) -> list[int]:
     return sorted(set((await session.exec(query)).all()))
 
 
+async def role_holders(
+    session: AsyncSession, station_ids: Sequence[int], kinds: Sequence[RoleKind]
+) -> dict[int, list[int]]:
+    """Telegram ids holding one of ``kinds`` on each of ``station_ids`` (stations with
+    none left out), each list sorted."""
+    if not station_ids or not kinds:
+        return {}
+    query = select(Role.station_id, Role.user_id).where(
+        col(Role.station_id).in_(station_ids), col(Role.role).in_(kinds)
+    )
+    found: dict[int, set[int]] = {}
+    for station_id, user_id in (await session.exec(query)).all():
+        found.setdefault(station_id, set()).add(user_id)
+    return {station_id: sorted(ids) for station_id, ids in found.items()}
+
+
 # --- Invites, the team of a station, and volunteers waiting for approval ---
 
 

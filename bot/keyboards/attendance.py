@@ -18,6 +18,7 @@ from bot.callbacks_attendance import (
     RosterListCb,
     RosterMarkCb,
     RosterPersonCb,
+    RosterSheetCb,
 )
 
 LABEL_MAX = 28
@@ -81,6 +82,14 @@ def roster(
     if can_open:
         kb.button(text=_("📲 Check-in code"), callback_data=RosterCodeCb(activity=activity_id))
         sizes.append(1)
+    kb.button(
+        text=_("🖨 Sign-in sheet (PDF)"), callback_data=RosterSheetCb(activity=activity_id, fmt="p")
+    )
+    kb.button(
+        text=_("🖨 Sign-in sheet (Excel)"),
+        callback_data=RosterSheetCb(activity=activity_id, fmt="x"),
+    )
+    sizes.append(2)
     kb.button(text=_("👥 Beneficiaries"), callback_data=RosterBenCb(activity=activity_id))
     actions = 1
     if can_close:

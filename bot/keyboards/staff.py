@@ -15,6 +15,7 @@ from bot.callbacks_staff import (
     InviteRoleCb,
     InviteStationCb,
     PendingCb,
+    PendingNoticeCb,
     PendingPageCb,
     TeamRevokeCb,
     TeamStationCb,
@@ -179,6 +180,19 @@ def pending(
     if row:
         sizes.append(row)
     kb.adjust(*sizes)
+    return kb.as_markup()
+
+
+def approval_notice(volunteer_id: int) -> InlineKeyboardMarkup:
+    """Approve and Decline on the notice that one volunteer is waiting."""
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("✅ Approve"), callback_data=PendingNoticeCb(volunteer=volunteer_id, approve=True)
+    )
+    kb.button(
+        text=_("✖️ Decline"), callback_data=PendingNoticeCb(volunteer=volunteer_id, approve=False)
+    )
+    kb.adjust(2)
     return kb.as_markup()
 
 

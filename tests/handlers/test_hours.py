@@ -215,7 +215,38 @@ async def test_verify_without_a_code_asks_for_it(
 
     await stranger.send("/verify")
     out = await stranger.send("VS-1234")
-    assert "not a genuine certificate" in out[-1].text
+    assert "not a verification code" in out[-1].text and "genuine" not in out[-1].text
+
+
+@pytest.mark.parametrize(
+    ("language", "typed", "expected"),
+    [
+        ("en", "/verify hello", "is not a verification code"),
+        ("en", "/verify VS-1234", "is not a verification code"),
+        ("en", "/verify 13812345678", "is not a verification code"),
+        ("zh-hans", "/verify 你好", "不是证明核验码"),
+        ("zh-hans", "/start verify_abc", "不是证明核验码"),
+    ],
+)
+async def test_verify_of_something_not_shaped_like_a_code_says_so(
+    dp: Dispatcher, bot: MockedBot, language: str, typed: str, expected: str
+) -> None:
+    stranger = Conversation(dp, bot, user_id=797, language_code=language)
+    answer = (await stranger.send(typed))[-1].text
+    assert expected in answer, answer
+    assert "VS-" in answer  # what a code looks like
+    assert "genuine" not in answer and "不是真实" not in answer and "伪造" not in answer
+
+
+async def test_a_well_shaped_unknown_code_is_not_genuine_in_chinese(
+    dp: Dispatcher, bot: MockedBot
+) -> None:
+    body = "ZZZZZZZZZZ"
+    code = certificates.display_code(body + certificates._check(body, b"x"))
+    stranger = Conversation(dp, bot, user_id=796, language_code="zh-hans")
+    answer = (await stranger.send(f"/verify {code}"))[-1].text
+    assert "不是证明核验码" not in answer
+    assert "❌" in answer
 
 
 @needs_font

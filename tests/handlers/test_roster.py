@@ -13,7 +13,9 @@ import pytest
 from aiogram import Dispatcher
 from aiogram.types import CallbackQuery, Message, Update
 from babel.dates import format_date
+from openpyxl import load_workbook
 from PIL import Image
+from pypdf import PdfReader
 from sqlmodel import col, select
 
 from bot.callbacks_attendance import (
@@ -22,10 +24,17 @@ from bot.callbacks_attendance import (
     RosterCloseCb,
     RosterCodeCb,
     RosterMarkCb,
+    RosterSheetCb,
 )
 from bot.i18n import make_i18n
-from handlers.roster import qr_png, render_records_due
-from services import activities, attendance, roles, stations
+from handlers import certificate_pdf
+from handlers.roster import (
+    qr_png,
+    render_checkout_missing,
+    render_records_due,
+    render_records_overdue,
+)
+from services import activities, attendance, records_followup, roles, stations
 from storage.db import SessionMaker, write_transaction
 from storage.models import (
     Activity,
@@ -40,6 +49,7 @@ from storage.models import (
 )
 from storage.types import utcnow
 from tests.conftest import load_example_tree
+from tests.delivery_helpers import delivered
 from tests.factories import make_activity, make_volunteers
 from tests.mocked_bot import BOT_USER, Conversation, MockedBot
 
@@ -253,6 +263,8 @@ async def test_other_staff_and_volunteers_cannot_replay_buttons(
         RosterMarkCb(activity=activity_id, volunteer=vid, action="absent").pack(),
         RosterBenCb(activity=activity_id, group="elderly").pack(),
         RosterCloseCb(activity=activity_id, confirm=True).pack(),
+        RosterSheetCb(activity=activity_id, fmt="p").pack(),
+        RosterSheetCb(activity=activity_id, fmt="x").pack(),
     ]
     for who in (outsider, volunteer):
         for data in datas:
@@ -414,3 +426,134 @@ async def test_records_due_reminder_renders_and_lapses(sqlite_sessionmaker: Sess
         await attendance.close(session, actor_id=STAFF, admin_ids=(STAFF,), activity_id=activity_id)
         with i18n.context(), i18n.use_locale("zh_CN"):
             assert await render_records_due(session, due) is None
+
+
+# --- forgotten check-outs and records long overdue --------------------------------
+
+
+async def checked_in_only(maker: SessionMaker, activity_id: int, user_ids: list[int]) -> None:
+    """Checked in ten minutes after the start, never out."""
+    async with maker() as session, write_transaction(session):
+        activity = await session.get(Activity, activity_id)
+        assert activity is not None
+        for user_id in user_ids:
+            session.add(
+                Attendance(
+                    activity_id=activity_id,
+                    volunteer_id=await volunteer_id(maker, user_id),
+                    checked_in_at=activity.starts_at + timedelta(minutes=10),
+                    mark=AttendanceMark.PRESENT,
+                    created_at=activity.starts_at,
+                )
+            )
+
+
+async def test_staff_get_the_names_of_forgotten_check_outs(
+    dp: Dispatcher, bot: MockedBot, staff: Conversation, sqlite_sessionmaker: SessionMaker
+) -> None:
+    maker = sqlite_sessionmaker
+    # Ended five hours ago (2 hours long): check-out closed three hours ago.
+    activity_id = await seated_activity(
+        maker, [9201, 9202, 9203], starts_in=-timedelta(hours=7), title="Sorting <duty>"
+    )
+    await checked_in_only(maker, activity_id, [9201, 9203])
+    assert (
+        await records_followup.tell_missing_checkouts(sessionmaker=maker, settings=dp["settings"])
+        == 1
+    )
+    out = await delivered(dp, bot)
+    [notice] = [m for m in out if m.chat_id == STAFF]
+    # In the staff member's language: unknown yet, so the default, Chinese.
+    assert "忘记签退" in notice.text and "「<b>Sorting &lt;duty&gt;</b>」" in notice.text
+    assert "2 人" in notice.text
+    assert "志愿者乙" in notice.text and "志愿者丁" in notice.text  # 9201 and 9203
+    assert "志愿者丙" not in notice.text
+    assert notice.buttons()[0][1] == RosterCb(activity=activity_id).pack()
+    # The daily records reminder names them too.
+    i18n = make_i18n("zh_CN")
+    payload = {"activity": activity_id, "due": "2099-01-01", "zone": "Asia/Shanghai"}
+    async with maker() as session:
+        with i18n.context(), i18n.use_locale("zh_CN"):
+            reminder = await render_records_due(session, payload)
+        with i18n.context(), i18n.use_locale("en"):
+            missing = await render_checkout_missing(session, payload)
+    assert missing is not None and "Check-outs forgotten" in missing[0]
+    assert "2 people checked in" in missing[0]
+    assert reminder is not None and "志愿者乙" in reminder[0] and "志愿者丁" in reminder[0]
+    assert missing is not None and "志愿者乙" in missing[0]
+    # Once staff have confirmed both, a notice still queued says nothing.
+    for user_id in (9201, 9203):
+        async with maker() as session:
+            await attendance.correct(
+                session,
+                actor_id=STAFF,
+                admin_ids=(),
+                activity_id=activity_id,
+                volunteer_id=await volunteer_id(maker, user_id),
+                action="confirm",
+            )
+    async with maker() as session:
+        with i18n.context(), i18n.use_locale("en"):
+            assert await render_checkout_missing(session, payload) is None
+
+
+async def test_coordinators_above_hear_of_records_long_overdue(
+    dp: Dispatcher, bot: MockedBot, staff: Conversation, sqlite_sessionmaker: SessionMaker
+) -> None:
+    maker = sqlite_sessionmaker
+    async with maker() as session:
+        await roles.grant(
+            session, user_id=9301, role="coordinator", station_code="hf-ss-xy", actor_id=None
+        )
+    activity_id = await seated_activity(maker, [9204], starts_in=-timedelta(days=60))
+    assert await records_followup.escalate_overdue(sessionmaker=maker, settings=dp["settings"]) == 1
+    out = await delivered(dp, bot)
+    [notice] = [m for m in out if m.chat_id == 9301]
+    # In the coordinator's language: unknown yet, so the default, Chinese.
+    assert "西园新村社区结项严重逾期" in notice.text and "「<b>Elder tea party</b>」" in notice.text
+    coordinator = Conversation(dp, bot, user_id=9301, language_code="zh-hans")
+    await coordinator.press_data(notice.buttons()[0][1], message=notice)
+    assert "Elder tea party" in coordinator.session.messages[notice.message_id].text
+    async with maker() as session:
+        await attendance.close(session, actor_id=STAFF, admin_ids=(), activity_id=activity_id)
+        payload = {"activity": activity_id, "due": "2026-01-01", "zone": "Asia/Shanghai"}
+        i18n = make_i18n("zh_CN")
+        with i18n.context(), i18n.use_locale("en"):
+            assert await render_records_overdue(session, payload) is None
+
+
+# --- the sign-in sheet ----------------------------------------------------------------
+
+
+@pytest.mark.skipif(
+    certificate_pdf.find_cjk_font() is None, reason="no CJK font installed (fonts-noto-cjk)"
+)
+async def test_staff_print_the_sign_in_sheet_from_the_roster(
+    staff: Conversation, dp: Dispatcher, bot: MockedBot, sqlite_sessionmaker: SessionMaker
+) -> None:
+    maker = sqlite_sessionmaker
+    activity_id = await seated_activity(maker, [2301, 2302, 2303], title="Sorting <duty>")
+    await checked_in_only(maker, activity_id, [2302])
+    await staff.send("/roster")
+    await staff.press("Sorting <duty>")
+    roster = staff.last()
+    before = len(staff.inbox())
+    await staff.press("Sign-in sheet (PDF)", message=roster)
+    await staff.press("Sign-in sheet (Excel)", message=roster)
+    pdf_sent, xlsx_sent = [m for m in staff.inbox()[before:] if m.document]
+    assert pdf_sent.file_name == f"signin-sheet-{activity_id}.pdf"
+    assert "Sorting &lt;duty&gt;" in pdf_sent.text and "3 people on the roster" in pdf_sent.text
+    assert pdf_sent.document is not None and xlsx_sent.document is not None
+    reader = PdfReader(io.BytesIO(pdf_sent.document))
+    text = "".join(reader.pages[0].extract_text().replace("\x00", "").split())
+    assert "Sign-insheet" in text and "Sorting<duty>" in text
+    assert "志愿者乙" in text and "****0000" in text and "13800000000" not in text
+    assert xlsx_sent.file_name == f"signin-sheet-{activity_id}.xlsx"
+    book = load_workbook(io.BytesIO(xlsx_sent.document))
+    assert book.active is not None
+    values = [row for row in book.active.iter_rows(values_only=True)]
+    head = next(i for i, row in enumerate(values) if row[0] == "No.")
+    body = values[head + 1 :]
+    assert [row[1] for row in body] == ["志愿者乙", "志愿者丙", "志愿者丁"]
+    assert {row[2] for row in body} == {"****0000"}
+    assert body[1][3] and not body[0][3]  # 2302 checked in

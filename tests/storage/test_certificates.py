@@ -3,13 +3,15 @@ on every backend."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
 
 from services import certificate_key, certificates
-from services.certificates import Period
+from services.certificates import Period, StatedActivity, Statement, StationNames
 from services.errors import InvalidInput, NotFound
 from storage.db import SessionMaker, write_transaction
 from storage.models import Activity, AuditLog, Certificate
@@ -334,3 +336,37 @@ async def test_certificates_issued_before_keep_the_derived_key(
         kept = await certificate_key.key(session, configured=None, legacy=KEY)
     assert kept == KEY
     assert await _verify(sessionmaker, issued.code, key=await _key(sessionmaker)) is not None
+
+
+def test_the_issuers_are_the_stations_that_ran_the_activities() -> None:
+    def item(station: str, minutes: int, name_en: str | None = None) -> StatedActivity:
+        return StatedActivity(date(2026, 3, 1), "活动", station, name_en, minutes)
+
+    home = StationNames("西园新村社区", "Xiyuan Xincun Community")
+    stated = Statement(
+        code="7K3MQ9P2XR40",
+        holder_name="欧阳春花",
+        station=home,
+        first_day=date(2026, 1, 1),
+        last_day=date(2026, 6, 30),
+        total_minutes=600,
+        period_minutes=600,
+        activity_count=4,
+        activities=[
+            item("南七社区", 60, "Nanqi Community"),
+            item("琥珀街道社工站", 200),
+            item("南七社区", 180, "Nanqi Community"),
+            item("西园新村社区", 160, "Xiyuan Xincun Community"),
+        ],
+        issued_at=datetime(2026, 7, 1, tzinfo=UTC),
+        zone=ZoneInfo("Asia/Shanghai"),
+        locale="zh_CN",
+    )
+    # The station with the most service first; ties in the order they first served.
+    assert certificates.issuers(stated) == [
+        StationNames("南七社区", "Nanqi Community"),
+        StationNames("琥珀街道社工站", None),
+        StationNames("西园新村社区", "Xiyuan Xincun Community"),
+    ]
+    # A statement without its activities (issued before they were kept): the home station.
+    assert certificates.issuers(replace(stated, activities=[])) == [home]

@@ -187,3 +187,84 @@ def test_the_qr_code_carries_the_verification_link() -> None:
             pixel = picture.getpixel((int((x + 2.5) * scale), int((y + 2.5) * scale)))
             assert isinstance(pixel, int)
             assert (pixel < 128) == bool(dark), (x, y)
+
+
+# --- a document a school accepts ----------------------------------------------------
+
+
+def positions(document: bytes, page: int = -1) -> list[tuple[float, str]]:
+    """(height from the page's foot in points, text) of each text run on a page."""
+    found: list[tuple[float, str]] = []
+
+    def visit(text: str, cm: object, tm: list[float], *_rest: object) -> None:
+        if text.strip():
+            found.append((float(tm[5]), text.replace("\x00", "").strip()))
+
+    PdfReader(io.BytesIO(document)).pages[page].extract_text(visitor_text=visit)
+    return found
+
+
+def height_of(document: bytes, wanted: str) -> float:
+    return next(y for y, text in positions(document) if wanted in squash(text))
+
+
+@needs_font
+def test_chinese_certificate_states_units_closes_and_names_the_stations_that_served() -> None:
+    document = render(statement(), "zh_CN")
+    [page] = pages_text(document)
+    text = squash(page)
+    # Every figure carries its unit.
+    for expected in ["期间服务时长4.6小时", "期间参加的活动3场", "累计服务时长254.5小时"]:
+        assert expected in text, expected
+    # The title and a footnote say whose record this is, and how to verify it.
+    assert "社工站志愿服务记录" in text
+    assert "不是全国志愿服务信息系统出具的《志愿服务记录证明》" in text
+    assert "/verifyVS-7K3M-Q9P2-XR40" in text
+    # The text ends with 特此证明, then the stations that ran the activities, each on
+    # its own line (most service first), with room for the seal above the date.
+    closing = text.index("特此证明")
+    assert closing > text.index("政策宣传进社区")  # after the activities
+    issuer = text.index("出具单位（盖章）", closing)
+    assert text.index("西园新村社区", issuer) < text.index("合肥市社会工作服务指导中心", issuer)
+    lines = [t for _y, t in positions(document)]
+    assert "西园新村社区" in lines and "合肥市社会工作服务指导中心" in lines
+    seal_room = height_of(document, "合肥市社会工作服务指导中心") - height_of(
+        document, "2026年7月1日"
+    )
+    assert seal_room >= 25 / 25.4 * 72, seal_room  # at least 25 mm blank for the seal
+
+
+@needs_font
+def test_english_certificate_is_the_same_document() -> None:
+    document = render(statement(), "en")
+    [page] = pages_text(document)
+    flat = " ".join(page.split())
+    for fact in [
+        "Hours in the period 4.6 hours",
+        "Activities in the period 3 activities",
+        "Total hours 254.5 hours",
+    ]:
+        assert squash(fact) in squash(page), fact
+    for expected in [
+        "Hereby certified.",
+        "Issued by (seal)",
+        "the station's own record of service",
+        "not a Volunteer Service Record Certificate of the national volunteer service",
+        "/verify VS-7K3M-Q9P2-XR40",
+    ]:
+        assert expected in flat, expected
+    closing = flat.index("Hereby certified.")
+    assert flat.index("Xiyuan Xincun Community", closing) < flat.index(
+        "合肥市社会工作服务指导中心", closing
+    )
+    assert "July 1, 2026" in flat[closing:]
+
+
+@needs_font
+def test_a_certificate_without_a_bot_name_still_says_how_to_verify() -> None:
+    assert FONT is not None
+    i18n = make_i18n("zh_CN")
+    with i18n.context(), i18n.use_locale("zh_CN"):
+        document = certificate_pdf.render(statement(), locale="zh_CN", font=FONT, verify_url=URL)
+    [page] = pages_text(document)
+    assert "/verifyVS-7K3M-Q9P2-XR40" in squash(page)

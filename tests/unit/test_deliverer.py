@@ -384,6 +384,7 @@ def test_scheduler_jobs_have_ids_and_tolerate_misfires(
     )
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert {"wake_deliverer", "sweep_offers"} <= set(jobs)
+    assert {"remind_unclosed", "tell_missing_checkouts", "escalate_overdue"} <= set(jobs)
     for job in jobs.values():
         assert job.coalesce is True and job.max_instances == 1
         assert job.misfire_grace_time >= 300
