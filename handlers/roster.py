@@ -47,7 +47,7 @@ from handlers.checkin import clock
 from handlers.durations import duration
 from handlers.messages import Rendered, renderer
 from handlers.staff_common import no_permission, refuse
-from handlers.views import babel_locale, format_moment, format_when
+from handlers.views import babel_locale, format_moment, format_when, join
 from services import attendance, when
 from services.activity_admin import station_zone
 from services.attendance import Roster, RosterRow, StaffAction
@@ -82,11 +82,12 @@ def _name(name: str | None) -> str:
 
 
 def _names(names: list[str]) -> str:
-    shown = ", ".join(html.quote(n) for n in names[: attendance.NAMES_SHOWN])
+    """甲、乙和另外 3 人 / A, B, and 3 more."""
+    shown = [html.quote(n) for n in names[: attendance.NAMES_SHOWN]]
     hidden = len(names) - attendance.NAMES_SHOWN
     if hidden > 0:
-        shown += " " + ngettext("and {n} more", "and {n} more", hidden).format(n=hidden)
-    return shown
+        shown.append(ngettext("{n} more", "{n} more", hidden).format(n=hidden))
+    return join(shown)
 
 
 def qr_png(link: str) -> bytes:
@@ -340,7 +341,7 @@ def _beneficiary_summary(found: Roster) -> str:
     ]
     if not recorded:
         return _("none recorded yet")
-    return ", ".join(recorded)
+    return " · ".join(recorded)
 
 
 def _code_line(found: Roster, locale: str) -> str:
@@ -742,9 +743,12 @@ def beneficiaries_view(found: Roster) -> tuple[str, InlineKeyboardMarkup]:
     buttons = []
     for group in TargetGroup:
         count = found.beneficiaries.get(group)
-        shown = str(count) if count is not None else "—"
-        lines.append(f"• {labels.TARGETS[group]}: {shown}")
-        buttons.append((group.value, f"{labels.TARGETS[group]}: {shown}"))
+        if count is None:
+            entry = _("{group}: not recorded").format(group=labels.TARGETS[group])
+        else:
+            entry = _("{group}: {count} served").format(group=labels.TARGETS[group], count=count)
+        lines.append("• " + entry)
+        buttons.append((group.value, entry))
     lines += ["", _("Total: {total}").format(total=sum(found.beneficiaries.values()))]
     return "\n".join(lines), kb.beneficiaries(activity.id, buttons)
 
