@@ -460,3 +460,24 @@ async def test_roster_order_and_no_flag_while_under_way_in_chinese(
     roster = staff.last_with_buttons()
     assert "⚠️ 未签退 1" in roster.text
     assert [label for label, _ in roster.buttons() if label.startswith("⚠️")] == ["⚠️ 1. 志愿者丙"]
+
+
+async def test_beneficiaries_in_chinese_punctuation(
+    dp: Dispatcher, bot: MockedBot, sqlite_sessionmaker: SessionMaker
+) -> None:
+    """Seen in Chinese: the beneficiaries screen read "老年人: —" (an ASCII colon)."""
+    maker = sqlite_sessionmaker
+    await grant(maker, 9202)
+    staff = Conversation(dp, bot, user_id=9202, language_code="zh-hans")
+    await seated_activity(maker, [2701], title="敬老茶话会")
+    await staff.send("/roster")
+    await staff.press("敬老茶话会")
+    await staff.press("受益人次")
+    screen = staff.last_with_buttons().text
+    assert "• 老年人：未登记" in screen and ":" not in screen
+    await staff.press("老年人")
+    await staff.send("35人")
+    await staff.press("返回活动名单")
+    await staff.press("受益人次")
+    screen = staff.last_with_buttons().text
+    assert "• 老年人：35 人次" in screen and ":" not in screen
