@@ -186,8 +186,10 @@ async def detail_view(
     if status is SignupStatus.CONFIRMED:
         # Check-in and check-out (handlers/checkin.py): a line and buttons when due.
         extras = await checkin.card_extras(session, user_id, activity_id, settings, locale)
-        text += "\n\n" + (_("✅ Checked in.") if extras.checked_in else _("✅ You have a seat."))
-        text += extras.note
+        if extras.checked_in:  # the note says so, with the time
+            text += "\n" + extras.note
+        else:
+            text += "\n\n" + _("✅ You have a seat.") + extras.note
         for label, data in extras.buttons:
             kb.button(text=label, callback_data=data)
         if not extras.checked_in:  # once there, the place is no longer given up
