@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from bot.config import Settings, describe_error
+from bot.config import SUPPORTED_LOCALES, Settings, describe_error
 
 
 def parser() -> argparse.ArgumentParser:
@@ -39,6 +39,11 @@ def parser() -> argparse.ArgumentParser:
     tally.add_argument("--to", dest="last", metavar="DATE", help="last day, YYYY-MM-DD")
     tally.add_argument("--xlsx", metavar="FILE", help="also write the spreadsheet here")
     tally.add_argument("--png", metavar="FILE", help="also write the chart here")
+    tally.add_argument(
+        "--lang",
+        choices=SUPPORTED_LOCALES,
+        help="the language of the text and files (default: DEFAULT_LOCALE, zh_CN unless set)",
+    )
     return root
 
 

@@ -213,7 +213,8 @@ def _write(path: Path, data: bytes) -> None:
 
 
 async def tally(settings: Settings, args: argparse.Namespace) -> int:
-    """Print the tally in English (plain text) and write the files asked for."""
+    """Print the tally (plain text) in ``--lang`` or DEFAULT_LOCALE, and write the files
+    asked for in the same language."""
     # Imported here: the Telegram layer's text and files, needed by this verb only.
     from handlers import tally_chart, tally_text, tally_xlsx
 
@@ -243,20 +244,20 @@ async def tally(settings: Settings, args: argparse.Namespace) -> int:
             )
     finally:
         await engine.dispose()
-    i18n = make_i18n("en")
-    with i18n.context(), i18n.use_locale("en"):
-        print(tally_text.tally_text(result, locale="en", today=today, markup=False, limit=10**9))
+    locale = args.lang or settings.default_locale
+    i18n = make_i18n(settings.default_locale)
+    with i18n.context(), i18n.use_locale(locale):
+        print(tally_text.tally_text(result, locale=locale, today=today, markup=False, limit=10**9))
         if records is not None:
             _write(
                 Path(args.xlsx),
-                tally_xlsx.render_xlsx(result, records, locale="en", zone=zone, today=today),
+                tally_xlsx.render_xlsx(result, records, locale=locale, zone=zone, today=today),
             )
             print(f"spreadsheet: {args.xlsx}")
         if args.png:
             font = tally_chart.find_chart_font()
             assert font is not None  # checked above
-            _write(
-                Path(args.png), tally_chart.render_png(tally_chart.chart_data(result, "en"), font)
-            )
+            chart = tally_chart.render_png(tally_chart.chart_data(result, locale), font)
+            _write(Path(args.png), chart)
             print(f"chart: {args.png}")
     return 0

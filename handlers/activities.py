@@ -64,6 +64,10 @@ def error_text(error: DomainError) -> str:
         "activity_cancelled": _("This activity has been cancelled."),
         "activity_started": _("This activity has already started."),
         "not_signed_up": _("You are not signed up for this activity."),
+        "checked_in": _(
+            "You have checked in to this activity, so your place can no longer be "
+            "cancelled. If you must leave, check out, or tell the station's staff."
+        ),
         "offer_gone": _("This seat is no longer held for you."),
     }
     return texts.get(error.code, _("That did not work. Please try again."))
@@ -183,13 +187,16 @@ async def detail_view(
     kb = InlineKeyboardBuilder()
     status = signup.status if signup is not None else None
     if status is SignupStatus.CONFIRMED:
-        text += "\n\n" + _("✅ You have a seat.")
         # Check-in and check-out (handlers/checkin.py): a line and buttons when due.
-        note, buttons = await checkin.card_extras(session, user_id, activity_id, settings, locale)
-        text += note
-        for label, data in buttons:
+        extras = await checkin.card_extras(session, user_id, activity_id, settings, locale)
+        if extras.checked_in:  # the note says so, with the time
+            text += "\n" + extras.note
+        else:
+            text += "\n\n" + _("✅ You have a seat.") + extras.note
+        for label, data in extras.buttons:
             kb.button(text=label, callback_data=data)
-        kb.button(text=_("Cancel my place"), callback_data=LeaveCb(activity=activity_id))
+        if not extras.checked_in:  # once there, the place is no longer given up
+            kb.button(text=_("Cancel my place"), callback_data=LeaveCb(activity=activity_id))
     elif status is SignupStatus.OFFERED:
         text += "\n\n" + _("🎟 A seat is held for you. Will you come?")
         kb.button(
@@ -297,14 +304,15 @@ async def show_mine(
         return
     kb = InlineKeyboardBuilder()
     lines = [_("<b>Your activities</b>")]
-    for activity, signup, position in rows:
+    for row in rows:
+        activity = row.activity
         assert activity.id is not None
         zone = await _zone(session, activity, settings)
         state = {
-            SignupStatus.CONFIRMED: _("you have a seat"),
+            SignupStatus.CONFIRMED: _("checked in") if row.checked_in else _("you have a seat"),
             SignupStatus.OFFERED: _("seat offered, please answer"),
-            SignupStatus.WAITLISTED: _("waitlist no. {n}").format(n=position),
-        }.get(signup.status, "")
+            SignupStatus.WAITLISTED: _("waitlist no. {n}").format(n=row.position),
+        }.get(row.signup.status, "")
         lines.append(
             f"\n<b>{html.quote(activity.title)}</b>\n"
             f"{when(activity, zone, i18n.current_locale)} · {state}"
@@ -323,6 +331,13 @@ async def leave(
 ) -> None:
     user_id = callback.from_user.id
     if not callback_data.confirm:
+        try:
+            await activities.may_cancel(
+                session, user_id=user_id, activity_id=callback_data.activity
+            )
+        except DomainError as error:
+            await callback.answer(error_text(error), show_alert=True)
+            return
         await callback.answer()
         kb = InlineKeyboardBuilder()
         kb.button(

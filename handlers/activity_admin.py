@@ -38,7 +38,7 @@ from handlers.activities import rules
 from handlers.broadcast import announce_button
 from handlers.messages import Rendered, renderer
 from handlers.staff_common import no_permission, refuse
-from handlers.views import babel_locale, format_when, station_path
+from handlers.views import babel_locale, format_when, station_path, zone_name
 from services import access, activity_admin, when
 from services.access import Permission
 from services.activity_admin import ActivityDraft
@@ -60,10 +60,10 @@ def error_text(error: DomainError) -> str:
         "when_empty": _("Please type a date and time."),
         "when_unreadable": _(
             "I could not read that. Type a date and a time, for example "
-            "2026-11-28 09:00, 11月28日 上午9点, 明天 14:00 or 周六 9:00."
+            "tomorrow 9:00, Sat 3pm, 11/28 9:00 or 2026-11-28 09:00."
         ),
-        "when_no_date": _("Please add a date, for example 明天 9:00 or 11月28日 9:00."),
-        "when_no_time": _("Please add a time, for example 9:00 or 下午3点."),
+        "when_no_date": _("Please add a date, for example tomorrow 9:00 or 11/28 9:00."),
+        "when_no_time": _("Please add a time, for example 9:00 or 3pm."),
         "when_bad_date": _("There is no such date. Please check the month and the day."),
         "when_bad_time": _("There is no such time. Hours go from 0 to 23, minutes from 0 to 59."),
         "when_weekday_mismatch": _("That date is not on that weekday. Please check it."),
@@ -245,17 +245,16 @@ async def ask(
         )
     elif step == "starts_at":
         text = _(
-            "When does it start? Type a date and a time, for example "
-            "2026-11-28 09:00, 11月28日 上午9点, 明天 14:00 or 周六 9:00, or pick one below. "
-            "Times are in the station's time zone ({zone})."
-        ).format(zone=dialog.zone.key)
+            "When does it start? Type a date and a time, for example tomorrow 9:00, "
+            "Sat 3pm or 11/28 9:00, or pick one below. Times are in {zone}."
+        ).format(zone=zone_name(dialog.zone, locale))
         markup = kb.starts(start_picks(utcnow(), dialog.zone, locale))
     elif step == "ends_at":
         start = dialog.draft.starts_at
         assert start is not None
         text = _(
-            "When does it end? It starts {start}. Type a time (11:30, 11点半), "
-            "a length (2小时, 90分钟), or pick one below."
+            "When does it end? It starts {start}. Type a time (11:30, until 5pm) "
+            "or a length (2h, 90 min), or pick one below."
         ).format(start=f"{_day(start, dialog.zone, locale)} {_clock(start, dialog.zone, locale)}")
         markup = kb.ends()
     elif step == "capacity":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,6 +27,7 @@ from bot.callbacks_attendance import CheckinAskCb, CheckoutCb
 from bot.config import Settings
 from bot.keyboards import attendance as kb
 from bot.states_attendance import CheckinDialog
+from handlers.durations import duration
 from handlers.views import babel_locale, format_moment
 from services import attendance
 from services.activity_admin import station_zone
@@ -44,16 +46,6 @@ ANSWER = F.text & ~F.text.startswith("/")
 def clock(moment: datetime, zone: ZoneInfo, locale: str) -> str:
     """A time of day in the station's zone: 09:05."""
     return format_time(moment.astimezone(zone), "HH:mm", locale=babel_locale(locale))
-
-
-def duration(minutes: int) -> str:
-    """45 min, 2 h, 2 h 30 min."""
-    hours, rest = divmod(max(0, minutes), 60)
-    if not hours:
-        return _("{minutes} min").format(minutes=rest)
-    if not rest:
-        return _("{hours} h").format(hours=hours)
-    return _("{hours} h {minutes} min").format(hours=hours, minutes=rest)
 
 
 async def zone_of(session: AsyncSession, station_id: int, settings: Settings) -> ZoneInfo:
@@ -164,7 +156,7 @@ async def result_text(
         first = _("You already checked out of <b>{title}</b> at {at}.")
     lines = [first.format(title=title, at=at)]
     if row.minutes is not None:
-        lines.append(_("Time counted: {time}.").format(time=duration(row.minutes)))
+        lines.append(_("Time counted: {time}.").format(time=duration(row.minutes, locale)))
         actual = (row.checked_out_at - (row.checked_in_at or row.checked_out_at)).total_seconds()
         if actual // 60 > attendance.length_minutes(activity):
             lines.append(_("(At most the activity's length is counted.)"))
@@ -175,11 +167,19 @@ async def result_text(
 # --- the activity card --------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class CardExtras:
+    note: str  # lines on the check-in and check-out, each after a line break
+    buttons: list[tuple[str, CallbackData]]
+    checked_in: bool
+
+
 async def card_extras(
     session: AsyncSession, user_id: int, activity_id: int, settings: Settings, locale: str
-) -> tuple[str, list[tuple[str, CallbackData]]]:
+) -> CardExtras:
     """For the card of an activity the volunteer holds a seat at: a line on their
-    check-in and check-out, and the buttons to check in (with the code) or out."""
+    check-in and check-out, the buttons to check in (with the code) or out, and
+    whether they have checked in."""
     state = await attendance.card_state(session, user_id=user_id, activity_id=activity_id)
     lines: list[str] = []
     if state.checked_in_at is not None and state.station_id is not None:
@@ -198,7 +198,8 @@ async def card_extras(
         buttons.append((_("📍 Check in"), CheckinAskCb(activity=activity_id)))
     if state.can_check_out:
         buttons.append((_("🏁 Check out"), CheckoutCb(activity=activity_id)))
-    return "".join("\n" + line for line in lines), buttons
+    note = "".join("\n" + line for line in lines)
+    return CardExtras(note, buttons, state.checked_in_at is not None)
 
 
 # --- handlers -----------------------------------------------------------------------

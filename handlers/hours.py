@@ -25,11 +25,11 @@ from bot.states_hours import CertificateDialog, VerifyDialog
 from handlers import certificate_pdf
 from handlers.certificate_pdf import (
     format_day,
-    format_hours,
     format_period,
     hours_text,
     station_label,
 )
+from handlers.durations import duration
 from handlers.views import join
 from services import certificate_key as certificate_keys
 from services import certificates, hours, stations, when
@@ -57,7 +57,7 @@ def period_error(error: DomainError) -> str:
     texts = {
         "period_format": _(
             "Please type two dates, the first and the last day, such as "
-            "2026-01-01 2026-06-30 (or 2026-01-01 至 2026-06-30). Send /cancel to stop."
+            "2026-01-01 2026-06-30 (or 2026-01-01 to 2026-06-30). Send /cancel to stop."
         ),
         "period_date": _("{date} is not a date in the calendar. Please check it."),
         "period_order": _("The last day comes before the first. Please type them in order."),
@@ -85,12 +85,16 @@ def stars_line(summary: HoursSummary) -> str:
 
 
 def next_star_line(summary: HoursSummary, locale: str) -> str:
+    """The way to the next star, exact to the minute: with the total above it, it
+    makes the threshold. Before any hours, the threshold alone (said once)."""
     level = summary.level
     if level.minutes_to_next is None or level.next_hours is None:
         return _("You have reached the highest star level. Thank you!")
-    return _("{hours} to the next star (at {threshold} hours).").format(
-        hours=hours_text(level.minutes_to_next, locale),
-        threshold=format_hours(level.next_hours * 60, locale),
+    threshold = duration(level.next_hours * 60, locale)
+    if not summary.total_minutes:
+        return _("Your first star comes at {threshold} of service.").format(threshold=threshold)
+    return _("{time} more to the next star (at {threshold}).").format(
+        time=duration(level.minutes_to_next, locale), threshold=threshold
     )
 
 
@@ -98,9 +102,9 @@ def hours_view(summary: HoursSummary, locale: str) -> str:
     lines = [
         _("<b>Your service hours</b>"),
         "",
-        _("Total: {hours}").format(hours=hours_text(summary.total_minutes, locale)),
+        _("Total: {hours}").format(hours=duration(summary.total_minutes, locale)),
         _("This year ({year}): {hours}").format(
-            year=summary.year, hours=hours_text(summary.year_minutes, locale)
+            year=summary.year, hours=duration(summary.year_minutes, locale)
         ),
         stars_line(summary),
         next_star_line(summary, locale),
@@ -128,7 +132,7 @@ def hours_view(summary: HoursSummary, locale: str) -> str:
         day = format_day(item.starts_at.astimezone(zone).date(), locale, "medium")
         lines.append(
             _("• {date} · {title} · {hours}").format(
-                date=day, title=html.quote(item.title), hours=hours_text(item.minutes, locale)
+                date=day, title=html.quote(item.title), hours=duration(item.minutes, locale)
             )
         )
     lines += ["", _("/certificate — get a service certificate as a PDF")]

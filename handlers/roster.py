@@ -46,10 +46,11 @@ from bot.callbacks_attendance import (
 from bot.config import Settings
 from bot.keyboards import attendance as kb
 from bot.states_attendance import RosterDialog
-from handlers.checkin import clock, duration
+from handlers.checkin import clock
+from handlers.durations import duration
 from handlers.messages import Rendered, renderer
 from handlers.staff_common import no_permission, refuse
-from handlers.views import babel_locale, format_moment, format_when
+from handlers.views import babel_locale, format_moment, format_when, join
 from services import attendance, records_followup, when
 from services.activity_admin import station_zone
 from services.attendance import Roster, RosterRow, StaffAction
@@ -84,11 +85,12 @@ def _name(name: str | None) -> str:
 
 
 def _names(names: list[str]) -> str:
-    shown = ", ".join(html.quote(n) for n in names[: attendance.NAMES_SHOWN])
+    """甲、乙和另外 3 人 / A, B, and 3 more."""
+    shown = [html.quote(n) for n in names[: attendance.NAMES_SHOWN]]
     hidden = len(names) - attendance.NAMES_SHOWN
     if hidden > 0:
-        shown += " " + ngettext("and {n} more", "and {n} more", hidden).format(n=hidden)
-    return shown
+        shown.append(ngettext("{n} more", "{n} more", hidden).format(n=hidden))
+    return join(shown)
 
 
 def qr_png(link: str) -> bytes:
@@ -121,12 +123,11 @@ def error_text(error: DomainError, locale: str, zone: ZoneInfo | None = None) ->
         "not_on_roster": _("This person is not on the roster of this activity."),
         "nothing_to_confirm": _("There is nothing to confirm: this person did not check in."),
         "minutes_unreadable": _(
-            "I could not read that. Type hours (2.5 or 2.5小时) or minutes (150分钟, 90 min), "
-            "at most {max}."
+            "I could not read that. Type hours (2.5 or 2.5 h) or minutes (90 min), at most {max}."
         ),
         "minutes_out_of_range": _(
             "That is more than the activity's length. Type a time from 0 to {max}; "
-            "a number alone is hours (2.5), add 分钟 or min for minutes."
+            "a number alone is hours (2.5), add min for minutes."
         ),
         "count_unreadable": _("Please type a number of people, such as 35."),
         "count_out_of_range": _("The number must be from 0 to {max}."),
@@ -343,7 +344,7 @@ def _beneficiary_summary(found: Roster) -> str:
     ]
     if not recorded:
         return _("none recorded yet")
-    return ", ".join(recorded)
+    return " · ".join(recorded)
 
 
 def _code_line(found: Roster, locale: str) -> str:
@@ -373,16 +374,23 @@ def roster_text(found: Roster, page: int, locale: str) -> tuple[str, int, int]:
     checked_in = sum(1 for r in rows if r.attendance and r.attendance.checked_in_at)
     flagged = sum(1 for r in rows if r.flagged)
     absent = sum(1 for r in rows if r.attendance and r.attendance.mark is AttendanceMark.ABSENT)
+    if found.now > activity.ends_at:
+        counts = _(
+            "👥 {seated} with a seat · {walk_ins} walk-ins · {checked_in} checked in · "
+            "{flagged} ⚠️ without check-out · {absent} absent"
+        )
+    else:  # under way or to come: nobody is missing a check-out yet
+        counts = _(
+            "👥 {seated} with a seat · {walk_ins} walk-ins · {checked_in} checked in · "
+            "{absent} absent"
+        )
     lines = [
         _("<b>Roster: {title}</b>").format(title=html.quote(activity.title)),
         format_when(activity.starts_at, activity.ends_at, found.zone, locale)
         + " · "
         + html.quote(labels.station_name(found.station, locale)),
         _code_line(found, locale),
-        _(
-            "👥 {seated} with a seat · {walk_ins} walk-ins · {checked_in} checked in · "
-            "{flagged} ⚠️ without check-out · {absent} absent"
-        ).format(
+        counts.format(
             seated=seated,
             walk_ins=walk_ins,
             checked_in=checked_in,
@@ -493,15 +501,20 @@ def person_view(
     else:
         lines.append(_("Time: not confirmed"))
     confirm_label = None
-    if att is not None and row.flagged:
+    if att is not None and row.unresolved:
         proposed = attendance.proposed_minutes(activity, att) or 0
-        lines += [
-            "",
-            _(
+        if row.flagged:
+            note = _(
                 "⚠️ Checked in but did not check out: no hours are credited until you "
                 "confirm {time} (from the check-in to the end) or correct the time."
-            ).format(time=duration(proposed)),
-        ]
+            )
+        else:
+            note = _(
+                "Checked in and not checked out yet: the activity is still under way. "
+                "To close the records early, confirm {time} (from the check-in to the "
+                "end) or correct the time."
+            )
+        lines += ["", note.format(time=duration(proposed))]
         confirm_label = _("✔️ Confirm {time}").format(time=duration(proposed))
     if row.no_shows:
         lines.append(_("No-shows this year: {n}").format(n=row.no_shows))
@@ -545,7 +558,7 @@ def _ask_minutes_text(found: Roster, row: RosterRow, late: bool) -> str:
         first.format(name=name, title=title)
         + "\n"
         + _(
-            "Type the time served: hours (2.5 or 2.5小时) or minutes (150分钟, 90 min), "
+            "Type the time served: hours (2.5 or 2.5 h) or minutes (90 min), "
             "from 0 to {max}. Send /cancel to stop."
         ).format(max=length)
     )
@@ -733,9 +746,12 @@ def beneficiaries_view(found: Roster) -> tuple[str, InlineKeyboardMarkup]:
     buttons = []
     for group in TargetGroup:
         count = found.beneficiaries.get(group)
-        shown = str(count) if count is not None else "—"
-        lines.append(f"• {labels.TARGETS[group]}: {shown}")
-        buttons.append((group.value, f"{labels.TARGETS[group]}: {shown}"))
+        if count is None:
+            entry = _("{group}: not recorded").format(group=labels.TARGETS[group])
+        else:
+            entry = _("{group}: {count} served").format(group=labels.TARGETS[group], count=count)
+        lines.append("• " + entry)
+        buttons.append((group.value, entry))
     lines += ["", _("Total: {total}").format(total=sum(found.beneficiaries.values()))]
     return "\n".join(lines), kb.beneficiaries(activity.id, buttons)
 

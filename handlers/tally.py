@@ -408,7 +408,7 @@ async def type_asked(
         callback.from_user.id,
         _(
             "Type the period: an ISO week such as 2026-W47, or the first and the last day "
-            "such as 2026-11-01 2026-11-30 (or 2026-11-01 至 2026-11-30)."
+            "such as 2026-11-01 2026-11-30 (or 2026-11-01 to 2026-11-30)."
         ),
     )
 

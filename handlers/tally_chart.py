@@ -19,13 +19,18 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from bot import labels
-from handlers.tally_text import hours, hours_of, line_name, number, period_title
+from handlers.durations import duration, hours_value
+from handlers.tally_text import line_name, number, period_title
 from services.tallies import Tally
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +72,7 @@ class Metric:
     before: float
     now_text: str
     before_text: str
+    counts: bool = True  # a count of things: whole numbers on the axis
 
 
 @dataclass(frozen=True)
@@ -171,10 +177,11 @@ def chart_data(tally: Tally, locale: str) -> ChartData:
             metric(_("Volunteer participations"), now.participations, before.participations),
             Metric(
                 _("Service hours"),
-                float(hours_of(now.minutes)),
-                float(hours_of(before.minutes)),
-                hours(now.minutes, locale),
-                hours(before.minutes, locale),
+                hours_value(now.minutes),
+                hours_value(before.minutes),
+                duration(now.minutes, locale),
+                duration(before.minutes, locale),
+                counts=False,
             ),
             metric(_("Beneficiaries"), now.beneficiaries, before.beneficiaries),
         ],
@@ -200,71 +207,81 @@ def render_png(data: ChartData, font: ChartFont) -> bytes:
     """Draw the chart. Raises nothing about glyphs itself: matplotlib warns
     ("Glyph … missing from font(s)") if a character is not in the font."""
     from matplotlib import rc_context
+
+    families = [font.name, "DejaVu Sans"]  # Latin and symbols from DejaVu
+    with _drawing, rc_context({"font.family": families, "axes.unicode_minus": False}):
+        figure = draw(data)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", bbox_inches="tight", pad_inches=0.25)
+    return buffer.getvalue()
+
+
+def draw(data: ChartData) -> Figure:
+    """The chart as a matplotlib figure (in the current rc settings: ``render_png``
+    sets the font)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     rows = len(data.stations)
     station_height = 0.0 if not rows else 0.9 + 0.32 * rows
     height = 3.9 + station_height
-    families = [font.name, "DejaVu Sans"]  # Latin and symbols from DejaVu
-    with _drawing, rc_context({"font.family": families, "axes.unicode_minus": False}):
-        figure = Figure(figsize=(10, height), dpi=110)
-        FigureCanvasAgg(figure)
-        figure.suptitle(f"{data.title}\n{data.subtitle}", fontsize=13, y=1 - 0.12 / height)
-        grid = figure.add_gridspec(
-            2 if rows else 1,
-            4,
-            height_ratios=[2.6, station_height] if rows else None,
-            top=1 - 0.95 / height,
-            bottom=0.35 / height,
-            left=0.07,
-            right=0.97,
-            hspace=0.9 / max(height, 1) * 3,
-            wspace=0.45,
-        )
-        for column, item in enumerate(data.metrics):
-            axes = figure.add_subplot(grid[0, column])
-            bars = axes.bar(
-                [0, 1], [item.before, item.now], color=["#b8c4d6", "#c0392b"], width=0.65
+    figure = Figure(figsize=(10, height), dpi=110)
+    FigureCanvasAgg(figure)
+    figure.suptitle(f"{data.title}\n{data.subtitle}", fontsize=13, y=1 - 0.12 / height)
+    grid = figure.add_gridspec(
+        2 if rows else 1,
+        4,
+        height_ratios=[2.6, station_height] if rows else None,
+        top=1 - 0.95 / height,
+        bottom=0.35 / height,
+        left=0.07,
+        right=0.97,
+        hspace=0.9 / max(height, 1) * 3,
+        wspace=0.45,
+    )
+    for column, item in enumerate(data.metrics):
+        axes = figure.add_subplot(grid[0, column])
+        bars = axes.bar([0, 1], [item.before, item.now], color=["#b8c4d6", "#c0392b"], width=0.65)
+        top = max(item.before, item.now, 1.0)
+        axes.set_ylim(0, top * 1.25)
+        for bar, text in zip(bars, (item.before_text, item.now_text), strict=True):
+            axes.annotate(
+                text,
+                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                xytext=(0, 3),
+                textcoords="offset points",
+                ha="center",
+                fontsize=9,
             )
-            top = max(item.before, item.now, 1.0)
-            axes.set_ylim(0, top * 1.25)
-            for bar, text in zip(bars, (item.before_text, item.now_text), strict=True):
-                axes.annotate(
-                    text,
-                    (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                    xytext=(0, 3),
-                    textcoords="offset points",
-                    ha="center",
-                    fontsize=9,
-                )
-            axes.set_title(item.label, fontsize=10)
-            axes.set_xticks([0, 1], [data.before_label, data.now_label], fontsize=8)
-            axes.tick_params(axis="y", labelsize=8)
-            axes.spines[["top", "right"]].set_visible(False)
-        if rows:
-            axes = figure.add_subplot(grid[1, :])
-            names = [name for name, _n, _s in reversed(data.stations)]
-            values = [n for _name, n, _s in reversed(data.stations)]
-            texts = [s for _name, _n, s in reversed(data.stations)]
-            bars = axes.barh(range(rows), values, color="#c0392b", height=0.6)
-            axes.set_yticks(range(rows), names, fontsize=9)
-            axes.set_xlim(0, max([*values, 1]) * 1.15)
-            for bar, text in zip(bars, texts, strict=True):
-                axes.annotate(
-                    text,
-                    (bar.get_width(), bar.get_y() + bar.get_height() / 2),
-                    xytext=(3, 0),
-                    textcoords="offset points",
-                    va="center",
-                    fontsize=8,
-                )
-            title = data.stations_title + (f" ({data.more})" if data.more else "")
-            axes.set_title(title, fontsize=10, loc="left")
-            axes.tick_params(axis="x", labelsize=8)
-            axes.spines[["top", "right"]].set_visible(False)
-            if not any(values):
-                axes.text(0.5, 0.5, data.empty, transform=axes.transAxes, ha="center")
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", bbox_inches="tight", pad_inches=0.25)
-    return buffer.getvalue()
+        if item.counts:  # no 0.5 of an activity on the axis
+            axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.set_title(item.label, fontsize=10)
+        axes.set_xticks([0, 1], [data.before_label, data.now_label], fontsize=8)
+        axes.tick_params(axis="y", labelsize=8)
+        axes.spines[["top", "right"]].set_visible(False)
+    if rows:
+        axes = figure.add_subplot(grid[1, :])
+        names = [name for name, _n, _s in reversed(data.stations)]
+        values = [n for _name, n, _s in reversed(data.stations)]
+        texts = [s for _name, _n, s in reversed(data.stations)]
+        bars = axes.barh(range(rows), values, color="#c0392b", height=0.6)
+        axes.set_yticks(range(rows), names, fontsize=9)
+        axes.set_xlim(0, max([*values, 1]) * 1.15)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        for bar, text in zip(bars, texts, strict=True):
+            axes.annotate(
+                text,
+                (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+            )
+        title = data.stations_title + (f" ({data.more})" if data.more else "")
+        axes.set_title(title, fontsize=10, loc="left")
+        axes.tick_params(axis="x", labelsize=8)
+        axes.spines[["top", "right"]].set_visible(False)
+        if not any(values):
+            axes.text(0.5, 0.5, data.empty, transform=axes.transAxes, ha="center")
+    return figure

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from aiogram import html as tg_html
 from aiogram.utils.i18n import gettext as _
@@ -19,6 +19,7 @@ from babel.dates import format_interval, format_skeleton
 from babel.numbers import format_currency, format_decimal
 
 from bot import labels
+from handlers.durations import duration
 from handlers.views import babel_locale
 from services.tallies import Figures, Line, Period, Tally, week_of
 from storage.models import Station
@@ -35,16 +36,6 @@ def number(value: int, locale: str) -> str:
     return format_decimal(value, locale=babel_locale(locale))
 
 
-def hours_of(minutes: int) -> Decimal:
-    """Minutes as hours with one decimal, rounded half up: 95 -> 1.6."""
-    return (Decimal(minutes) / 60).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-
-
-def hours(minutes: int, locale: str) -> str:
-    """254.5 / 1,254.0: always one decimal."""
-    return format_decimal(hours_of(minutes), format="#,##0.0", locale=babel_locale(locale))
-
-
 def money(fen: int, locale: str) -> str:
     """¥3,250.00 (zh_CN) / CN¥3,250.00 (en)."""
     return format_currency(Decimal(fen) / 100, "CNY", locale=babel_locale(locale))
@@ -54,10 +45,8 @@ def _signed_number(delta: int, locale: str) -> str:
     return format_decimal(delta, format="+#,##0;-#,##0", locale=babel_locale(locale))
 
 
-def _signed_hours(delta_minutes: int, locale: str) -> str:
-    value = hours_of(abs(delta_minutes))
-    sign = "+" if delta_minutes > 0 else "-"
-    return sign + format_decimal(value, format="#,##0.0", locale=babel_locale(locale))
+def _signed_duration(delta_minutes: int, locale: str) -> str:
+    return duration(delta_minutes, locale, signed=True)
 
 
 def _signed_money(delta_fen: int, locale: str) -> str:
@@ -112,11 +101,10 @@ def relation(period: Period, today: date) -> str | None:
 
 
 def summary_sentence(figures: Figures, period: Period, *, today: date, locale: str) -> str:
-    """本周开展志愿服务活动12场,参与志愿者86人次,服务时长254.5小时,受益430人次,
+    """本周开展志愿服务活动12场，参与志愿者86人次，服务时长254小时30分钟，受益430人次，
     筹集慈善资金¥3,250.00 / This week: 12 volunteer activities, 86 volunteer
-    participations, 254.5 service hours, 430 beneficiaries, CN¥3,250.00 in
+    participations, 254 h 30 min of service, 430 beneficiaries, CN¥3,250.00 in
     charitable pledges. Money is what was pledged (not cancelled)."""
-    value = hours_of(figures.minutes)
     parts = {
         "activities": ngettext(
             "{n} volunteer activity", "{n} volunteer activities", figures.activities
@@ -126,11 +114,7 @@ def summary_sentence(figures: Figures, period: Period, *, today: date, locale: s
             "{n} volunteer participations",
             figures.participations,
         ).format(n=number(figures.participations, locale)),
-        "hours": ngettext(
-            "{hours} service hour",
-            "{hours} service hours",
-            int(value) if value == value.to_integral_value() else 2,
-        ).format(hours=hours(figures.minutes, locale)),
+        "hours": _("{time} of service").format(time=duration(figures.minutes, locale)),
         "beneficiaries": ngettext(
             "{n} beneficiary", "{n} beneficiaries", figures.beneficiaries
         ).format(n=number(figures.beneficiaries, locale)),
@@ -216,7 +200,9 @@ def figures_lines(tally: Tally, locale: str) -> list[str]:
             _signed_number,
             locale,
         ),
-        _compare(_("Service hours"), now.minutes, before.minutes, hours, _signed_hours, locale),
+        _compare(
+            _("Service time"), now.minutes, before.minutes, duration, _signed_duration, locale
+        ),
         _compare(
             _("Beneficiaries"),
             now.beneficiaries,
@@ -269,12 +255,12 @@ def station_line(line: Line, locale: str, style: _Style) -> str:
     f = line.figures
     return "• " + _(
         "{station}: activities {activities} · participations {participations} · "
-        "hours {hours} · beneficiaries {beneficiaries} · pledged {money}"
+        "service {hours} · beneficiaries {beneficiaries} · pledged {money}"
     ).format(
         station=style.quote(line_name(line.station, line.own, locale)),
         activities=number(f.activities, locale),
         participations=number(f.participations, locale),
-        hours=hours(f.minutes, locale),
+        hours=duration(f.minutes, locale),
         beneficiaries=number(f.beneficiaries, locale),
         money=money(f.pledged_fen, locale),
     )

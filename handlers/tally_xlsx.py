@@ -2,7 +2,9 @@
 the previous period's beside them, one row per child station, and the records
 behind the figures (the activities held, the attendance that counts, the
 pledges). The rows of the detail sheets add up to the summary: the attendance
-sheet has one row per participation, and so on.
+sheet has one row per participation, and so on. Service time is given in whole
+minutes, as it is kept, and in exact hours (shown with two decimals, never rounded
+in the cell), so that any column adds up to the minute.
 
 Headers and labels are written with gettext in the reader's locale; times are
 the station's local times. Write-only mode keeps a city's year of records cheap."""
@@ -14,7 +16,7 @@ import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
@@ -24,13 +26,15 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from bot import labels
-from handlers.tally_text import hours_of, line_name, period_title, summary_sentence
+from handlers.durations import hours_value
+from handlers.tally_text import line_name, period_title, summary_sentence
 from services.tallies import Figures, Tally
 from services.tally_details import Details
 from storage.models import AttendanceMark, PledgeStatus, Station
 
+Number = TypeVar("Number", int, float, Decimal)  # a figure and the previous one alike
 MONEY = '"¥"#,##0.00'
-HOURS = "#,##0.0"
+HOURS = "#,##0.00"
 WHEN = "yyyy-mm-dd hh:mm"
 _BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
 
@@ -82,7 +86,7 @@ def _summary(book: Workbook, tally: Tally, *, locale: str, today: date) -> None:
     )
     now, before = tally.figures, tally.previous
 
-    def figure(label: str, a: int | Decimal, b: int | Decimal, fmt: str = "#,##0") -> None:
+    def figure(label: str, a: Number, b: Number, fmt: str = "#,##0") -> None:
         sheet.row(
             [
                 label,
@@ -104,7 +108,8 @@ def _summary(book: Workbook, tally: Tally, *, locale: str, today: date) -> None:
         )
     figure(_("Volunteer participations"), now.participations, before.participations)
     figure(_("Volunteers (people)"), now.volunteers, before.volunteers)
-    figure(_("Service hours"), hours_of(now.minutes), hours_of(before.minutes), HOURS)
+    figure(_("Service hours"), hours_value(now.minutes), hours_value(before.minutes), HOURS)
+    figure(_("Service time (minutes)"), now.minutes, before.minutes)
     figure(_("Beneficiaries"), now.beneficiaries, before.beneficiaries)
     for group, name in labels.TARGETS.items():
         figure(
@@ -137,7 +142,8 @@ def _station_row(sheet: _Sheet, name: str, code: str, f: Figures) -> None:
             f.activities,
             f.participations,
             f.volunteers,
-            sheet.formatted(hours_of(f.minutes), HOURS),
+            sheet.formatted(hours_value(f.minutes), HOURS),
+            f.minutes,
             f.beneficiaries,
             f.new_volunteers,
             f.pledges,
@@ -158,13 +164,14 @@ def _per_station(book: Workbook, tally: Tally, *, locale: str) -> None:
             _("Volunteer participations"),
             _("Volunteers (people)"),
             _("Service hours"),
+            _("Service time (minutes)"),
             _("Beneficiaries"),
             _("New volunteers"),
             _("Pledges"),
             _("Amount pledged"),
             _("Amount received"),
         ],
-        [32, 16, 12, 14, 14, 12, 12, 12, 10, 16, 16],
+        [32, 16, 12, 14, 14, 12, 14, 12, 12, 10, 16, 16],
     )
     for line in tally.lines:
         _station_row(
@@ -199,6 +206,7 @@ def _activities(book: Workbook, details: Details, *, locale: str, zone: ZoneInfo
         _("Activities"),
         [
             _("No."),
+            _("Activity No."),
             _("Station"),
             _("Kind"),
             _("Title"),
@@ -209,14 +217,16 @@ def _activities(book: Workbook, details: Details, *, locale: str, zone: ZoneInfo
             _("Records closed"),
             _("Volunteer participations"),
             _("Service hours"),
+            _("Service time (minutes)"),
             _("Beneficiaries"),
         ],
-        [8, 28, 16, 30, 24, 17, 17, 20, 10, 14, 12, 12],
+        [6, 10, 28, 16, 30, 24, 17, 17, 20, 10, 14, 12, 14, 12],
     )
     yes, no = _("yes"), _("no")
-    for a in details.activities:
+    for row_number, a in enumerate(details.activities, start=1):
         sheet.row(
             [
+                row_number,
                 a.id,
                 _station(details.stations, a.station_id, locale),
                 str(labels.KINDS[a.kind]),
@@ -227,7 +237,8 @@ def _activities(book: Workbook, details: Details, *, locale: str, zone: ZoneInfo
                 str(labels.TARGETS[a.target_group]),
                 yes if a.closed else no,
                 a.participations,
-                sheet.formatted(hours_of(a.minutes), HOURS),
+                sheet.formatted(hours_value(a.minutes), HOURS),
+                a.minutes,
                 a.beneficiaries,
             ]
         )
@@ -246,7 +257,7 @@ def _attendance(book: Workbook, details: Details, *, locale: str, zone: ZoneInfo
             _("Start"),
             _("Volunteer No."),
             _("Mark"),
-            _("Minutes"),
+            _("Service time (minutes)"),
             _("Service hours"),
         ],
         [12, 30, 28, 17, 14, 14, 10, 12],
@@ -267,7 +278,7 @@ def _attendance(book: Workbook, details: Details, *, locale: str, zone: ZoneInfo
                 p.volunteer_id,
                 marks[p.mark],
                 p.minutes,
-                sheet.formatted(hours_of(p.minutes), HOURS),
+                sheet.formatted(hours_value(p.minutes), HOURS),
             ]
         )
     if details.cut("attendance"):

@@ -11,7 +11,7 @@ from aiogram import html
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from babel import Locale
-from babel.dates import format_date, format_skeleton, format_time
+from babel.dates import format_date, format_skeleton, format_time, get_timezone_location
 from babel.lists import format_list
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,6 +19,11 @@ from bot import labels
 from services import stations
 from services.volunteers import Draft
 from storage.models import AgeGroup, VolunteerStatus
+
+# Zones that keep China's standard time, which people call Beijing time (北京时间).
+BEIJING_ZONES = frozenset(
+    {"Asia/Shanghai", "PRC", "Asia/Chongqing", "Asia/Chungking", "Asia/Harbin"}
+)
 
 
 @functools.cache
@@ -105,3 +110,11 @@ def format_moment(at: datetime, zone: ZoneInfo, locale: str) -> str:
     local = at.astimezone(zone)
     sep = " " if locale.startswith("zh") else ", "
     return f"{_when_day(local, locale)}{sep}{_clock(local, locale)}"
+
+
+def zone_name(zone: ZoneInfo, locale: str) -> str:
+    """A station's time zone as people say it: 北京时间 / Beijing time for China's
+    standard time, else the zone's city (中国（乌鲁木齐）时间 / Germany (Berlin) Time)."""
+    if zone.key in BEIJING_ZONES:
+        return _("Beijing time")
+    return get_timezone_location(zone, locale=babel_locale(locale))

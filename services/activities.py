@@ -207,6 +207,20 @@ async def _position(session: AsyncSession, signup: Signup) -> int | None:
     return await queries.waitlist_position(session, signup)
 
 
+async def may_cancel(session: AsyncSession, *, user_id: int, activity_id: int) -> Signup:
+    """The user's place that they may give up, or the reason they may not: not
+    registered, not signed up, or checked in already (there, and counted)."""
+    volunteer = await queries.get_volunteer_by_user(session, user_id)
+    if volunteer is None or volunteer.id is None:
+        raise NotAllowed("not_registered")
+    signup = await queries.find_signup(session, activity_id, volunteer.id)
+    if signup is None or signup.status not in ACTIVE:
+        raise InvalidInput("not_signed_up")
+    if await queries.checked_in_to(session, volunteer.id, [activity_id]):
+        raise InvalidInput("checked_in")
+    return signup
+
+
 async def cancel(
     session: AsyncSession,
     *,
@@ -215,15 +229,11 @@ async def cancel(
     now: datetime,
     rules: OfferRules,
 ) -> CancelResult:
-    """Give up a seat or a waitlist place; a freed seat goes to the next in line."""
+    """Give up a seat or a waitlist place; a freed seat goes to the next in line.
+    Refused once the volunteer has checked in."""
     async with write_transaction(session):
-        volunteer = await queries.get_volunteer_by_user(session, user_id)
-        if volunteer is None or volunteer.id is None:
-            raise NotAllowed("not_registered")
         activity = await _locked(session, activity_id)
-        signup = await queries.find_signup(session, activity_id, volunteer.id)
-        if signup is None or signup.status not in ACTIVE:
-            raise InvalidInput("not_signed_up")
+        signup = await may_cancel(session, user_id=user_id, activity_id=activity_id)
         return await give_up(
             session, activity, signup, now=now, rules=rules, actor_id=user_id, user_id=user_id
         )
@@ -457,15 +467,25 @@ async def details(
     return await seats(session, activity), signup, position
 
 
-async def mine(
-    session: AsyncSession, *, user_id: int, now: datetime
-) -> list[tuple[Activity, Signup, int | None]]:
-    """The user's upcoming activities: seats, offers and waitlist places."""
+@dataclass(frozen=True)
+class MyActivity:
+    """One of the user's activities not yet over, and where they stand."""
+
+    activity: Activity
+    signup: Signup
+    position: int | None  # on the waitlist
+    checked_in: bool
+
+
+async def mine(session: AsyncSession, *, user_id: int, now: datetime) -> list[MyActivity]:
+    """The user's activities not yet over: seats (checked in or not), offers and
+    waitlist places, soonest first."""
     volunteer = await queries.get_volunteer_by_user(session, user_id)
     if volunteer is None or volunteer.id is None:
         return []
     rows = await queries.signups_of_volunteer(session, volunteer.id, now, ACTIVE)
-    return [(a, s, await _position(session, s)) for a, s in rows]
+    present = await queries.checked_in_to(session, volunteer.id, [a.id for a, _ in rows if a.id])
+    return [MyActivity(a, s, await _position(session, s), a.id in present) for a, s in rows]
 
 
 @dataclass(frozen=True)

@@ -309,8 +309,8 @@ async def upcoming_managed(
     per_page: int = 5,
     default_timezone: str = when.DEFAULT_ZONE,
 ) -> ManagedPage:
-    """Published activities not yet over on the stations the user may manage, latest
-    start first, a page at a time."""
+    """Published activities not yet over on the stations the user may manage, soonest
+    first, a page at a time."""
     station_ids: list[int] | None = None
     if user_id not in admin_ids:
         managed = await manageable_stations(session, user_id=user_id, admin_ids=admin_ids)

@@ -38,7 +38,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_
+from sqlalchemy import case, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -567,14 +567,23 @@ class RosterRow:
     seat: SignupStatus | None  # the sign-up's status; None: no sign-up at all
     attendance: Attendance | None
     no_shows: int  # marked absent this calendar year (station time), anywhere
+    activity_over: bool  # the activity has ended
 
     @property
     def walk_in(self) -> bool:
         return self.seat not in HOLDS_SEAT
 
     @property
-    def flagged(self) -> bool:
+    def unresolved(self) -> bool:
+        """Checked in, neither checked out nor confirmed by staff: not credited as it is
+        (closing waits for it)."""
         return self.attendance is not None and is_flagged(self.attendance)
+
+    @property
+    def flagged(self) -> bool:
+        """A missing check-out to show staff: unresolved once the activity has ended.
+        While it runs, someone checked in is simply there and may still check out."""
+        return self.activity_over and self.unresolved
 
 
 @dataclass(frozen=True)
@@ -680,6 +689,7 @@ async def roster(
             seat=s.status if s is not None else None,
             attendance=present.get(v.id),
             no_shows=no_shows.get(v.id, 0),
+            activity_over=now > activity.ends_at,
         )
         for s, v in everyone
         if v.id is not None
@@ -722,7 +732,9 @@ async def roster_activities(
 ) -> RosterList:
     """Activities whose roster the user may run: on stations where they may manage
     activities, starting within a day, and either ended within the last week or not
-    closed yet; latest start first. Raises NotAllowed for someone who manages none."""
+    closed yet. Those not over come first, soonest first (one under way, then the
+    next); then those over, the latest first. Raises NotAllowed for someone who
+    manages none."""
     now = now or utcnow()
     where: list[Any] = [
         Activity.status == ActivityStatus.PUBLISHED,
@@ -746,7 +758,12 @@ async def roster_activities(
     query = (
         select(Activity)
         .where(*where)
-        .order_by(col(Activity.starts_at).desc(), col(Activity.id).desc())
+        .order_by(
+            case((col(Activity.ends_at) > now, 0), else_=1),
+            case((col(Activity.ends_at) > now, col(Activity.starts_at))),
+            col(Activity.starts_at).desc(),
+            col(Activity.id),
+        )
         .offset(page * per_page)
         .limit(per_page)
     )
@@ -982,7 +999,7 @@ async def close_preview(
     volunteers, minutes = _credit_totals(rows)
     return ClosePreview(
         activity=found.activity,
-        unresolved=[r.name or "—" for r in found.rows if r.flagged],
+        unresolved=[r.name or "—" for r in found.rows if r.unresolved],
         unmarked=[r.name or "—" for r in found.rows if r.attendance is None],
         volunteers=volunteers,
         minutes=minutes,

@@ -105,13 +105,13 @@ def iso_week(year: int, week: int) -> Period:
 
 _WEEK = re.compile(r"^\s*(\d{4})\s*-?\s*[wW]\s*(\d{1,2})\s*$")
 _DAY = r"(\d{4}-\d{1,2}-\d{1,2})"
-_RANGE = re.compile(rf"^\s*{_DAY}\s*(?:\.\.|至|到|~|～|—|--|\s)\s*{_DAY}\s*$")
+_RANGE = re.compile(rf"^\s*{_DAY}\s*(?:\.\.|至|到|~|～|—|–|--|to\b|\s)\s*{_DAY}\s*$", re.IGNORECASE)
 MAX_DAYS = 366
 
 
 def parse_period(text: str) -> Period:
     """``2026-W47`` (an ISO week) or ``2026-11-01 2026-11-30`` (also with ``..``,
-    ``至``, ``~`` between). Raises InvalidInput on anything else."""
+    ``至``, ``to``, ``~`` between). Raises InvalidInput on anything else."""
     text = text.strip()
     if match := _WEEK.match(text):
         return iso_week(int(match[1]), int(match[2]))

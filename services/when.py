@@ -3,12 +3,17 @@
 Start: ``2026-11-28 09:00``, ``2026/11/28 9:00``, ``11/28 9:00``, ``11-28 9:30``,
 ``11月28日 9:00``, ``11月28日9点``, ``11月28日 上午9点``, ``11月28日 下午3点半``,
 ``明天 9:00``, ``后天 14:00``, ``今天 19:30``, ``周六 9:00``, ``星期六 9:00``,
-``下周六 9:00``, ``tomorrow 9am``, ``9:00 tomorrow``; full-width digits and colons
-too. A date without a year is the next such date that is not in the past; a weekday
-is the next such day whose time is still ahead (``下周`` is the next ISO week).
+``下周六 9:00``, ``今晚8点``, ``今晚8点40``, ``明早9点``, ``后天晚上8点``,
+``下个月3号 9点``, ``本月28号``, ``月底``, ``下个月底``, ``11月底``, ``tomorrow 9am``,
+``9:00 tomorrow``, ``tonight 8pm``, ``Sat 3pm``; full-width digits and colons too. A
+date without a year is the next such date that is not in the past; a weekday is the
+next such day whose time is still ahead (``下周`` is the next ISO week).
 
 End: the same forms, a bare time on the start's day (``11:30``, ``11点半``), or a
-duration after the start (``2小时``, ``2h``, ``90分钟``, ``1.5小时``).
+duration after the start (``2小时``, ``2h``, ``90分钟``, ``1.5小时``); with ``到``/``至``/
+``until`` before or ``结束``/``为止`` after (``到11:30``, ``11:30结束``). After a start in
+the afternoon or evening, a bare hour that would fall before it is read as the
+afternoon's (start 今晚8点, end ``10点``: 22:00).
 
 Everything returns aware UTC datetimes; bad input raises ``InvalidInput``.
 """
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from calendar import monthrange
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -83,9 +89,16 @@ _WEEKDAY_CN_RE = re.compile(r"(下下|下个?|这个?|本)?\s*(?:周|星期|礼�
 _WEEKDAY_EN_RE = re.compile(
     r"\b(next\s+|this\s+)?(mon|tue|wed|thu|fri|sat|sun)(?:day|sday|nesday|rsday|urday)?\b"
 )
-_RELATIVE_RE = re.compile(r"大后天|后天|明天|明日|今天|今日|\btoday\b|\btomorrow\b")
-_RELATIVE = {"今天": 0, "今日": 0, "today": 0, "明天": 1, "明日": 1, "tomorrow": 1}
-_RELATIVE |= {"后天": 2, "大后天": 3}
+# 今晚, 明早, 明晨, 今夜: the day is taken here, the part of the day stays for the time.
+_RELATIVE_RE = re.compile(
+    r"大后天|后天|明天|明日|今天|今日|[今明](?=[早晚晨夜])|\btoday\b|\btomorrow\b|\btonight\b"
+)
+_RELATIVE = {"今天": 0, "今日": 0, "今": 0, "today": 0, "tonight": 0}
+_RELATIVE |= {"明天": 1, "明日": 1, "明": 1, "tomorrow": 1, "后天": 2, "大后天": 3}
+# 下个月3号, 下月底, 本月28号, 这个月30号, 下下个月1号; 月底 and 11月底 on their own.
+_MONTHS_AHEAD = {"本": 0, "这": 0, "下": 1, "下下": 2}
+_MONTH_RELATIVE_RE = re.compile(r"(下下|下|本|这)个?月\s*(?:(\d{1,2})\s*[日号]|[底末])")
+_MONTH_END_RE = re.compile(r"(?<![\d个下本这])(?:(\d{1,2})\s*)?月\s*[底末]")
 _FULL_DATE_RE = re.compile(
     r"(?<!\d)(\d{4})\s*"
     r"(?:[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})(?![\d:])"
@@ -102,12 +115,13 @@ _DAY_RE = re.compile(r"(?<![\d.:])(\d{1,2})\s*[日号]")
 class _Date:
     """A date as typed: exact, without a year, a day of the month, or a weekday."""
 
-    kind: str  # exact, month_day, day, weekday
+    kind: str  # exact, month_day, day, weekday, month
     year: int = 0
     month: int = 0
-    day: int = 0
+    day: int = 0  # 0 with month_day or month: the month's last day
     weekday: int = 0
     weeks_ahead: int | None = None  # None: the next such weekday; else ISO weeks ahead
+    months_ahead: int = 0  # month: calendar months after this one
 
 
 def _take(pattern: re.Pattern[str], text: str) -> tuple[re.Match[str] | None, str]:
@@ -135,7 +149,18 @@ def _extract_date(text: str, today: date) -> tuple[_Date | None, str]:
     match, rest = _take(_RELATIVE_RE, text)
     if match is not None:
         when = today + timedelta(days=_RELATIVE[match.group(0)])
+        if match.group(0) == "tonight":
+            rest = rest[: match.start()] + " 晚 " + rest[match.start() :]
         return _Date("exact", when.year, when.month, when.day), rest
+    match, rest = _take(_MONTH_RELATIVE_RE, text)
+    if match is not None:
+        ahead = _MONTHS_AHEAD[match.group(1)]
+        return _Date("month", day=int(match.group(2) or 0), months_ahead=ahead), rest
+    match, rest = _take(_MONTH_END_RE, text)
+    if match is not None:
+        if match.group(1) is None:
+            return _Date("month"), rest
+        return _Date("month_day", month=int(match.group(1))), rest
     match, rest = _take(_FULL_DATE_RE, text)
     if match is not None:
         year, m1, d1, m2, d2 = match.groups()
@@ -150,6 +175,14 @@ def _extract_date(text: str, today: date) -> tuple[_Date | None, str]:
     return None, text
 
 
+def _day_of_month(year: int, month: int, day: int) -> date:
+    """The day (0: the last) of a month; InvalidInput for a day the month lacks."""
+    try:
+        return date(year, month, day or monthrange(year, month)[1])
+    except ValueError:
+        raise InvalidInput("when_bad_date") from None
+
+
 def _resolve(typed: _Date, clock: time, now_local: datetime) -> date:
     today = now_local.date()
     if typed.kind == "exact":
@@ -157,13 +190,16 @@ def _resolve(typed: _Date, clock: time, now_local: datetime) -> date:
             return date(typed.year, typed.month, typed.day)
         except ValueError:
             raise InvalidInput("when_bad_date") from None
+    if typed.kind == "month":
+        index = today.year * 12 + today.month - 1 + typed.months_ahead
+        return _day_of_month(index // 12, index % 12 + 1, typed.day)
     if typed.kind == "month_day":
-        if not (1 <= typed.month <= 12 and 1 <= typed.day <= 31):
+        if not (1 <= typed.month <= 12 and 0 <= typed.day <= 31):
             raise InvalidInput("when_bad_date")
         for year in range(today.year, today.year + 9):  # 29 February waits for a leap year
             try:
-                found = date(year, typed.month, typed.day)
-            except ValueError:
+                found = _day_of_month(year, typed.month, typed.day)
+            except InvalidInput:
                 continue
             if found >= today:
                 return found
@@ -192,7 +228,10 @@ def _resolve(typed: _Date, clock: time, now_local: datetime) -> date:
 
 # --- times --------------------------------------------------------------------------
 
-_PERIOD = r"(上午|早上|早晨|清晨|凌晨|中午|下午|午后|傍晚|晚上|夜里|夜间)?"
+# Parts of the day; the one-character forms come from 今晚, 明早, 明晨, 今夜, 晚8点.
+_PERIODS = "上午|早上|早晨|清晨|凌晨|中午|下午|午后|傍晚|晚上|夜里|夜间|早|晚|晨|夜"
+_PERIOD = f"({_PERIODS})?"
+_PERIOD_ALONE_RE = re.compile(_PERIODS)
 _AMPM = r"(am|pm|a\.m\.|p\.m\.)?"
 _CLOCK_RE = re.compile(_PERIOD + r"\s*(\d{1,2})\s*:\s*(\d{2})\s*" + _AMPM + r"(?!\d)")
 _CN_CLOCK_RE = re.compile(
@@ -201,8 +240,24 @@ _CN_CLOCK_RE = re.compile(
     + r"\s*"
     + _AMPM
 )
-_HOUR_AMPM_RE = re.compile(r"(?<![\d.:])(\d{1,2})\s*(am|pm|a\.m\.|p\.m\.)")
-_AFTERNOON = {"下午", "午后", "傍晚", "晚上", "夜里", "夜间"}
+_HOUR_AMPM_RE = re.compile(_PERIOD + r"\s*(?<![\d.:])(\d{1,2})\s*(am|pm|a\.m\.|p\.m\.)")
+_AFTERNOON = {"下午", "午后", "傍晚", "晚上", "夜里", "夜间", "晚", "夜"}
+_NIGHT = {"晚上", "夜里", "夜间", "晚", "夜"}
+
+
+@dataclass(frozen=True)
+class _Clock:
+    """A time of day as typed; ``bare``: an hour from 1 to 11 with no part of the day
+    (上午, 下午, am, pm), which may mean the afternoon's."""
+
+    at: time
+    bare: bool
+    day_after: bool = False  # 晚上12点: midnight, at the end of the day named
+
+    @property
+    def latest(self) -> time:
+        """The time to compare with now when choosing the day (midnight is at its end)."""
+        return time(23, 59) if self.day_after else self.at
 
 
 def _clock(hour: int, minute: int, period: str | None, ampm: str | None) -> time:
@@ -223,20 +278,28 @@ def _clock(hour: int, minute: int, period: str | None, ampm: str | None) -> time
     return time(hour, minute)
 
 
-def _extract_time(text: str) -> tuple[time | None, str]:
+def _typed_clock(hour: int, minute: int, period: str | None, ampm: str | None) -> _Clock:
+    if hour == 12 and period in _NIGHT and not ampm:
+        return _Clock(_clock(0, minute, None, None), bare=False, day_after=True)
+    return _Clock(_clock(hour, minute, period, ampm), not (period or ampm) and 1 <= hour <= 11)
+
+
+def _extract_time(text: str) -> tuple[_Clock | None, str]:
     match, rest = _take(_CLOCK_RE, text)
     if match is not None:
         period, hour, minute, ampm = match.groups()
-        return _clock(int(hour), int(minute), period, ampm), rest
+        return _typed_clock(int(hour), int(minute), period, ampm), rest
     match, rest = _take(_CN_CLOCK_RE, text)
     if match is not None:
         period, hour, half, quarters, minute, ampm = match.groups()
         minutes = 30 if half else 15 * int(quarters) if quarters else int(minute or 0)
-        return _clock(int(hour), minutes, period, ampm), rest
+        return _typed_clock(int(hour), minutes, period, ampm), rest
     match, rest = _take(_HOUR_AMPM_RE, text)
     if match is not None:
-        return _clock(int(match.group(1)), 0, None, match.group(2)), rest
-    return None, text
+        period, hour, ampm = match.groups()
+        return _typed_clock(int(hour), 0, period, ampm), rest
+    # 明天晚上 without an hour: the part of the day alone is no time.
+    return None, _PERIOD_ALONE_RE.sub(" ", text)
 
 
 # Words that may stand around a date and a time without changing them.
@@ -251,6 +314,10 @@ def _to_utc(day: date, clock: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, clock, tzinfo=tz).astimezone(UTC)
 
 
+def _moment(day: date, clock: _Clock, tz: ZoneInfo) -> datetime:
+    return _to_utc(day + timedelta(days=int(clock.day_after)), clock.at, tz)
+
+
 def _check_text(text: str) -> str:
     cleaned = _normalise(text)
     if not cleaned:
@@ -260,7 +327,7 @@ def _check_text(text: str) -> str:
     return cleaned
 
 
-def _parse(cleaned: str, now: datetime, tz: ZoneInfo) -> tuple[_Date | None, time | None]:
+def _parse(cleaned: str, now: datetime, tz: ZoneInfo) -> tuple[_Date | None, _Clock | None]:
     now_local = now.astimezone(tz)
     weekday, rest = _extract_weekday(cleaned)
     rest = _arabic(rest)
@@ -271,7 +338,7 @@ def _parse(cleaned: str, now: datetime, tz: ZoneInfo) -> tuple[_Date | None, tim
     if typed is None:
         return weekday, clock
     if weekday is not None:  # 11月28日 周六: the date counts, and the weekday must fit it
-        day = _resolve(typed, clock or time(23, 59), now_local)
+        day = _resolve(typed, clock.latest if clock else time(23, 59), now_local)
         if day.weekday() != weekday.weekday:
             raise InvalidInput("when_weekday_mismatch")
     return typed, clock
@@ -288,7 +355,7 @@ def parse_start(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
         raise InvalidInput("when_no_date")
     if clock is None:
         raise InvalidInput("when_no_time")
-    return _to_utc(_resolve(typed, clock, now.astimezone(tz)), clock, tz)
+    return _moment(_resolve(typed, clock.latest, now.astimezone(tz)), clock, tz)
 
 
 _HOURS = r"(?:个)?\s*(?:小时|钟头|hours?|hrs?|h)"
@@ -312,19 +379,32 @@ def parse_duration(text: str) -> timedelta | None:
     return timedelta(hours=float(match.group(1) or 0), minutes=int(match.group(2) or 0))
 
 
+# 到11:30, 至12点, until 11:30; 11:30结束, 12点为止.
+_END_BEFORE_RE = re.compile(r"^(?:直到|到|至|(?:until|till|to)\b)\s*")
+_END_AFTER_RE = re.compile(r"\s*(?:结束|为止|止)$")
+
+
 def parse_end(text: str, *, start: datetime, now: datetime, tz: ZoneInfo) -> datetime:
     """An end as typed: a duration after ``start``, a bare time on the start's day,
     or a full date and time; aware UTC."""
-    cleaned = _check_text(text)
+    cleaned = _END_AFTER_RE.sub("", _END_BEFORE_RE.sub("", _check_text(text)))
+    if not cleaned:
+        raise InvalidInput("when_unreadable")
     duration = parse_duration(cleaned)
     if duration is not None:
         return start + duration
     typed, clock = _parse(cleaned, now, tz)
     if clock is None:
         raise InvalidInput("when_unreadable" if typed is None else "when_no_time")
-    if typed is None:
-        return _to_utc(start.astimezone(tz).date(), clock, tz)
-    return _to_utc(_resolve(typed, clock, now.astimezone(tz)), clock, tz)
+    if typed is not None:
+        return _moment(_resolve(typed, clock.latest, now.astimezone(tz)), clock, tz)
+    day = start.astimezone(tz).date()
+    end = _moment(day, clock, tz)
+    if clock.bare and end <= start and start.astimezone(tz).hour >= 12:
+        afternoon = _to_utc(day, clock.at.replace(hour=clock.at.hour + 12), tz)
+        if afternoon > start:  # start 今晚8点, end 10点: 22:00
+            return afternoon
+    return end
 
 
 def validate_schedule(start: datetime, end: datetime, now: datetime) -> None:

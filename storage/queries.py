@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.models import (
     Activity,
     ActivityStatus,
+    Attendance,
     AuditLog,
     Certificate,
     DialogState,
@@ -159,6 +160,20 @@ async def find_signup(session: AsyncSession, activity_id: int, volunteer_id: int
         Signup.activity_id == activity_id, Signup.volunteer_id == volunteer_id
     )
     return (await session.exec(query.execution_options(populate_existing=True))).first()
+
+
+async def checked_in_to(
+    session: AsyncSession, volunteer_id: int, activity_ids: Sequence[int]
+) -> set[int]:
+    """Of ``activity_ids``, those the volunteer has checked in to."""
+    if not activity_ids:
+        return set()
+    query = select(Attendance.activity_id).where(
+        Attendance.volunteer_id == volunteer_id,
+        col(Attendance.activity_id).in_(activity_ids),
+        col(Attendance.checked_in_at).is_not(None),
+    )
+    return set((await session.exec(query)).all())
 
 
 async def count_signups(
@@ -423,7 +438,7 @@ async def managed_activities_not_over(
     limit: int,
 ) -> tuple[Sequence[Activity], int]:
     """Published activities not yet over, on ``station_ids`` (None: every station),
-    latest start first; and how many there are in all."""
+    soonest first (one under way before today's next); and how many there are in all."""
     where: list[Any] = [Activity.status == ActivityStatus.PUBLISHED, col(Activity.ends_at) > now]
     if station_ids is not None:
         where.append(col(Activity.station_id).in_(station_ids))
@@ -431,7 +446,7 @@ async def managed_activities_not_over(
     query = (
         select(Activity)
         .where(*where)
-        .order_by(col(Activity.starts_at).desc(), col(Activity.id).desc())
+        .order_by(col(Activity.starts_at), col(Activity.id))
         .offset(offset)
         .limit(limit)
     )

@@ -37,7 +37,7 @@ def week_of(seeded: Seeded, which: str) -> str:
 
 async def test_prints_the_figures_and_writes_the_files(tmp_path: Path, seeded_file: Seeded) -> None:
     sheet, chart = tmp_path / "t.xlsx", tmp_path / "t.png"
-    args = ["tally", "--station", "hf-ss", "--week", week_of(seeded_file, "this")]
+    args = ["tally", "--station", "hf-ss", "--week", week_of(seeded_file, "this"), "--lang", "en"]
     args += ["--xlsx", str(sheet)]
     if tally_chart.find_chart_font() is not None:
         args += ["--png", str(chart)]
@@ -57,12 +57,19 @@ async def test_prints_the_figures_and_writes_the_files(tmp_path: Path, seeded_fi
 
 
 def run(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, *args: str
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    *args: str,
+    english: bool = True,
 ) -> tuple[int, str, str]:
-    """The same command in this process (a subprocess costs seconds): status, out, err."""
+    """The same command in this process (a subprocess costs seconds): status, out, err;
+    in English unless ``english`` is False or --lang is given."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("BOT_TOKEN", raising=False)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    if english and "--lang" not in args:
+        args = (*args, "--lang", "en")
     status = main(["tally", *args])
     captured = capsys.readouterr()
     return status, captured.out, captured.err
@@ -111,3 +118,37 @@ def test_mistakes_are_one_line_and_status_2(
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
     assert "no station with code 'nowhere'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_language_defaults_to_the_default_locale_and_can_be_chosen(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    seeded_file: Seeded,
+) -> None:
+    """Seen by a Chinese coordinator: the command printed English whatever the bot's
+    DEFAULT_LOCALE was. It follows DEFAULT_LOCALE (zh_CN unless set); --lang chooses."""
+    week = ("--station", "hf-ss", "--week", week_of(seeded_file, "this"))
+    monkeypatch.delenv("DEFAULT_LOCALE", raising=False)
+    status, out, err = run(monkeypatch, capsys, tmp_path, *week, "--xlsx", "t.xlsx", english=False)
+    assert status == 0, err
+    assert "📊 统计：蜀山区社会工作服务指导中心" in out
+    assert "活动场次：3（上期 1，+2）" in out
+    assert "服务时长：6小时30分钟（上期 1小时，+5小时30分钟）" in out
+    assert "本周开展志愿服务活动3场" in out and "服务时长6小时30分钟" in out
+    book = load_workbook(tmp_path / "t.xlsx")
+    assert "汇总" in book.sheetnames
+
+    status, out, err = run(monkeypatch, capsys, tmp_path, *week, "--lang", "en")
+    assert status == 0, err
+    assert "Activities: 3 (previous: 1, +2)" in out
+    assert "Service time: 6 h 30 min (previous: 1 h, +5 h 30 min)" in out
+
+    monkeypatch.setenv("DEFAULT_LOCALE", "en")
+    status, out, err = run(monkeypatch, capsys, tmp_path, *week, english=False)
+    assert status == 0, err
+    assert "Tally: Shushan District Guidance Centre" in out
+
+    with pytest.raises(SystemExit) as stopped:
+        run(monkeypatch, capsys, tmp_path, *week, "--lang", "fr")
+    assert stopped.value.code == 2 and "invalid choice: 'fr'" in capsys.readouterr().err

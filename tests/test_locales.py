@@ -277,3 +277,64 @@ def test_the_bot_serves_the_translations() -> None:
         "Welcome back, {name}! Send /help to see what you can do.", locale="zh_CN"
     ).format(name="张三")
     assert "张三" in name and "/help" in name
+
+
+# --- Chinese typography: full-width colons, titles in quotes ------------------------
+
+# What may hold an ASCII colon in Chinese text: a placeholder ({n:,}), an HTML tag, a
+# URL (https://…), a time of day (9:00, 11:30). Anything else is text and wants "：".
+_NOT_TEXT = re.compile(r"\{[^{}]*\}|<[^<>]*>|[a-z][a-z0-9+.-]*://\S+|\d:\d", re.IGNORECASE)
+# An activity's title as staff typed it. In a sentence it is quoted, 「…」 (or 《…》),
+# tags allowed inside or outside the marks; as the value of a label ("标题：{title}",
+# "签到成功：<b>{title}</b>") or a field of a list line ("· {title} ·") it stands alone.
+TITLE = re.compile(r"\{title\}")
+_TAGS = r"(?:</?[a-z]+>)*"
+_QUOTED_TITLE = re.compile(f"[「《]{_TAGS}\\{{title\\}}{_TAGS}[」》]")
+_STANDING_TITLE = re.compile(f"(?:：|· ){_TAGS}\\{{title\\}}")
+
+
+def ascii_colons(text: str) -> list[str]:
+    """The ASCII colons of a Chinese text that belong to its words, with their context."""
+    plain = _NOT_TEXT.sub(lambda m: "\0" * len(m.group(0)), text)
+    return [text[max(0, i - 8) : i + 8] for i, c in enumerate(plain) if c == ":"]
+
+
+def unquoted_titles(text: str) -> int:
+    """How many {title} fields stand in a sentence without 「」 or 《》."""
+    return (
+        len(TITLE.findall(text))
+        - len(_QUOTED_TITLE.findall(text))
+        - len(_STANDING_TITLE.findall(text))
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "colons", "unquoted"),
+    [
+        ("签到时间: {at}", 1, 0),
+        ("签到时间：{at}，9:00 开始", 0, 0),
+        ("{title}: 已结项", 1, 1),
+        ('核验网址 https://t.me/bot?start=v_1 或 <a href="https://x.cn">链接</a>', 0, 0),
+        ("共 {n:,} 人", 0, 0),
+        ("您已报名<b>{title}</b>。", 0, 1),
+        ("您已报名「<b>{title}</b>」。", 0, 0),
+        ("您已报名<b>《{title}》</b>。", 0, 0),
+        ("标题：{title}", 0, 0),
+        ("✅ 签到成功：<b>{title}</b>，时间 {at}。", 0, 0),
+        ("• {date} · {title} · 服务{hours}", 0, 0),
+        ("<b>{title}的受益人次</b>", 0, 1),
+    ],
+)
+def test_the_typography_rules_can_fail(text: str, colons: int, unquoted: int) -> None:
+    assert len(ascii_colons(text)) == colons
+    assert unquoted_titles(text) == unquoted
+
+
+def test_chinese_uses_full_width_colons() -> None:
+    wrong = [(text, ascii_colons(text)) for _, text in pairs("zh_CN") if ascii_colons(text)]
+    assert not wrong, f"zh_CN: ASCII colons in Chinese text (use ：): {wrong}"
+
+
+def test_chinese_quotes_titles_in_sentences() -> None:
+    wrong = [text for _, text in pairs("zh_CN") if unquoted_titles(text)]
+    assert not wrong, f"zh_CN: activity titles in sentences without 「」: {wrong}"

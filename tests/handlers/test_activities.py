@@ -168,3 +168,22 @@ async def test_unanswered_offer_lapses_to_the_next(
 async def test_unregistered_and_pending_people_are_told(chat: Conversation) -> None:
     out = await chat.send("/activities")
     assert "/start" in out[-1].text and "注册" in out[-1].text
+
+
+async def test_chinese_sentences_quote_the_title(
+    dp: Dispatcher, bot: MockedBot, sqlite_sessionmaker: SessionMaker
+) -> None:
+    """Seen in Chinese: a title ran into the sentence around it (您已经报名了垃圾分类督导。)."""
+    ids = await station_ids(sqlite_sessionmaker)
+    await make_volunteers(sqlite_sessionmaker, ids["hf-ss-xy-xyxc"], [3301])
+    await make_activity(
+        sqlite_sessionmaker, ids["hf-ss-xy-xyxc"], now=utcnow(), capacity=5, title="垃圾分类督导"
+    )
+    chat = Conversation(dp, bot, user_id=3301, language_code="zh-hans")
+    await chat.send("/activities")
+    await chat.press("垃圾分类督导")
+    out = await chat.press("报名")
+    assert "您已成功报名「<b>垃圾分类督导</b>」。" in out[-1].text
+    await chat.send("/activities")
+    await chat.press("垃圾分类督导")
+    assert "取消报名" in [label for label, _ in chat.last().buttons()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +17,7 @@ from bot.callbacks_activity import (
     ActCancelCb,
     ActEditCb,
     ActKindCb,
+    ActManageCb,
     ActPreviewCb,
     ActQuickCb,
     ActStationCb,
@@ -41,6 +43,7 @@ from tests.factories import make_activity, make_volunteers
 from tests.mocked_bot import Conversation, MockedBot
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+CJK = re.compile("[\u3400-\u9fff]")
 NO_PERMISSION = "You do not have permission for this."
 
 
@@ -84,7 +87,10 @@ async def test_publish_in_english_with_chinese_typed_dates(
     out = await staff.press("Skip")
     assert "Where does it take place" in out[-1].text
     out = await staff.send("East gate")
-    assert "When does it start?" in out[-1].text and "Asia/Shanghai" in out[-1].text
+    prompt = out[-1].text
+    assert "When does it start?" in prompt and "Times are in Beijing time." in prompt
+    assert "tomorrow 9:00" in prompt and "Sat 3pm" in prompt
+    assert "Asia/Shanghai" not in prompt and not CJK.search(prompt)
     picks = [text for text, _ in out[-1].buttons()]
     assert "Tomorrow 09:00" in picks and "Tomorrow 14:00" in picks
 
@@ -93,6 +99,7 @@ async def test_publish_in_english_with_chinese_typed_dates(
     assert "already passed" in (await staff.send("2020-01-01 09:00"))[-1].text
     out = await staff.send("明天 上午9点")
     assert "When does it end?" in out[-1].text
+    assert "2h" in out[-1].text and not CJK.search(out[-1].text.split("It starts")[0])
     assert "end must come after" in (await staff.send("8:00"))[-1].text
     assert "at most 24 hours" in (await staff.send("30小时"))[-1].text
     out = await staff.send("2小时")
@@ -175,6 +182,35 @@ async def test_chinese_staff_pick_a_station_and_type_chinese_dates(
     assert row.station_id == ids["hf-ss-xy-hyd"] and row.capacity == 15
     assert (row.starts_at, row.ends_at) == (start, start + timedelta(minutes=90))
     assert row.series_id is None and row.created_by == 2102
+
+
+async def test_chinese_prompts_give_chinese_examples_and_say_beijing_time(
+    dp: Dispatcher, bot: MockedBot, sqlite_sessionmaker: SessionMaker
+) -> None:
+    """Seen in Chinese: the prompts showed the zone's key (Asia/Shanghai), and 明晚8点
+    and 到10点 were not understood."""
+    await grant(sqlite_sessionmaker, 2103, "staff", "hf-ss-xy-xyxc")
+    chat = Conversation(dp, bot, user_id=2103, language_code="zh-hans")
+    await chat.send("/new_activity")
+    await chat.press_data(ActKindCb(kind="elder_care").pack())
+    await chat.send("敬老院联欢会")
+    out = await chat.send("跳过")
+    out = await chat.send("西园新村敬老院")
+    prompt = out[-1].text
+    assert "北京时间" in prompt and "Asia/Shanghai" not in prompt
+    assert "明天 9:00" in prompt and "今晚8点" in prompt and "tomorrow" not in prompt
+    out = await chat.send("明晚8点")
+    prompt = out[-1].text
+    assert "到11:30" in prompt and "2小时" in prompt and "2h" not in prompt
+    await chat.send("到10点")  # after an evening start: 22:00
+    await chat.send("20")
+    await chat.press_data(ActTargetCb(group="elderly").pack())
+    out = await chat.send("不重复")
+    start = when.local_at(utcnow(), SHANGHAI, days=1, hour=20)
+    assert format_when(start, start + timedelta(hours=2), SHANGHAI, "zh_CN") in out[-1].text
+    await chat.press_data(ActPreviewCb(action="publish").pack())
+    (row,) = await stored(sqlite_sessionmaker)
+    assert (row.starts_at, row.ends_at) == (start, start + timedelta(hours=2))
 
 
 async def test_station_list_pages_and_is_rechecked(
@@ -429,3 +465,37 @@ async def test_manage_cancel_asks_then_tells_volunteers(
     assert await delivered(staff.dp, bot) == []
     out = await staff.send("/manage")
     assert "There are no upcoming activities" in out[-1].text
+
+
+async def test_manage_lists_the_soonest_first(
+    dp: Dispatcher, bot: MockedBot, sqlite_sessionmaker: SessionMaker
+) -> None:
+    """Seen in Chinese: /manage put next month's activity above today's. Soonest first:
+    one under way, then today's, then the days after, over the pages."""
+    ids = await station_ids(sqlite_sessionmaker)
+    await grant(sqlite_sessionmaker, 2401, "staff", "hf-ss-xy-xyxc")
+    now = utcnow()
+    for title, starts_in in [
+        ("下个月的活动", timedelta(days=30)),
+        ("后天的活动", timedelta(days=2)),
+        ("进行中的活动", -timedelta(minutes=30)),
+        ("一小时后的活动", timedelta(hours=1)),
+        ("下周的活动", timedelta(days=7)),
+        ("明天的活动", timedelta(days=1)),
+        ("已结束的活动", -timedelta(hours=5)),
+    ]:
+        await make_activity(
+            sqlite_sessionmaker,
+            ids["hf-ss-xy-xyxc"],
+            now=now,
+            capacity=10,
+            starts_in=starts_in,
+            title=title,
+        )
+    chat = Conversation(dp, bot, user_id=2401, language_code="zh-hans")
+    first = (await chat.send("/manage"))[-1]
+    titles = re.findall(r"\d+\. <b>(.+?)</b>", first.text)
+    assert titles == ["进行中的活动", "一小时后的活动", "明天的活动", "后天的活动", "下周的活动"]
+    await chat.press_data(ActManageCb(page=1).pack())
+    titles = re.findall(r"\d+\. <b>(.+?)</b>", chat.last().text)
+    assert titles == ["下个月的活动"]

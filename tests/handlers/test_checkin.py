@@ -10,10 +10,11 @@ from aiogram import Dispatcher
 from aiogram.types import MessageEntity, Update
 from sqlmodel import col, func, select
 
+from bot.callbacks_volunteer import LeaveCb
 from handlers.views import format_moment
 from services import activities, attendance, roles, stations
 from storage.db import SessionMaker
-from storage.models import Attendance, Signup
+from storage.models import Attendance, Signup, SignupStatus
 from storage.types import utcnow
 from tests.factories import make_activity, make_volunteers
 from tests.mocked_bot import Conversation, MockedBot
@@ -234,3 +235,34 @@ async def test_a_check_in_delivered_three_times_records_one(
     assert len(replies) == 3
     assert "Checked in to" in replies[0]
     assert all("You already checked in to" in r for r in replies[1:])
+
+
+async def test_after_check_in_my_list_and_card_say_so_in_chinese(
+    dp: Dispatcher, bot: MockedBot, sqlite_sessionmaker: SessionMaker
+) -> None:
+    """Seen in Chinese: after checking in, /my still said 已报名 and the card still
+    offered 取消报名. They say 已签到, and cancelling is refused even when replayed."""
+    activity_id, code, _ = await prepare(dp, bot, sqlite_sessionmaker, seats=[1901, 1902])
+    volunteer = Conversation(dp, bot, user_id=1901, language_code="zh-hans")
+    other = Conversation(dp, bot, user_id=1902, language_code="zh-hans")
+    await volunteer.send(f"/checkin {code}")
+
+    mine = (await volunteer.send("/my"))[-1].text
+    assert "已签到" in mine and "已报名" not in mine
+    assert "已报名" in (await other.send("/my"))[-1].text  # not checked in: still a seat
+
+    await volunteer.press("Garbage sorting duty")
+    card = volunteer.last()
+    assert "已签到" in card.text and "您已报名成功" not in card.text
+    labels = [label for label, _ in card.buttons()]
+    assert "取消报名" not in labels and "🏁 签退" in labels
+
+    # The old button, replayed: refused, the seat kept.
+    for data in (LeaveCb(activity=activity_id), LeaveCb(activity=activity_id, confirm=True)):
+        await volunteer.press_data(data.pack(), message=card)
+        assert "已签到" in volunteer.answers()[-1].text
+    async with sqlite_sessionmaker() as session:
+        statuses = (
+            await session.exec(select(Signup.status).where(Signup.activity_id == activity_id))
+        ).all()
+    assert statuses == [SignupStatus.CONFIRMED, SignupStatus.CONFIRMED]

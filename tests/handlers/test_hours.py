@@ -88,10 +88,10 @@ async def test_hours_shows_totals_stars_latest_and_no_shows(
     text = (await person.send("/hours"))[-1].text
     year = year_start().year
     assert "Your service hours" in text
-    assert "Total: 108 hours" in text  # 101 + 7
-    assert f"This year ({year}): 7 hours" in text
+    assert "Total: 108 h" in text  # 101 + 7
+    assert f"This year ({year}): 7 h" in text
     assert "★☆☆☆☆ (1 star)" in text
-    assert "192 hours to the next star (at 300 hours)" in text
+    assert "192 h more to the next star (at 300 h)" in text
     assert "No-shows this year: 1 activity" in text
     latest = [line for line in text.splitlines() if line.startswith("•")]
     assert [line.split(" · ")[1] for line in latest] == [
@@ -101,8 +101,8 @@ async def test_hours_shows_totals_stars_latest_and_no_shows(
         "活动3",
         "活动2",
     ]
-    assert latest[0].endswith("1.3 hours")  # 75 minutes
-    assert latest[3].endswith("0.5 hours")  # 30 minutes
+    assert latest[0].endswith("1 h 15 min")  # 75 minutes
+    assert latest[3].endswith("30 min")
     assert "未确认的" not in text and "没来的" not in text
     assert "/certificate" in text
 
@@ -113,9 +113,9 @@ async def test_hours_before_any_hours_and_at_the_top(
     maker = sqlite_sessionmaker
     newcomer, _vid = await volunteer(dp, bot, maker, 702)
     text = (await newcomer.send("/hours"))[-1].text
-    assert "Total: 0 hours" in text
+    assert "Total: 0 min" in text
     assert "☆☆☆☆☆ (0 stars)" in text
-    assert "100 hours to the next star (at 100 hours)" in text
+    assert "Your first star comes at 100 h of service." in text
     assert "No confirmed hours yet" in text
     assert "No-shows" not in text
 
@@ -123,9 +123,36 @@ async def test_hours_before_any_hours_and_at_the_top(
     home = (await station_ids(maker))[HOME]
     await credited(maker, home, vid, year_start(-1) + timedelta(hours=1), 1500 * 60 + 30, "长期")
     text = (await veteran.send("/hours"))[-1].text
-    assert "Total: 1,500.5 hours" in text
+    assert "Total: 1,500 h 30 min" in text
     assert "★★★★★ (5 stars)" in text
     assert "highest star level" in text
+
+
+async def test_hours_add_up_to_the_minute_in_chinese(
+    dp: Dispatcher, bot: MockedBot, sqlite_sessionmaker: SessionMaker
+) -> None:
+    """Seen in Chinese: 15 minutes showed as 0.3小时, and the total plus the time to the
+    next star did not make the threshold; the threshold was said twice for a newcomer."""
+    maker = sqlite_sessionmaker
+    home = (await station_ids(maker))[HOME]
+    person, vid = await volunteer(dp, bot, maker, 704, language="zh-hans")
+    await credited(maker, home, vid, year_start() + timedelta(hours=1), 15, "敬老院陪护")
+    text = (await person.send("/hours"))[-1].text
+    assert "累计：15分钟" in text and "小时" not in text.split("累计：")[1].splitlines()[0]
+    assert "0.3" not in text and "0.25" not in text
+    assert "敬老院陪护 · 服务15分钟" in text
+    # 15 minutes + 99 h 45 min = the first threshold, 100 hours.
+    assert "还差99小时45分钟" in text and "满100小时" in text
+
+    near, vid = await volunteer(dp, bot, maker, 705, language="zh-hans")
+    await credited(maker, home, vid, year_start() + timedelta(hours=2), 99 * 60 + 45, "长期服务")
+    text = (await near.send("/hours"))[-1].text
+    assert "累计：99小时45分钟" in text and "还差15分钟" in text
+
+    newcomer, _vid = await volunteer(dp, bot, maker, 706, language="zh-hans")
+    text = (await newcomer.send("/hours"))[-1].text
+    line = next(line for line in text.splitlines() if "星" in line and "100小时" in line)
+    assert line.count("100") == 1, line
 
 
 # --- /certificate -----------------------------------------------------------------

@@ -411,3 +411,13 @@ async def test_staff_list_pages_through_300(
     assert "Next ›" not in [t for t, _d in worker.last().buttons()]
     await worker.press_data(PledgeListCb(page=500).pack())  # past the end: the last page
     assert "(296 to 300 of 300;" in worker.last().text
+
+
+async def test_chinese_staff_are_told_plainly_when_nothing_waits(
+    dp: Dispatcher, bot: MockedBot, sqlite_sessionmaker: SessionMaker
+) -> None:
+    """Seen in Chinese: a double negative, 您的站点目前没有尚未收到的认捐."""
+    await staff(dp, bot, sqlite_sessionmaker, "hf-bh", 902)
+    worker = Conversation(dp, bot, user_id=902, language_code="zh-hans")
+    out = await worker.send("/pledges")
+    assert out[-1].text == "暂无待确认的认捐。"

@@ -168,9 +168,10 @@ async def test_a_roster_from_check_in_to_closing(
 
     await staff.press("Refresh")
     text = staff.last_with_buttons().text
-    assert "4 with a seat · 1 walk-ins · 3 checked in · 1 ⚠️ without check-out" in text
+    # Under way: 2102, checked in, is simply there; nothing is flagged yet.
+    assert "4 with a seat · 1 walk-ins · 3 checked in · 0 absent" in text
     assert "5. <b>志愿者己</b> (walk-in)" in text  # 2105
-    assert "⚠️ no check-out" in text
+    assert "⚠️" not in text
 
     # 2103: absent.
     await staff.press("3. 志愿者丁")
@@ -196,8 +197,8 @@ async def test_a_roster_from_check_in_to_closing(
     assert "cannot be closed yet" in refusal
     assert "志愿者丙" in refusal and "志愿者己" not in refusal
     await staff.press("Back to the roster")
-    await staff.press("⚠️ 2. 志愿者丙")
-    assert "Checked in but did not check out" in staff.last_with_buttons().text
+    await staff.press("2. 志愿者丙")
+    assert "still under way. To close the records early" in staff.last_with_buttons().text
     await staff.press("Confirm")
     assert "confirmed" in staff.last_with_buttons().text
     # 2101's time corrected by hand: 1.5 hours.
@@ -283,8 +284,9 @@ async def test_three_hundred_volunteers_page_under_the_limit(
     maker = sqlite_sessionmaker
     station = await station_id(maker)
     now = utcnow()
+    # Ended an hour ago: the missing check-outs are flagged.
     activity_id = await make_activity(
-        maker, station, now=now, capacity=300, starts_in=-timedelta(minutes=10)
+        maker, station, now=now, capacity=300, starts_in=-timedelta(hours=3)
     )
     long_name = "<李&王>" + "长" * 58  # 64 characters, with HTML to escape
     async with maker() as session, write_transaction(session):
@@ -303,7 +305,7 @@ async def test_three_hundred_volunteers_page_under_the_limit(
                 Attendance(
                     activity_id=activity_id,
                     volunteer_id=v.id or 0,
-                    checked_in_at=now,
+                    checked_in_at=now - timedelta(hours=3),
                     mark=AttendanceMark.PRESENT,
                 )
             )
@@ -557,3 +559,68 @@ async def test_staff_print_the_sign_in_sheet_from_the_roster(
     assert [row[1] for row in body] == ["志愿者乙", "志愿者丙", "志愿者丁"]
     assert {row[2] for row in body} == {"****0000"}
     assert body[1][3] and not body[0][3]  # 2302 checked in
+
+
+async def _checked_in(maker: SessionMaker, activity_id: int, user_id: int, at: object) -> None:
+    vid = await volunteer_id(maker, user_id)
+    async with maker() as session, write_transaction(session):
+        session.add(Attendance(activity_id=activity_id, volunteer_id=vid, checked_in_at=at))
+
+
+async def test_roster_order_and_no_flag_while_under_way_in_chinese(
+    dp: Dispatcher, bot: MockedBot, sqlite_sessionmaker: SessionMaker
+) -> None:
+    """Seen in Chinese: /roster put tomorrow's activity above the one under way, and
+    flagged 未签退 for a volunteer still at an activity that had not ended."""
+    maker = sqlite_sessionmaker
+    await grant(maker, 9201)
+    staff = Conversation(dp, bot, user_id=9201, language_code="zh-hans")
+    now = utcnow()
+    running = await seated_activity(maker, [2601], starts_in=-timedelta(minutes=30), title="进行中")
+    ended = await seated_activity(maker, [2602], starts_in=-timedelta(hours=3), title="刚结束")
+    station = await station_id(maker)
+    for title, starts_in in [
+        ("两天前", -timedelta(days=2)),
+        ("三小时后", timedelta(hours=3)),
+        ("二十小时后", timedelta(hours=20)),
+    ]:
+        await make_activity(maker, station, now=now, capacity=10, starts_in=starts_in, title=title)
+    await _checked_in(maker, running, 2601, now - timedelta(minutes=25))
+    await _checked_in(maker, ended, 2602, now - timedelta(hours=2, minutes=55))
+
+    listing = (await staff.send("/roster"))[-1].text
+    titles = re.findall(r"\d+\. <b>(.+?)</b>", listing)
+    assert titles == ["进行中", "三小时后", "二十小时后", "刚结束", "两天前"]
+
+    await staff.press("进行中")
+    roster = staff.last_with_buttons()
+    assert "已签到 1" in roster.text
+    assert "未签退" not in roster.text and "⚠️" not in roster.text
+    assert not [label for label, _ in roster.buttons() if label.startswith("⚠️")]
+
+    await staff.send("/roster")
+    await staff.press("刚结束")
+    roster = staff.last_with_buttons()
+    assert "⚠️ 未签退 1" in roster.text
+    assert [label for label, _ in roster.buttons() if label.startswith("⚠️")] == ["⚠️ 1. 志愿者丙"]
+
+
+async def test_beneficiaries_in_chinese_punctuation(
+    dp: Dispatcher, bot: MockedBot, sqlite_sessionmaker: SessionMaker
+) -> None:
+    """Seen in Chinese: the beneficiaries screen read "老年人: —" (an ASCII colon)."""
+    maker = sqlite_sessionmaker
+    await grant(maker, 9202)
+    staff = Conversation(dp, bot, user_id=9202, language_code="zh-hans")
+    await seated_activity(maker, [2701], title="敬老茶话会")
+    await staff.send("/roster")
+    await staff.press("敬老茶话会")
+    await staff.press("受益人次")
+    screen = staff.last_with_buttons().text
+    assert "• 老年人：未登记" in screen and ":" not in screen
+    await staff.press("老年人")
+    await staff.send("35人")
+    await staff.press("返回活动名单")
+    await staff.press("受益人次")
+    screen = staff.last_with_buttons().text
+    assert "• 老年人：35 人次" in screen and ":" not in screen

@@ -227,7 +227,7 @@ def tally_dp(seeded: Seeded, settings: Settings, sqlite_sessionmaker: SessionMak
 
 
 THIS_WEEK_SENTENCE = (
-    "This week: 3 volunteer activities, 6 volunteer participations, 6.5 service hours, "
+    "This week: 3 volunteer activities, 6 volunteer participations, 6 h 30 min of service, "
     "40 beneficiaries, CN¥3,250.00 in charitable pledges."
 )
 
@@ -253,7 +253,7 @@ async def test_coordinator_sees_the_subtree_with_the_previous_week(
     assert "Home visits 1 · Garbage sorting 1 · Elder care 1" in text
     assert "Volunteer participations: 6 (previous: 1, +5)" in text
     assert "Volunteers (people): 5 (previous: 1, +4)" in text
-    assert "Service hours: 6.5 (previous: 1.0, +5.5)" in text
+    assert "Service time: 6 h 30 min (previous: 1 h, +5 h 30 min)" in text
     assert "Beneficiaries: 40 (previous: 0, +40)" in text
     assert "the elderly 15 · the general public 25" in text
     assert "New volunteers: 5 (previous: 1, +4)" in text
@@ -261,10 +261,10 @@ async def test_coordinator_sees_the_subtree_with_the_previous_week(
     assert "Amount pledged: CN¥3,250.00 (previous: CN¥0.00, +CN¥3,250.00)" in text
     assert "Amount received: CN¥2,250.00" in text
     assert (
-        "• Xiyuan Street Station: activities 2 · participations 5 · hours 6.0 · "
+        "• Xiyuan Street Station: activities 2 · participations 5 · service 6 h · "
         "beneficiaries 35 · pledged CN¥3,250.00" in text
     )
-    assert "• Hupo Street Station: activities 1 · participations 1 · hours 0.5" in text
+    assert "• Hupo Street Station: activities 1 · participations 1 · service 30 min" in text
     assert "• Nanqi Street Station: activities 0" in text
     assert "Wanghu" not in text and "Baohe" not in text
     assert text.rstrip().endswith(THIS_WEEK_SENTENCE)
@@ -272,7 +272,7 @@ async def test_coordinator_sees_the_subtree_with_the_previous_week(
     assert buttons == ["📊 Chart", "📄 Spreadsheet", "‹ Previous period"]  # no next: future
     await chat.press("Previous period", message=menu)
     assert "Activities: 1 (previous: 0, +1)" in menu.text
-    assert "Last week: 1 volunteer activity, 1 volunteer participation, 1.0 service hour" in (
+    assert "Last week: 1 volunteer activity, 1 volunteer participation, 1 h of service" in (
         menu.text
     )
     assert "Next period ›" in [t for t, _ in menu.buttons()]
@@ -295,10 +295,12 @@ async def test_spreadsheet_adds_up(tally_dp: Dispatcher, bot: MockedBot, seeded:
     assert summary["Activities"][:3] == (3, 1, 2)
     assert summary["Volunteer participations"][:2] == (6, 1)
     assert summary["Service hours"][:2] == (6.5, 1.0)
+    assert summary["Service time (minutes)"][:2] == (390, 60)
     assert summary["Amount pledged"][:2] == (3250, 0)
     assert summary["Amount received"][0] == 2250
     activities = list(book["Activities"].iter_rows(values_only=True))[1:]
-    assert sorted(r[0] for r in activities) == [1, 2, 3]
+    assert [r[0] for r in activities] == [1, 2, 3]  # row numbers
+    assert sorted(r[1] for r in activities) == [1, 2, 3]  # the activities' own numbers
     attendance = list(book["Attendance"].iter_rows(values_only=True))[1:]
     assert len(attendance) == 6 and sum(r[6] for r in attendance) == 390
     assert {r[4] for r in attendance} == {1, 2, 3, 4, 5}

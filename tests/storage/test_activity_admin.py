@@ -468,6 +468,6 @@ async def test_managed_list_shows_only_what_one_may_manage(
         )
     assert (first.total, first.pages, second.page, beyond.page) == (7, 2, 1, 1)
     listed = [i.activity.id for i in first.items + second.items]
-    assert listed == [a.id for a in reversed(here)]  # latest start first
+    assert listed == [a.id for a in here]  # soonest first
     assert {i.station.code for i in first.items} == {"hf-ss-xy-xyxc"}
     assert nothing.items == [] and admin.total == 8

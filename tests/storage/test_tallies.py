@@ -313,6 +313,7 @@ def test_periods() -> None:
     )
     assert tallies.parse_period(" 2026w1 ").first == date(2025, 12, 29)
     assert tallies.parse_period("2026-11-1 至 2026-11-30").days == 30
+    assert tallies.parse_period("2026-11-01 to 2026-11-30").days == 30  # the English example
     assert tallies.week_of(date(2026, 11, 22)) == tallies.iso_week(2026, 47)
     assert tallies.iso_week(2026, 47).previous() == tallies.iso_week(2026, 46)
     assert tallies.iso_week(2026, 47).iso_week == (2026, 47)

@@ -18,13 +18,12 @@ from openpyxl import load_workbook
 
 from bot.i18n import make_i18n
 from handlers import tally_chart, tally_xlsx
-from handlers.tally_text import hours_of
-from services import tallies, tally_details
+from services import stations, tallies, tally_details
 from services.tallies import Figures, Line, Period, Tally, iso_week
 from storage.db import SessionMaker
 from storage.models import ActivityKind, Station, StationLevel, TargetGroup
 from tests.conftest import load_example_tree
-from tests.storage.test_tallies import NOW, ZONE, _populate
+from tests.storage.test_tallies import NOW, ZONE, _expected, _populate
 
 
 @pytest.fixture
@@ -98,6 +97,45 @@ def test_a_missing_glyph_would_be_caught(english: None) -> None:
         tally_chart.render_png(tally_chart.chart_data(tally, "en"), font)
 
 
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_count_axes_have_whole_number_ticks(locale: str) -> None:
+    """Seen on a quiet week (3 activities against 1): the axes read 0.5, 1.5, 2.5
+    activities. Counts get whole-number ticks; hours may have fractions."""
+    i18n = make_i18n("zh_CN")
+    small = Figures(
+        activities_by_kind={ActivityKind.HOME_VISIT: 3},
+        participations=6,
+        volunteers=5,
+        minutes=390,
+        beneficiaries_by_group={TargetGroup.ELDERLY: 3},
+    )
+    before = Figures(activities_by_kind={ActivityKind.HOME_VISIT: 1}, participations=1, minutes=15)
+    lines = [
+        Line(_station(11, "西园街道社工站"), Figures(activities_by_kind={ActivityKind.OTHER: 2})),
+        Line(_station(12, "琥珀街道社工站"), Figures(activities_by_kind={ActivityKind.OTHER: 1})),
+        Line(_station(13, "南七街道社工站"), Figures()),
+    ]
+    tally = Tally(
+        _station(1, "蜀山区社会工作服务指导中心"), iso_week(2026, 47), small, before, lines
+    )
+    with i18n.context(), i18n.use_locale(locale):
+        data = tally_chart.chart_data(tally, locale)
+    figure = tally_chart.draw(data)
+    *metrics, stations = figure.axes
+    assert len(metrics) == len(data.metrics) == 4
+    for axes, metric in zip(metrics, data.metrics, strict=True):
+        ticks = [t for t in axes.get_yticks() if 0 <= t <= axes.get_ylim()[1]]
+        assert len(ticks) >= 2
+        if metric.counts:
+            assert all(float(t).is_integer() for t in ticks), (metric.label, ticks)
+    assert not data.metrics[2].counts  # hours
+    ticks = [t for t in stations.get_xticks() if 0 <= t <= stations.get_xlim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks), ticks
+    # The hours are labelled to the minute.
+    assert data.metrics[2].now_text == ("6小时30分钟" if locale == "zh_CN" else "6 h 30 min")
+    assert data.metrics[2].before_text == ("15分钟" if locale == "zh_CN" else "15 min")
+
+
 def _rows(book: Any, name: str) -> list[tuple[Any, ...]]:
     return [row for row in book[name].iter_rows(values_only=True)][1:]
 
@@ -142,7 +180,8 @@ async def test_spreadsheet_adds_up_to_the_tally(
                 before.participations,
             )
             assert summary["Volunteers (people)"][0] == f.volunteers
-            assert Decimal(str(summary["Service hours"][0])) == hours_of(f.minutes)
+            assert round(summary["Service hours"][0] * 60) == f.minutes
+            assert summary["Service time (minutes)"][:2] == (f.minutes, before.minutes)
             assert summary["Beneficiaries"][0] == f.beneficiaries
             assert summary["New volunteers"][0] == f.new_volunteers
             assert summary["Pledges"][0] == f.pledges
@@ -158,18 +197,68 @@ async def test_spreadsheet_adds_up_to_the_tally(
 
             activities = _rows(book, "Activities")
             assert len(activities) == f.activities > 0
-            assert sum(r[9] for r in activities) == f.participations
-            assert sum(r[11] for r in activities) == f.beneficiaries
+            assert [r[0] for r in activities] == list(range(1, len(activities) + 1))
+            assert sum(r[10] for r in activities) == f.participations
+            assert sum(r[13] for r in activities) == f.beneficiaries
             attendance = _rows(book, "Attendance")
             assert len(attendance) == f.participations
             assert sum(r[6] for r in attendance) == f.minutes
             assert len({r[4] for r in attendance}) == f.volunteers
-            assert {r[0] for r in attendance} <= {r[0] for r in activities}
+            assert {r[0] for r in attendance} <= {r[1] for r in activities}
             pledges = _rows(book, "Pledges")
             assert len(pledges) == f.pledges
             assert sum(Decimal(str(r[4])) for r in pledges) == Decimal(f.pledged_fen) / 100
             received = [r for r in pledges if r[5] == "received"]
             assert sum(Decimal(str(r[4])) for r in received) == Decimal(f.received_fen) / 100
+
+
+@pytest.mark.parametrize("code", ["hf", "hf-ss-xy"])
+async def test_spreadsheet_minutes_add_up_to_the_database(
+    sessionmaker: SessionMaker, chinese: None, code: str
+) -> None:
+    """Every column of service time, summed, is the minutes in the database (raw SQL,
+    not the tally service), to the minute: the hours are exact (values 0.25, 1/6 …),
+    never rounded to 0.1 per row so that rows no longer add up to the total."""
+    ids = await load_example_tree(sessionmaker)
+    await _populate(sessionmaker, ids)
+    async with sessionmaker() as session:
+        tree = await stations.tree(session)
+        for period in PERIODS:
+            result = await tallies.tally(
+                session, station_id=ids[code], period=period, zone=ZONE, now=NOW
+            )
+            records = await tally_details.details(
+                session, station_id=ids[code], period=period, zone=ZONE, now=NOW
+            )
+            database = (
+                await _expected(session, tree.subtree(ids[code]), period.first, period.last)
+            )["minutes"]
+            assert database > 0
+            data = tally_xlsx.render_xlsx(
+                result, records, locale="zh_CN", zone=ZONE, today=NOW.date()
+            )
+            book = load_workbook(io.BytesIO(data))
+            summary = {row[0]: row[1:] for row in _rows(book, "汇总") if row and row[0]}
+            assert summary["服务时长（分钟）"][0] == database
+            assert round(summary["服务时长（小时）"][0] * 60) == database
+            for name, hours_at, minutes_at in (("分站点", 5, 6), ("活动场次", 11, 12)):
+                header = [c.value for c in book[name][1]]
+                assert (header[hours_at], header[minutes_at]) == (
+                    "服务时长（小时）",
+                    "服务时长（分钟）",
+                )
+                rows = _rows(book, name)[:-1] if name == "分站点" else _rows(book, name)
+                assert sum(r[minutes_at] for r in rows) == database, (name, period)
+                assert round(sum(r[hours_at] for r in rows) * 60) == database, (name, period)
+            attendance = _rows(book, "考勤记录")
+            assert sum(r[6] for r in attendance) == database
+            assert round(sum(r[7] for r in attendance) * 60) == database
+            # The row number is 序号; the activity's own number has its column.
+            header = [c.value for c in book["活动场次"][1]]
+            assert header[:2] == ["序号", "活动编号"]
+            activities = _rows(book, "活动场次")
+            assert [r[0] for r in activities] == list(range(1, len(activities) + 1))
+            assert [r[1] for r in activities] == [a.id for a in records.activities]
 
 
 async def test_a_cut_list_says_so(sqlite_sessionmaker: SessionMaker, english: None) -> None:

@@ -67,10 +67,6 @@ def a_tally(lines: list[Line] | None = None, period: Period | None = None) -> Ta
 
 
 def test_numbers(english: None) -> None:
-    assert tally_text.hours(15_270, "en") == "254.5"
-    assert tally_text.hours(60, "zh_CN") == "1.0"
-    assert tally_text.hours(95, "en") == "1.6"  # rounded half up
-    assert tally_text.hours(90_000, "en") == "1,500.0"
     assert tally_text.money(325_000, "zh_CN") == "¥3,250.00"
     assert tally_text.money(325_000, "en") == "CN¥3,250.00"
     assert tally_text.number(12_345, "zh_CN") == "12,345"
@@ -95,21 +91,21 @@ def test_periods(english: None) -> None:
 def test_summary_sentence(english: None) -> None:
     sentence = tally_text.summary_sentence(figures(), iso_week(2026, 47), today=TODAY, locale="en")
     assert sentence == (
-        "This week: 12 volunteer activities, 86 volunteer participations, 254.5 service hours, "
-        "430 beneficiaries, CN¥3,250.00 in charitable pledges."
+        "This week: 12 volunteer activities, 86 volunteer participations, 254 h 30 min of "
+        "service, 430 beneficiaries, CN¥3,250.00 in charitable pledges."
     )
     last = tally_text.summary_sentence(
         figures(1, 1, 60, 1, 100), iso_week(2026, 46), today=TODAY, locale="en"
     )
     assert last == (
-        "Last week: 1 volunteer activity, 1 volunteer participation, 1.0 service hour, "
+        "Last week: 1 volunteer activity, 1 volunteer participation, 1 h of service, "
         "1 beneficiary, CN¥1.00 in charitable pledges."
     )
     older = tally_text.summary_sentence(
         figures(0, 0, 0, 0, 0), iso_week(2026, 40), today=TODAY, locale="en"
     )
     assert older == (
-        "Week 40, 2026: 0 volunteer activities, 0 volunteer participations, 0.0 service hours, "
+        "Week 40, 2026: 0 volunteer activities, 0 volunteer participations, 0 min of service, "
         "0 beneficiaries, CN¥0.00 in charitable pledges."
     )
     month = Period(date(2026, 10, 1), date(2026, 10, 31))
@@ -136,12 +132,12 @@ def test_the_text_compares_and_lists_children(english: None) -> None:
     )
     assert "Previous period: Week 46, 2026 (Nov 9\u2009–\u200915)" in text
     assert "Activities: 12 (previous: 10, +2)" in text
-    assert "Service hours: 254.5 (previous: 200.0, +54.5)" in text
+    assert "Service time: 254 h 30 min (previous: 200 h, +54 h 30 min)" in text
     assert "Amount pledged: CN¥3,250.00 (previous: CN¥500.00, +CN¥2,750.00)" in text
     assert "New volunteers: 3 (previous: 3, no change)" in text
     assert "• Shushan District (its own records): activities 1" in text
     assert (
-        "• Xiyuan &lt;Street&gt; &amp; Co: activities 5 · participations 30 · hours 10.0 · "
+        "• Xiyuan &lt;Street&gt; &amp; Co: activities 5 · participations 30 · service 10 h · "
         "beneficiaries 100 · pledged CN¥3,250.00" in text
     )
     assert "• 琥珀街道社工站: activities 0" in text  # no English name: the Chinese one

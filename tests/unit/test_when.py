@@ -259,3 +259,185 @@ def test_zone_falls_back_to_the_default() -> None:
 )
 def test_plain_digits(text: str, digits: str) -> None:
     assert when.plain_digits(text) == digits
+
+
+# --- as people write them: 今晚8点, 明早9点, 下个月3号, 月底; 到11:30, 11:30结束 ----------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("今晚8点", (2026, 11, 21, 20, 0)),
+        ("今晚8点40", (2026, 11, 21, 20, 40)),
+        ("今晚8点40分", (2026, 11, 21, 20, 40)),
+        ("今晚 8:40", (2026, 11, 21, 20, 40)),
+        ("今晚八点半", (2026, 11, 21, 20, 30)),
+        ("今天晚上8点", (2026, 11, 21, 20, 0)),
+        ("今晚上8点", (2026, 11, 21, 20, 0)),
+        ("今早11点", (2026, 11, 21, 11, 0)),
+        ("今夜9点", (2026, 11, 21, 21, 0)),
+        ("明早9点", (2026, 11, 22, 9, 0)),
+        ("明早 9:30", (2026, 11, 22, 9, 30)),
+        ("明晨7点", (2026, 11, 22, 7, 0)),
+        ("明晚7点半", (2026, 11, 22, 19, 30)),
+        ("明晚 19:00", (2026, 11, 22, 19, 0)),
+        ("后天晚上8点", (2026, 11, 23, 20, 0)),
+        ("后天早上8点", (2026, 11, 23, 8, 0)),
+        ("下个月3号 9点", (2026, 12, 3, 9, 0)),
+        ("下个月3号9点", (2026, 12, 3, 9, 0)),
+        ("下月3号 9:00", (2026, 12, 3, 9, 0)),
+        ("下个月三号上午九点", (2026, 12, 3, 9, 0)),
+        ("下个月3日 下午2点", (2026, 12, 3, 14, 0)),
+        ("下下个月1号 9点", (2027, 1, 1, 9, 0)),
+        ("本月28号 9点", (2026, 11, 28, 9, 0)),
+        ("这个月30号 9:00", (2026, 11, 30, 9, 0)),
+        ("月底 9点", (2026, 11, 30, 9, 0)),
+        ("本月底 9点", (2026, 11, 30, 9, 0)),
+        ("月末 下午3点", (2026, 11, 30, 15, 0)),
+        ("下个月底 14:00", (2026, 12, 31, 14, 0)),
+        ("下月底14点", (2026, 12, 31, 14, 0)),
+        ("tonight 8pm", (2026, 11, 21, 20, 0)),
+        ("tonight 8:40", (2026, 11, 21, 20, 40)),
+        ("Sat 3pm", (2026, 11, 21, 15, 0)),
+        ("tomorrow 9:00", (2026, 11, 22, 9, 0)),
+    ],
+)
+def test_start_as_people_write_it(text: str, expected: tuple[int, ...]) -> None:
+    assert local(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("now_local", "text", "expected"),
+    [
+        ((2026, 12, 30, 10), "下个月3号 9点", (2027, 1, 3, 9, 0)),
+        ((2026, 12, 30, 10), "月底 9点", (2026, 12, 31, 9, 0)),
+        ((2026, 12, 30, 10), "下个月底 9点", (2027, 1, 31, 9, 0)),
+        ((2027, 1, 5, 10), "下个月底 9点", (2027, 2, 28, 9, 0)),
+        ((2027, 12, 31, 22, 0), "明早9点", (2028, 1, 1, 9, 0)),
+    ],
+)
+def test_month_words_roll_over_the_year(
+    now_local: tuple[int, ...], text: str, expected: tuple[int, ...]
+) -> None:
+    now = datetime(*now_local, tzinfo=SHANGHAI).astimezone(UTC)  # type: ignore[misc]
+    assert local(text, now=now) == expected
+
+
+@pytest.mark.parametrize(
+    ("now_local", "text", "code"),
+    [
+        ((2026, 11, 21, 10), "下个月32号 9点", "when_bad_date"),
+        ((2027, 1, 5, 10), "下个月30号 9点", "when_bad_date"),  # no 30 February
+        ((2026, 11, 21, 10), "下个月 9点", "when_unreadable"),
+        ((2026, 11, 21, 10), "今晚", "when_no_time"),
+        ((2026, 11, 21, 10), "月底", "when_no_time"),
+    ],
+)
+def test_month_words_refused(now_local: tuple[int, ...], text: str, code: str) -> None:
+    now = datetime(*now_local, tzinfo=SHANGHAI).astimezone(UTC)  # type: ignore[misc]
+    with pytest.raises(InvalidInput) as caught:
+        when.parse_start(text, now=now, tz=SHANGHAI)
+    assert caught.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("到11:30", (28, 11, 30)),
+        ("11:30结束", (28, 11, 30)),
+        ("到 11:30", (28, 11, 30)),
+        ("至11:30", (28, 11, 30)),
+        ("到11点半", (28, 11, 30)),
+        ("11点半结束", (28, 11, 30)),
+        ("到下午5点", (28, 17, 0)),
+        ("下午5点结束", (28, 17, 0)),
+        ("到12点结束", (28, 12, 0)),
+        ("12点为止", (28, 12, 0)),
+        ("until 11:30", (28, 11, 30)),
+        ("till 11:30am", (28, 11, 30)),
+        ("到11月28日 12:00", (28, 12, 0)),
+    ],
+)
+def test_end_as_people_write_it(text: str, expected: tuple[int, int, int]) -> None:
+    end = when.parse_end(text, start=START, now=NOW, tz=SHANGHAI).astimezone(SHANGHAI)
+    assert (end.day, end.hour, end.minute) == expected
+
+
+EVENING = datetime(2026, 11, 28, 20, 0, tzinfo=SHANGHAI).astimezone(UTC)  # 今晚8点
+
+
+@pytest.mark.parametrize(
+    ("start", "text", "expected"),
+    [
+        # After an evening start, a bare "10点" is 22:00, as people mean it.
+        (EVENING, "10点", (28, 22, 0)),
+        (EVENING, "到10点", (28, 22, 0)),
+        (EVENING, "10点结束", (28, 22, 0)),
+        (EVENING, "9:30", (28, 21, 30)),
+        (EVENING, "22:00", (28, 22, 0)),
+        (EVENING, "晚上10点", (28, 22, 0)),
+        # A morning start keeps the clock as typed.
+        (START, "11点", (28, 11, 0)),
+    ],
+)
+def test_a_bare_end_hour_follows_an_afternoon_start(
+    start: datetime, text: str, expected: tuple[int, int, int]
+) -> None:
+    end = when.parse_end(text, start=start, now=NOW, tz=SHANGHAI).astimezone(SHANGHAI)
+    assert (end.day, end.hour, end.minute) == expected
+
+
+@pytest.mark.parametrize(
+    ("start", "text"),
+    [(START, "8:00"), (START, "8点"), (EVENING, "上午9点"), (EVENING, "19:00"), (START, "到")],
+)
+def test_an_end_before_the_start_stays_before_it(start: datetime, text: str) -> None:
+    """Validation refuses these (end_before_start) or the text is unreadable; nothing
+    is silently moved past the start."""
+    try:
+        end = when.parse_end(text, start=start, now=NOW, tz=SHANGHAI)
+    except InvalidInput as error:
+        assert error.code in {"when_unreadable", "when_empty"}
+        return
+    assert end <= start
+
+
+@pytest.mark.parametrize(
+    ("zone", "locale", "name"),
+    [
+        ("Asia/Shanghai", "zh_CN", "北京时间"),
+        ("Asia/Shanghai", "en", "Beijing time"),
+        ("PRC", "zh_CN", "北京时间"),
+        ("Asia/Chongqing", "en", "Beijing time"),
+        ("Asia/Urumqi", "zh_CN", "中国（乌鲁木齐）时间"),
+        ("Europe/Berlin", "en", "Germany (Berlin) Time"),
+    ],
+)
+def test_zone_names_as_people_say_them(zone: str, locale: str, name: str) -> None:
+    from bot.i18n import make_i18n
+    from handlers.views import zone_name
+
+    i18n = make_i18n("zh_CN")
+    with i18n.context(), i18n.use_locale(locale):
+        assert zone_name(ZoneInfo(zone), locale) == name
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("今晚12点", (2026, 11, 22, 0, 0)),  # midnight at the end of today
+        ("周六晚上12点", (2026, 11, 22, 0, 0)),  # still ahead on Saturday morning
+        ("11月底 9点", (2026, 11, 30, 9, 0)),
+        ("2月底 9点", (2027, 2, 28, 9, 0)),
+        ("周六晚8点", (2026, 11, 21, 20, 0)),
+        ("明天晚8点半", (2026, 11, 22, 20, 30)),
+        ("明天中午12点", (2026, 11, 22, 12, 0)),  # noon stays noon
+    ],
+)
+def test_night_and_month_end_edges(text: str, expected: tuple[int, ...]) -> None:
+    assert local(text) == expected
+
+
+def test_an_end_at_midnight_is_the_next_day() -> None:
+    end = when.parse_end("到晚上12点", start=EVENING, now=NOW, tz=SHANGHAI).astimezone(SHANGHAI)
+    assert (end.day, end.hour, end.minute) == (29, 0, 0)
