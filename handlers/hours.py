@@ -26,10 +26,10 @@ from handlers import certificate_pdf
 from handlers.certificate_pdf import (
     format_day,
     format_hours,
-    format_period,
     hours_text,
     station_label,
 )
+from handlers.date_range import date_range
 from services import certificates, hours, stations, when
 from services.certificates import Period, Statement
 from services.errors import DomainError, InvalidInput, NotFound
@@ -307,7 +307,7 @@ async def issue(
         ).format(
             hours=hours_text(statement.period_minutes, locale),
             count=statement.activity_count,
-            period=format_period(statement.first_day, statement.last_day, locale),
+            period=date_range(statement.first_day, statement.last_day, locale),
             code=code,
         ),
     )
@@ -322,7 +322,7 @@ def no_hours_text(period: Period, locale: str) -> str:
     return _(
         "You have no confirmed service hours in {period}, so there is nothing to "
         "certify. No certificate was issued."
-    ).format(period=format_period(period.first, period.last, locale))
+    ).format(period=date_range(period.first, period.last, locale))
 
 
 # --- /verify ----------------------------------------------------------------------
@@ -340,7 +340,7 @@ def statement_view(statement: Statement, locale: str) -> str:
                 station=html.quote(station_label(statement.station, locale))
             ),
             _("Period: {period}").format(
-                period=format_period(statement.first_day, statement.last_day, locale)
+                period=date_range(statement.first_day, statement.last_day, locale)
             ),
             ngettext(
                 "Service in the period: {hours} in {count} activity",
