@@ -277,3 +277,13 @@ def test_the_bot_serves_the_translations() -> None:
         "Welcome back, {name}! Send /help to see what you can do.", locale="zh_CN"
     ).format(name="张三")
     assert "张三" in name and "/help" in name
+
+
+def test_a_missing_catalog_is_named(tmp_path: Path) -> None:
+    from bot.i18n import MissingCatalog, make_i18n
+
+    english = tmp_path / "en" / "LC_MESSAGES"
+    english.mkdir(parents=True)
+    (english / "messages.po").write_bytes((LOCALES_DIR / "en/LC_MESSAGES/messages.po").read_bytes())
+    with pytest.raises(MissingCatalog, match=re.escape("locales/zh_CN/LC_MESSAGES/messages.po")):
+        make_i18n("zh_CN", place=tmp_path)

@@ -24,10 +24,10 @@ def cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[s
 
 
 def test_import_list_and_grant(tmp_path: Path) -> None:
-    imported = cli(tmp_path, "stations", "import", str(ROOT / "examples" / "stations.yaml"))
+    imported = cli(tmp_path, "stations", "import", str(ROOT / "bot" / "example_stations.yaml"))
     assert imported.returncode == 0, imported.stderr
     assert "14 created, 0 updated" in imported.stdout
-    again = cli(tmp_path, "stations", "import", str(ROOT / "examples" / "stations.yaml"))
+    again = cli(tmp_path, "stations", "import", str(ROOT / "bot" / "example_stations.yaml"))
     assert "0 created, 14 updated" in again.stdout
     listed = cli(tmp_path, "stations", "list")
     lines = listed.stdout.splitlines()
