@@ -65,7 +65,7 @@ from storage.models import StationLevel
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:BENCHMARK-TOKEN"
-EXAMPLE_TREE = ROOT / "examples" / "stations.yaml"
+EXAMPLE_TREE = ROOT / "bot" / "example_stations.yaml"
 FIRST_USER_ID = 710_000_001
 WARMUP = 50
 POLLING_TIMEOUT = 1  # seconds a getUpdates long poll may wait

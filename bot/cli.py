@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import socket
 from datetime import date
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bot.app import build_bot, build_dispatcher, make_app_engine, poll
 from bot.config import Settings
-from bot.i18n import make_i18n
+from bot.i18n import MissingCatalog, make_i18n
 from services import certificate_key, roles, stations, tallies, tally_details
 from services.errors import DomainError, InvalidInput
 from storage import migrate
@@ -48,6 +49,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await grant(settings, args.user_id, args.role, args.station_code)
         if args.command == "tally":
             return await tally(settings, args)
+    except MissingCatalog as exc:
+        raise UsageError(str(exc)) from exc
     except (OperationalError, OSError, socket.gaierror) as exc:
         raise UsageError(
             f"cannot reach the database {_safe(settings)}: {_first_line(exc)}"
@@ -110,7 +113,8 @@ async def run(settings: Settings) -> int:
     return 0
 
 
-def load_tree(path: Path) -> list[dict[str, Any]]:
+def load_tree(path: Traversable) -> list[dict[str, Any]]:
+    """A station tree from a YAML file (a path, or a file shipped in a package)."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:

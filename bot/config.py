@@ -65,8 +65,9 @@ class Settings(BaseSettings):
     # open pledge is brought up once with the volunteer.
     pledge_ceiling_yuan: int = Field(default=5000, ge=1, le=10_000_000)
     pledge_reminder_days: float = Field(default=7, gt=0)
-    # A station tree loaded into an empty database in the sandbox.
-    sandbox_stations: Path = Field(default=Path("examples/stations.yaml"))
+    # A station tree loaded into an empty database in the sandbox; none: the example
+    # tree shipped with the bot (bot/example_stations.yaml).
+    sandbox_stations: Path | None = None
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -1,35 +1,70 @@
-"""Translations straight from the .po catalogs, so a fresh clone needs no compile step."""
+"""Translations straight from the .po catalogs, so a fresh clone needs no compile step.
+The catalogs are package data of ``locales`` and are read through importlib.resources,
+so an installed wheel finds them whatever the working directory."""
 
 from __future__ import annotations
 
 import gettext
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from importlib import resources
+from importlib.resources.abc import Traversable
 from io import BytesIO
-from pathlib import Path
 
 from aiogram.utils.i18n import I18n
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+from bot.config import SUPPORTED_LOCALES
+
+DOMAIN = "messages"
+
+
+class MissingCatalog(Exception):
+    """A language the bot speaks has no catalog where the package keeps it: the
+    installation is incomplete."""
+
+    def __init__(self, name: str, place: Traversable) -> None:
+        super().__init__(
+            f"translation catalog locales/{name} is missing (looked in {place}); reinstall the bot"
+        )
+        self.name = name
+
+
+def catalogs() -> Traversable:
+    """The ``locales`` package: ``<lang>/LC_MESSAGES/messages.po`` for each language."""
+    return resources.files("locales")
 
 
 class CatalogI18n(I18n):
-    """aiogram's I18n, reading ``locales/<lang>/LC_MESSAGES/<domain>.po`` through Babel."""
+    """aiogram's I18n, reading ``<lang>/LC_MESSAGES/<domain>.po`` through Babel, for
+    each language the bot speaks."""
+
+    def __init__(
+        self,
+        *,
+        default_locale: str,
+        place: Traversable | None = None,
+        languages: Sequence[str] = SUPPORTED_LOCALES,
+        domain: str = DOMAIN,
+    ) -> None:
+        self.place = place if place is not None else catalogs()
+        self.languages = tuple(languages)
+        # aiogram keeps ``path`` for its own .mo loader, which find_locales replaces.
+        super().__init__(path=str(self.place), default_locale=default_locale, domain=domain)
 
     def find_locales(self) -> dict[str, gettext.GNUTranslations]:
         translations: dict[str, gettext.GNUTranslations] = {}
-        for folder in sorted(self.path.iterdir()):
-            po_path = folder / "LC_MESSAGES" / f"{self.domain}.po"
-            if not po_path.is_file():
-                continue
-            with po_path.open("rb") as po_file:
-                catalog = read_po(po_file, locale=folder.name)
+        for language in self.languages:
+            name = f"{language}/LC_MESSAGES/{self.domain}.po"
+            po_file = self.place.joinpath(language, "LC_MESSAGES", f"{self.domain}.po")
+            if not po_file.is_file():
+                raise MissingCatalog(name, self.place)
+            catalog = read_po(BytesIO(po_file.read_bytes()), locale=language)
             buffer = BytesIO()
             write_mo(buffer, catalog, use_fuzzy=False)
             buffer.seek(0)
-            translations[folder.name] = gettext.GNUTranslations(buffer)
+            translations[language] = gettext.GNUTranslations(buffer)
         return translations
 
     @contextmanager
@@ -43,5 +78,5 @@ class CatalogI18n(I18n):
             I18n.reset_current(token)
 
 
-def make_i18n(default_locale: str, path: Path = LOCALES_DIR) -> CatalogI18n:
-    return CatalogI18n(path=path, default_locale=default_locale, domain="messages")
+def make_i18n(default_locale: str, place: Traversable | None = None) -> CatalogI18n:
+    return CatalogI18n(default_locale=default_locale, place=place)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterable
-from pathlib import Path
+from importlib import resources
+from importlib.resources.abc import Traversable
 
 from aiogram import Bot, Dispatcher
 from aiogram.filters import Command, StateFilter
@@ -69,16 +70,21 @@ def awaiting_text(dispatcher: Dispatcher, bot: Bot, user_id: int) -> AwaitingTex
     return probe
 
 
-async def seed_stations(settings: Settings, path: Path) -> int:
-    """Load the example tree into an empty database; returns stations created."""
+def example_tree() -> Traversable:
+    """The example station tree shipped with the bot (package data of ``bot``)."""
+    return resources.files("bot").joinpath("example_stations.yaml")
+
+
+async def seed_stations(settings: Settings, source: Traversable) -> int:
+    """Load a station tree into an empty database; returns stations created."""
     from bot.cli import load_tree
 
     engine = make_engine(settings.database_url)
     try:
         async with make_sessionmaker(engine)() as session:
-            if await stations.all_stations(session) or not path.is_file():  # noqa: ASYNC240
+            if await stations.all_stations(session):
                 return 0
-            return (await stations.import_tree(session, load_tree(path))).created
+            return (await stations.import_tree(session, load_tree(source))).created
     finally:
         await engine.dispose()
 
@@ -90,7 +96,7 @@ async def run_sandbox(settings: Settings, *, user_id: int, language: str) -> int
 
     await migrate.upgrade(settings.database_url)
     await keep_certificate_key(settings)
-    created = await seed_stations(settings, settings.sandbox_stations)
+    created = await seed_stations(settings, settings.sandbox_stations or example_tree())
     engine = make_app_engine(settings)
     async with BotAPIStandin() as standin:
         standin.add_user(user_id, "Sandbox", language_code=language)

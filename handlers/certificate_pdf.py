@@ -25,13 +25,14 @@ import segno
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from babel import Locale
-from babel.dates import format_date, format_interval
+from babel.dates import format_date
 from babel.numbers import format_decimal
 from fontTools.ttLib import TTCollection, TTFont  # type: ignore[import-untyped]
 from fpdf import FPDF
 from fpdf.enums import Align, WrapMode, XPos, YPos
 from fpdf.fonts import FontFace as TableStyle
 
+from handlers.date_range import date_range
 from services.certificates import Statement, StationNames, display_code, issuers
 from services.hours import hours_of
 
@@ -242,13 +243,6 @@ def format_day(day: date, locale: str, form: str = "long") -> str:
     return format_date(day, form, locale=_babel(locale))
 
 
-def format_period(first: date, last: date, locale: str) -> str:
-    """2026年1月1日至6月30日 / Jan 1 – Jun 30, 2026."""
-    if first == last:
-        return format_day(first, locale, "medium")
-    return format_interval(first, last, "yMMMd", locale=_babel(locale))
-
-
 def station_label(station: StationNames, locale: str) -> str:
     if locale == "en" and station.name_en:
         return station.name_en
@@ -383,7 +377,7 @@ def render(
     top = pdf.get_y()
     text_width = width - QR_SIZE - 8
     pdf.set_font(FAMILY, size=12)
-    period = format_period(statement.first_day, statement.last_day, locale)
+    period = date_range(statement.first_day, statement.last_day, locale)
     sentence = ngettext(
         "This certifies that {name}, a volunteer of {station}, served {hours} in "
         "{count} activity from {period}.",

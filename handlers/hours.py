@@ -25,10 +25,10 @@ from bot.states_hours import CertificateDialog, VerifyDialog
 from handlers import certificate_pdf
 from handlers.certificate_pdf import (
     format_day,
-    format_period,
     hours_text,
     station_label,
 )
+from handlers.date_range import date_range
 from handlers.durations import duration
 from handlers.views import join
 from services import certificate_key as certificate_keys
@@ -322,7 +322,7 @@ async def issue(
         ).format(
             hours=hours_text(statement.period_minutes, locale),
             count=statement.activity_count,
-            period=format_period(statement.first_day, statement.last_day, locale),
+            period=date_range(statement.first_day, statement.last_day, locale),
             code=code,
         ),
     )
@@ -337,7 +337,7 @@ def no_hours_text(period: Period, locale: str) -> str:
     return _(
         "You have no confirmed service hours in {period}, so there is nothing to "
         "certify. No certificate was issued."
-    ).format(period=format_period(period.first, period.last, locale))
+    ).format(period=date_range(period.first, period.last, locale))
 
 
 # --- /verify ----------------------------------------------------------------------
@@ -357,7 +357,7 @@ def statement_view(statement: Statement, locale: str) -> str:
                 )
             ),
             _("Period: {period}").format(
-                period=format_period(statement.first_day, statement.last_day, locale)
+                period=date_range(statement.first_day, statement.last_day, locale)
             ),
             ngettext(
                 "Service in the period: {hours} in {count} activity",

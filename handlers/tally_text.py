@@ -15,10 +15,10 @@ from decimal import Decimal
 from aiogram import html as tg_html
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
-from babel.dates import format_interval, format_skeleton
 from babel.numbers import format_currency, format_decimal
 
 from bot import labels
+from handlers.date_range import date_range
 from handlers.durations import duration
 from handlers.views import babel_locale
 from services.tallies import Figures, Line, Period, Tally, week_of
@@ -57,17 +57,12 @@ def _signed_money(delta_fen: int, locale: str) -> str:
 
 
 def week_days(period: Period, locale: str) -> str:
-    """16–22 Nov style: ``11月16日–11月22日`` / ``Nov 16 – 22``."""
-    where = babel_locale(locale)
-    if locale.startswith("zh"):
-        return "–".join(
-            format_skeleton("MMMd", day, locale=where) for day in (period.first, period.last)
-        )
-    return format_interval(period.first, period.last, "MMMd", locale=where)
+    """A week's days beside its number: ``11月16日至22日`` / ``Nov 16 to 22``."""
+    return date_range(period.first, period.last, locale, year=False)
 
 
 def period_title(period: Period, locale: str) -> str:
-    """``Week 47, 2026 (Nov 16 – 22)`` for an ISO week, else the dates."""
+    """``Week 47, 2026 (Nov 16 to 22)`` for an ISO week, else the dates."""
     week = period.iso_week
     if week is not None:
         return _("Week {week}, {year} ({days})").format(
@@ -77,14 +72,11 @@ def period_title(period: Period, locale: str) -> str:
 
 
 def period_name(period: Period, locale: str) -> str:
-    """The period in a sentence: ``Week 45, 2026`` or ``Nov 1 – 30, 2026``."""
+    """The period in a sentence: ``Week 45, 2026`` or ``Nov 1 to 30, 2026``."""
     week = period.iso_week
     if week is not None:
         return _("Week {week}, {year}").format(week=week[1], year=week[0])
-    where = babel_locale(locale)
-    if period.first == period.last:
-        return format_skeleton("yMMMd", period.first, locale=where)
-    return format_interval(period.first, period.last, "yMMMd", locale=where)
+    return date_range(period.first, period.last, locale)
 
 
 def relation(period: Period, today: date) -> str | None:

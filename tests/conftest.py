@@ -18,7 +18,7 @@ from tests.dbtools import BACKENDS, url_for, wipe
 from tests.mocked_bot import Conversation, MockedBot
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE_TREE = ROOT / "examples" / "stations.yaml"
+EXAMPLE_TREE = ROOT / "bot" / "example_stations.yaml"
 
 
 async def _migrated(backend: str, tmp_path: Path) -> str:

@@ -338,3 +338,13 @@ def test_chinese_uses_full_width_colons() -> None:
 def test_chinese_quotes_titles_in_sentences() -> None:
     wrong = [text for _, text in pairs("zh_CN") if unquoted_titles(text)]
     assert not wrong, f"zh_CN: activity titles in sentences without 「」: {wrong}"
+
+
+def test_a_missing_catalog_is_named(tmp_path: Path) -> None:
+    from bot.i18n import MissingCatalog, make_i18n
+
+    english = tmp_path / "en" / "LC_MESSAGES"
+    english.mkdir(parents=True)
+    (english / "messages.po").write_bytes((LOCALES_DIR / "en/LC_MESSAGES/messages.po").read_bytes())
+    with pytest.raises(MissingCatalog, match=re.escape("locales/zh_CN/LC_MESSAGES/messages.po")):
+        make_i18n("zh_CN", place=tmp_path)

@@ -148,7 +148,7 @@ def test_english_certificate_uses_english_names_and_dates() -> None:
     assert "合肥市社会工作服务指导中心" in squash(text)  # no English name: the Chinese one
     assert "欧阳春花" in text and TITLES[1] in squash(text)
     assert "Mar 1, 2026" in text and "July 1, 2026" in text
-    assert "Jan 1 – Jun 30, 2026" in text
+    assert "Jan 1 to Jun 30, 2026" in text
     assert "served 4.6 hours in 3 activities" in " ".join(text.split())
 
 

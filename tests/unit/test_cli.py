@@ -17,6 +17,7 @@ def cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[s
         [sys.executable, "-m", "bot", *args],
         cwd=tmp_path,
         env=base,
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=120,
@@ -24,10 +25,10 @@ def cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[s
 
 
 def test_import_list_and_grant(tmp_path: Path) -> None:
-    imported = cli(tmp_path, "stations", "import", str(ROOT / "examples" / "stations.yaml"))
+    imported = cli(tmp_path, "stations", "import", str(ROOT / "bot" / "example_stations.yaml"))
     assert imported.returncode == 0, imported.stderr
     assert "14 created, 0 updated" in imported.stdout
-    again = cli(tmp_path, "stations", "import", str(ROOT / "examples" / "stations.yaml"))
+    again = cli(tmp_path, "stations", "import", str(ROOT / "bot" / "example_stations.yaml"))
     assert "0 created, 14 updated" in again.stdout
     listed = cli(tmp_path, "stations", "list")
     lines = listed.stdout.splitlines()
@@ -64,3 +65,11 @@ def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "cannot" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_sandbox_names_a_missing_station_tree(tmp_path: Path) -> None:
+    """SANDBOX_STATIONS pointing nowhere is said, not silently an empty sandbox."""
+    missing = tmp_path / "nowhere.yaml"
+    result = cli(tmp_path, "sandbox", SANDBOX_STATIONS=str(missing))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.strip() == f"volunteer-bot: no such file: {missing}"

@@ -1,7 +1,7 @@
 """The tally's text: periods, numbers, the summary sentence, station lines, escaping
 and Telegram's length limit. English until the lead translates the new strings;
-Chinese where Babel formats (dates, money) and for station names (data). Babel
-puts thin spaces (U+2009) around the dash of a date interval."""
+Chinese where Babel formats (money, numbers), for date ranges (our own code, see
+test_date_range) and for station names (data)."""
 
 from __future__ import annotations
 
@@ -74,11 +74,11 @@ def test_numbers(english: None) -> None:
 
 def test_periods(english: None) -> None:
     week = iso_week(2026, 47)
-    assert tally_text.period_title(week, "en") == "Week 47, 2026 (Nov 16\u2009–\u200922)"
-    assert tally_text.week_days(week, "zh_CN") == "11月16日–11月22日"
+    assert tally_text.period_title(week, "en") == "Week 47, 2026 (Nov 16 to 22)"
+    assert tally_text.week_days(week, "zh_CN") == "11月16日至22日"
     assert tally_text.period_name(week, "en") == "Week 47, 2026"
     month = Period(date(2026, 11, 1), date(2026, 11, 30))
-    assert tally_text.period_title(month, "en") == "Nov 1\u2009–\u200930, 2026"
+    assert tally_text.period_title(month, "en") == "Nov 1 to 30, 2026"
     assert tally_text.period_title(month, "zh_CN") == "2026年11月1日至30日"
     one_day = Period(date(2026, 11, 3), date(2026, 11, 3))
     assert tally_text.period_name(one_day, "en") == "Nov 3, 2026"
@@ -110,7 +110,7 @@ def test_summary_sentence(english: None) -> None:
     )
     month = Period(date(2026, 10, 1), date(2026, 10, 31))
     assert tally_text.summary_sentence(figures(), month, today=TODAY, locale="en").startswith(
-        "Oct 1\u2009–\u200931, 2026: 12 volunteer activities,"
+        "Oct 1 to 31, 2026: 12 volunteer activities,"
     )
     # Chinese money and numbers where Babel formats them
     chinese_money = tally_text.summary_sentence(
@@ -128,9 +128,9 @@ def test_the_text_compares_and_lists_children(english: None) -> None:
     ]
     text = tally_text.tally_text(a_tally(lines), locale="en", today=TODAY)
     assert text.startswith(
-        "<b>📊 Tally: Shushan District</b>\nWeek 47, 2026 (Nov 16\u2009–\u200922)"
+        "<b>📊 Tally: Shushan District</b>\nWeek 47, 2026 (Nov 16 to 22)"
     )
-    assert "Previous period: Week 46, 2026 (Nov 9\u2009–\u200915)" in text
+    assert "Previous period: Week 46, 2026 (Nov 9 to 15)" in text
     assert "Activities: 12 (previous: 10, +2)" in text
     assert "Service time: 254 h 30 min (previous: 200 h, +54 h 30 min)" in text
     assert "Amount pledged: CN¥3,250.00 (previous: CN¥500.00, +CN¥2,750.00)" in text
@@ -154,7 +154,7 @@ def test_chinese_names_in_chinese(chinese: None) -> None:
     lines = [Line(station(2, "西园街道社工站", "Xiyuan Street"), figures(5))]
     text = tally_text.tally_text(a_tally(lines), locale="zh_CN", today=TODAY)
     assert "蜀山区社会工作服务指导中心" in text and "西园街道社工站" in text
-    assert "Xiyuan Street" not in text and "11月16日–11月22日" in text and "¥3,250.00" in text
+    assert "Xiyuan Street" not in text and "11月16日至22日" in text and "¥3,250.00" in text
 
 
 @pytest.mark.parametrize("count", [100, 499])
