@@ -367,13 +367,12 @@ async def station_walked(
                 bot, user_id, session, settings, callback_data.id, locale, callback=callback
             )
             return
-        await callback.answer()
         try:
             text, markup = await tally_view(
                 session, callback_data.id, period, locale, settings.timezone
             )
         except NotFound:
-            await bot.send_message(user_id, gone())
+            await callback.answer(gone(), show_alert=True)
             return
         await show_in_place(callback, bot, text, markup)
         return
