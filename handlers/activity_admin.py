@@ -541,7 +541,7 @@ async def quick_pick(
         if field == "description":
             draft.description = ""
         elif field == "starts_at":
-            _set_start(dialog, datetime.fromtimestamp(value, UTC), now)
+            _set_start(dialog, datetime.fromtimestamp(value * 60, UTC), now)
         elif field == "ends_at":
             assert draft.starts_at is not None
             _set_end(dialog, draft.starts_at + timedelta(minutes=value), now)

@@ -8,13 +8,13 @@ Every change runs in one write transaction that first locks the activity row
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import audit, reminders, stations
+from services import access, audit, reminders, stations
 from services.errors import InvalidInput, NotAllowed, NotFound
 from storage import queries
 from storage.db import write_transaction
@@ -107,6 +107,20 @@ async def _volunteer(session: AsyncSession, user_id: int) -> Volunteer:
     return volunteer
 
 
+async def _in_reach(
+    session: AsyncSession, volunteer: Volunteer | None, activity: Activity, signup: Signup | None
+) -> bool:
+    """Whether the volunteer may see and join the activity: it belongs to their station
+    or one above it (where /activities and announcements show it), or they have had a
+    place on it. Anything else is answered as if it did not exist."""
+    if signup is not None:
+        return True
+    if volunteer is None:
+        return False
+    chain = await stations.path(session, volunteer.station_id)
+    return activity.station_id in {s.id for s in chain}
+
+
 async def join(
     session: AsyncSession,
     *,
@@ -120,11 +134,13 @@ async def join(
         volunteer = await _volunteer(session, user_id)
         assert volunteer.id is not None
         activity = await _locked(session, activity_id)
+        signup = await queries.find_signup(session, activity_id, volunteer.id)
+        if not await _in_reach(session, volunteer, activity, signup):
+            raise NotFound("activity_not_found")
         if activity.status is not ActivityStatus.PUBLISHED:
             raise InvalidInput("activity_cancelled")
         if activity.starts_at <= now:
             raise InvalidInput("activity_started")
-        signup = await queries.find_signup(session, activity_id, volunteer.id)
         if signup is not None and signup.status in ACTIVE:
             position = await _position(session, signup)
             return JoinResult(Outcome.ALREADY, activity, signup.status, position)
@@ -188,10 +204,10 @@ async def cancel(
         volunteer = await queries.get_volunteer_by_user(session, user_id)
         if volunteer is None or volunteer.id is None:
             raise NotAllowed("not_registered")
-        activity = await _locked(session, activity_id)
+        activity = await queries.lock_activity(session, activity_id)
         signup = await queries.find_signup(session, activity_id, volunteer.id)
-        if signup is None or signup.status not in ACTIVE:
-            raise InvalidInput("not_signed_up")
+        if activity is None or signup is None or signup.status not in ACTIVE:
+            raise InvalidInput("not_signed_up")  # the same whether the activity exists
         held_seat = signup.status in HOLDS_SEAT
         signup.status = SignupStatus.CANCELLED
         signup.offer_expires_at = None
@@ -231,10 +247,10 @@ async def answer_offer(
         volunteer = await queries.get_volunteer_by_user(session, user_id)
         if volunteer is None or volunteer.id is None:
             raise NotAllowed("not_registered")
-        activity = await _locked(session, activity_id)
+        activity = await queries.lock_activity(session, activity_id)
         signup = await queries.find_signup(session, activity_id, volunteer.id)
-        if signup is None or signup.status is not SignupStatus.OFFERED:
-            raise InvalidInput("offer_gone")
+        if activity is None or signup is None or signup.status is not SignupStatus.OFFERED:
+            raise InvalidInput("offer_gone")  # the same whether the activity exists
         if signup.offer_expires_at is not None and signup.offer_expires_at <= now:
             raise InvalidInput("offer_gone")
         signup.status = SignupStatus.CONFIRMED if accept else SignupStatus.DECLINED
@@ -353,17 +369,31 @@ async def seats(session: AsyncSession, activity: Activity) -> Seats:
 
 
 async def details(
-    session: AsyncSession, *, user_id: int, activity_id: int
+    session: AsyncSession,
+    *,
+    user_id: int,
+    activity_id: int,
+    admin_ids: Collection[int] = (),
 ) -> tuple[Seats, Signup | None, int | None]:
     """An activity, how full it is, and the user's own place on it (with their
-    waitlist position)."""
+    waitlist position). NotFound unless the activity is in the volunteer's reach
+    (``_in_reach``) or the user may manage it."""
     activity = await queries.get_activity(session, activity_id)
-    if activity is None:
-        raise NotFound("activity_not_found")
     volunteer = await queries.get_volunteer_by_user(session, user_id)
     signup = None
-    if volunteer is not None and volunteer.id is not None:
+    if activity is not None and volunteer is not None and volunteer.id is not None:
         signup = await queries.find_signup(session, activity_id, volunteer.id)
+    if activity is None or not (
+        await _in_reach(session, volunteer, activity, signup)
+        or await access.allowed(
+            session,
+            user_id=user_id,
+            admin_ids=admin_ids,
+            permission=access.Permission.MANAGE_ACTIVITIES,
+            station_id=activity.station_id,
+        )
+    ):
+        raise NotFound("activity_not_found")
     position = await _position(session, signup) if signup is not None else None
     return await seats(session, activity), signup, position
 
