@@ -218,10 +218,11 @@ class TransientMiddleware(BaseRequestMiddleware):
         else:
             scope.put_aside += 1  # nothing worth keeping: dropped
         if isinstance(method, SendMessage):
+            chat_id = int(method.chat_id)
             message = Message(
                 message_id=DEFERRED_MESSAGE_ID,
                 date=datetime.now(UTC),
-                chat=Chat(id=int(method.chat_id), type="private"),
+                chat=Chat(id=chat_id, type="private" if chat_id > 0 else "group"),
                 text=method.text,
             )
             return _ok(method, message)
