@@ -16,17 +16,14 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import replies
 from bot.commands import set_menus
 from bot.config import Settings
 from bot.delivery import Deliverer
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import CatalogI18n, make_i18n
-from bot.middlewares import (
-    DbSessionMiddleware,
-    LocaleMiddleware,
-    RetryAfterMiddleware,
-    UserMiddleware,
-)
+from bot.middlewares import DbSessionMiddleware, LocaleMiddleware, UserMiddleware
+from bot.reply_scope import ReplyScopeMiddleware
 from bot.scheduler import build_scheduler
 from handlers import certificate_pdf, get_routers, tally_chart
 from storage.db import SessionMaker, make_engine
@@ -36,7 +33,7 @@ log = logging.getLogger(__name__)
 
 def build_bot(token: str, api_base: str) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
-    session.middleware(RetryAfterMiddleware())
+    replies.install(session)
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
@@ -76,6 +73,13 @@ def build_dispatcher(
         settings=settings,
         sessionmaker=sessionmaker,
         deliverer=deliverer,
+    )
+    dispatcher.update.outer_middleware(
+        ReplyScopeMiddleware(
+            sessionmaker=sessionmaker,
+            wake=deliverer.wake,
+            retry_seconds=settings.reply_retry_seconds,
+        )
     )
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dispatcher.update.outer_middleware(UserMiddleware(settings.default_locale))

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.callbacks import CbInt
+
 
 class ActStationCb(CallbackData, prefix="as"):
     """Pick the station to publish on (id), or turn the page (id 0)."""
 
-    id: int
-    page: int = 0
+    id: CbInt
+    page: CbInt = 0
 
 
 class ActKindCb(CallbackData, prefix="ak"):
@@ -22,11 +24,11 @@ class ActTargetCb(CallbackData, prefix="at"):
 
 
 class ActQuickCb(CallbackData, prefix="aq"):
-    """A quick pick: start (s, epoch seconds), end (e, minutes after the start),
+    """A quick pick: start (s, epoch minutes), end (e, minutes after the start),
     capacity (c), repeat (r, extra weeks), description skipped (d)."""
 
     step: str
-    value: int
+    value: CbInt
 
 
 class ActPreviewCb(CallbackData, prefix="ap"):
@@ -34,18 +36,18 @@ class ActPreviewCb(CallbackData, prefix="ap"):
 
 
 class ActManageCb(CallbackData, prefix="am"):
-    page: int
+    page: CbInt
 
 
 class ActEditCb(CallbackData, prefix="ae"):
     """Edit a published activity: the field menu (field empty), then one field."""
 
-    id: int
+    id: CbInt
     field: str = ""
 
 
 class ActCancelCb(CallbackData, prefix="ac"):
     """Cancel a published activity: ask, yes, or keep."""
 
-    id: int
+    id: CbInt
     action: str = "ask"

@@ -6,55 +6,57 @@ from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.callbacks import CbInt
+
 
 class RosterListCb(CallbackData, prefix="rol"):
     """A page of the activities one may run the roster of."""
 
-    page: int = 0
+    page: CbInt = 0
 
 
 class RosterCb(CallbackData, prefix="ros"):
     """One activity's roster, a page of people at a time."""
 
-    activity: int
-    page: int = 0
+    activity: CbInt
+    page: CbInt = 0
 
 
 class RosterPersonCb(CallbackData, prefix="rop"):
     """One person on a roster: their attendance and what staff can do about it."""
 
-    activity: int
-    volunteer: int
-    page: int = 0
+    activity: CbInt
+    volunteer: CbInt
+    page: CbInt = 0
 
 
 class RosterMarkCb(CallbackData, prefix="rom"):
     """A staff action on one person: present, late, absent, confirm or minutes."""
 
-    activity: int
-    volunteer: int
+    activity: CbInt
+    volunteer: CbInt
     action: str
-    page: int = 0
+    page: CbInt = 0
 
 
 class RosterCodeCb(CallbackData, prefix="roc"):
     """Open check-in (or show its code again): the code and its QR image."""
 
-    activity: int
-    page: int = 0
+    activity: CbInt
+    page: CbInt = 0
 
 
 class RosterBenCb(CallbackData, prefix="rob"):
     """The beneficiaries screen (group empty), or type one group's count."""
 
-    activity: int
+    activity: CbInt
     group: str = ""
 
 
 class RosterCloseCb(CallbackData, prefix="rox"):
     """Close the records: first what it would do (confirm false), then do it."""
 
-    activity: int
+    activity: CbInt
     confirm: bool = False
 
 
@@ -68,10 +70,10 @@ class RosterSheetCb(CallbackData, prefix="roz"):
 class CheckinAskCb(CallbackData, prefix="cki"):
     """From the activity card: check in, by typing the code shown on site."""
 
-    activity: int
+    activity: CbInt
 
 
 class CheckoutCb(CallbackData, prefix="cko"):
     """Check out of one activity."""
 
-    activity: int
+    activity: CbInt

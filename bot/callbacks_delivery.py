@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.callbacks import CbInt
+
 
 class BcStationCb(CallbackData, prefix="db"):
     """Walk the stations one may broadcast to: open (o) or pick (p); 0 is the top."""
 
     action: str
-    id: int
-    page: int = 0
+    id: CbInt
+    page: CbInt = 0
 
 
 class BcSkillCb(CallbackData, prefix="dk"):
@@ -25,7 +27,7 @@ class BcPreviewCb(CallbackData, prefix="dp"):
 class AnnounceCb(CallbackData, prefix="da"):
     """Announce a published activity: ask first (ask), then do it (yes) or not (no)."""
 
-    activity: int
+    activity: CbInt
     action: str = "ask"
 
 
@@ -33,7 +35,7 @@ class ComingCb(CallbackData, prefix="dr"):
     """A reminder's answer: yes (I'll come), no (asks), drop (gives up the seat),
     keep (changed their mind)."""
 
-    signup: int
+    signup: CbInt
     action: str
 
 

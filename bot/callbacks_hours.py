@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.callbacks import CbInt
+
 
 class CertPeriodCb(CallbackData, prefix="hc"):
     """The period of a certificate: a calendar year (kind "y" with the year), or all
     time (kind "a")."""
 
     kind: str
-    year: int = 0
+    year: CbInt = 0

@@ -6,21 +6,23 @@ from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.callbacks import CbInt
+
 
 class PledgePurposeCb(CallbackData, prefix="gp"):
     """The purpose: an activity's id, or 0 for the home station's community fund."""
 
-    activity: int
+    activity: CbInt
 
 
 class PledgePurposePageCb(CallbackData, prefix="gq"):
-    page: int
+    page: CbInt
 
 
 class PledgeAmountCb(CallbackData, prefix="ga"):
     """A quick amount in fen, or 0 to type another amount."""
 
-    fen: int
+    fen: CbInt
 
 
 class PledgeAnonymousCb(CallbackData, prefix="gn"):
@@ -34,26 +36,26 @@ class PledgeConfirmCb(CallbackData, prefix="gc"):
 class PledgeListCb(CallbackData, prefix="gl"):
     """A page of the staff's list of open pledges."""
 
-    page: int
+    page: CbInt
 
 
 class PledgeDecideCb(CallbackData, prefix="gd"):
     """Staff on one pledge: received, ask (to cancel), cancel (confirmed), keep."""
 
-    pledge: int
+    pledge: CbInt
     action: str
-    page: int = 0
+    page: CbInt = 0
 
 
 class MyPledgesCb(CallbackData, prefix="gm"):
     """A page of the volunteer's own pledges."""
 
-    page: int
+    page: CbInt
 
 
 class MyPledgeWithdrawCb(CallbackData, prefix="gw"):
     """The volunteer on their own open pledge: ask (to withdraw), yes, keep."""
 
-    pledge: int
+    pledge: CbInt
     action: str
-    page: int = 0
+    page: CbInt = 0

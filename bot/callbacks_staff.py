@@ -5,22 +5,24 @@ from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.callbacks import CbInt
+
 
 class InviteStationCb(CallbackData, prefix="iv"):
     """Walk the stations one may manage: open (o), up (u) or pick (p); 0 is the top."""
 
     action: str
-    id: int
-    page: int = 0
+    id: CbInt
+    page: CbInt = 0
 
 
 class InviteRoleCb(CallbackData, prefix="ir"):
-    station: int
+    station: CbInt
     role: str  # a RoleKind value
 
 
 class InviteConfirmCb(CallbackData, prefix="ic"):
-    station: int
+    station: CbInt
     role: str
     ok: bool
 
@@ -29,21 +31,21 @@ class TeamStationCb(CallbackData, prefix="ts"):
     """The same walk for /team; picking (p) shows the team, a page of it at a time."""
 
     action: str
-    id: int
-    page: int = 0
+    id: CbInt
+    page: CbInt = 0
 
 
 class TeamRevokeCb(CallbackData, prefix="tr"):
     """Revoke one role: first ask (confirm false), then do it (confirm true)."""
 
-    role: int
+    role: CbInt
     confirm: bool = False
 
 
 class PendingCb(CallbackData, prefix="pd"):
-    volunteer: int
+    volunteer: CbInt
     approve: bool
-    page: int = 0
+    page: CbInt = 0
 
 
 class PendingNoticeCb(CallbackData, prefix="pn"):
@@ -54,4 +56,4 @@ class PendingNoticeCb(CallbackData, prefix="pn"):
 
 
 class PendingPageCb(CallbackData, prefix="pp"):
-    page: int
+    page: CbInt

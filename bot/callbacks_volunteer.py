@@ -2,26 +2,28 @@
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.callbacks import CbInt
+
 
 class ListCb(CallbackData, prefix="jl"):
-    page: int
+    page: CbInt
 
 
 class DetailCb(CallbackData, prefix="jd"):
-    activity: int
-    page: int = 0
+    activity: CbInt
+    page: CbInt = 0
 
 
 class JoinCb(CallbackData, prefix="jj"):
-    activity: int
+    activity: CbInt
     overlap_ok: bool = False
 
 
 class LeaveCb(CallbackData, prefix="jc"):
-    activity: int
+    activity: CbInt
     confirm: bool = False
 
 
 class OfferCb(CallbackData, prefix="jo"):
-    activity: int
+    activity: CbInt
     accept: bool

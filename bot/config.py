@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     send_concurrency: int = Field(default=8, ge=1, le=64)
     delivery_lease_seconds: float = Field(default=120, gt=0)
     delivery_max_attempts: int = Field(default=6, ge=1)
+    # A reply Telegram does not take (5xx, a dropped connection) is tried again for
+    # this many seconds; then it waits in the outbox until Telegram is back.
+    reply_retry_seconds: float = Field(default=20, ge=0, le=300)
     # Reminders before an activity, in hours; quiet hours (station time) hold
     # non-urgent messages until the morning.
     reminder_hours: Annotated[tuple[float, ...], NoDecode] = (24, 2)

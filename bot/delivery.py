@@ -20,11 +20,13 @@ skips their rows; a 400 fails the row with Telegram's reason; network errors and
 5xx are tried again after a backoff, ``delivery_max_attempts`` times in all. A
 renderer that returns None withdraws the row; one that raises fails it (logged).
 
-Replies to people in dialogs do not pass through here: handlers send them at once
-with the same Bot, and the limiter gates only the deliverer. The deliverer sends
-with the session's ``make_request``, bypassing the session's request middlewares, so
-that the RetryAfterMiddleware (which sleeps and retries one request) does not hide a
-429 from it: a 429 must pause every send of the deliverer, not one.
+Replies to people in dialogs do not pass through here (unless Telegram was down when
+they were made, see ``bot.replies``): handlers send them at once with the same Bot,
+and the limiter gates only the deliverer. The deliverer sends with the session's
+``make_request``, bypassing the session's request middlewares (``bot.replies``), so
+that their retries (which sleep and retry one request) do not hide a 429 or a 5xx
+from it: a 429 must pause every send of the deliverer, not one, and a failed row is
+tried again after its own backoff.
 
 Restart safety. Each row is claimed (committed as ``sending``), sent, and committed
 as ``sent`` straight after Telegram's answer, one short transaction each. If the

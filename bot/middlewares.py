@@ -12,10 +12,11 @@ from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
     NextRequestMiddlewareType,
 )
+from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import TelegramObject
+from aiogram.types import Chat, TelegramObject
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
@@ -42,14 +43,18 @@ class DbSessionMiddleware(BaseMiddleware):
 
 class UserMiddleware(BaseMiddleware):
     """Loads (or, the first time, creates) the stored user behind an update, with their
-    volunteer profile as it was when the update arrived (``user``, ``volunteer``)."""
+    volunteer profile as it was when the update arrived (``user``, ``volunteer``).
+    Not for updates from groups: writing in a group is not writing to the bot, and
+    nothing is kept about the people there."""
 
     def __init__(self, default_locale: str) -> None:
         self.default_locale = default_locale
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         tg_user: TgUser | None = data.get("event_from_user")
-        if tg_user is not None and not tg_user.is_bot:
+        chat: Chat | None = data.get("event_chat")
+        private = chat is None or chat.type == ChatType.PRIVATE
+        if tg_user is not None and not tg_user.is_bot and private:
             client = users.locale_for_client(tg_user.language_code, self.default_locale)
             data["user"], data["volunteer"] = await users.visit(data["session"], tg_user.id, client)
         return await handler(event, data)

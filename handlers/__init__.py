@@ -11,6 +11,7 @@ from handlers import (
     checkin,
     errors,
     fallback,
+    groups,
     hours,
     invites,
     messages,  # noqa: F401  (the outbox's "text" kind)
@@ -27,10 +28,12 @@ from handlers import (
 
 
 def get_routers() -> list[Router]:
-    # account first: /cancel and /help must work inside any dialog.
+    # groups first: nothing from outside private chats reaches a feature.
+    # account next: /cancel and /help must work inside any dialog.
     # fallback last: it takes everything the others did not.
     return [
         errors.make_router(),
+        groups.make_router(),
         account.make_router(),
         invites.make_router(),  # its /start inv_... before registration's /start
         checkin.make_router(),  # its /start ci_... (the check-in QR code) likewise

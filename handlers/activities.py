@@ -181,7 +181,7 @@ async def detail_view(
     locale: str,
 ) -> tuple[str, InlineKeyboardMarkup]:
     seats, signup, position = await activities.details(
-        session, user_id=user_id, activity_id=activity_id
+        session, user_id=user_id, activity_id=activity_id, admin_ids=settings.admin_ids
     )
     text = await card(session, seats, settings, locale)
     kb = InlineKeyboardBuilder()

@@ -67,6 +67,10 @@ def error_text(error: DomainError) -> str:
         "when_bad_date": _("There is no such date. Please check the month and the day."),
         "when_bad_time": _("There is no such time. Hours go from 0 to 23, minutes from 0 to 59."),
         "when_weekday_mismatch": _("That date is not on that weekday. Please check it."),
+        "when_period_mismatch": _(
+            "That hour does not fit the time of day (上午 is before noon). Please check it, "
+            "for example 上午9点 or 下午1点."
+        ),
         "in_the_past": _("That time has already passed. Please give a time in the future."),
         "end_before_start": _("The end must come after the start."),
         "too_long": _("An activity can last at most {hours} hours."),
@@ -533,7 +537,7 @@ async def quick_pick(
         if field == "description":
             draft.description = ""
         elif field == "starts_at":
-            _set_start(dialog, datetime.fromtimestamp(value, UTC), now)
+            _set_start(dialog, datetime.fromtimestamp(value * 60, UTC), now)
         elif field == "ends_at":
             assert draft.starts_at is not None
             _set_end(dialog, draft.starts_at + timedelta(minutes=value), now)

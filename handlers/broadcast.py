@@ -28,6 +28,7 @@ from bot.callbacks_delivery import AnnounceCb, BcPreviewCb, BcSkillCb, BcStation
 from bot.callbacks_volunteer import DetailCb, JoinCb
 from bot.config import Settings
 from bot.keyboards import staff as staff_kb
+from bot.reply_scope import was_put_aside
 from bot.states_broadcast import BroadcastDialog
 from handlers.messages import Rendered, renderer
 from handlers.screens import show_in_place
@@ -495,6 +496,8 @@ async def _start_progress(
     progress = await broadcasts.progress(session, broadcast)
     text = await progress_text(session, progress, i18n.current_locale, settings)
     sent = await bot.send_message(chat_id, text)
+    if was_put_aside(sent):  # Telegram is down: the final report comes as a message
+        return
     await broadcasts.set_progress_message(
         session, broadcast_id=broadcast.id, chat_id=chat_id, message_id=sent.message_id
     )
@@ -673,10 +676,6 @@ async def render_report(session: AsyncSession, payload: dict[str, Any]) -> Rende
 _shown: dict[tuple[int, datetime], str] = {}
 
 
-def _not_modified(error: TelegramBadRequest) -> bool:
-    return "message is not modified" in str(error.message).lower()
-
-
 async def _edit(bot: Bot, broadcast: Broadcast, text: str) -> bool:
     """Edit the progress message; False when it cannot be (deleted, chat blocked)."""
     if broadcast.progress_chat_id is None or broadcast.progress_message_id is None:
@@ -685,9 +684,7 @@ async def _edit(bot: Bot, broadcast: Broadcast, text: str) -> bool:
         await bot.edit_message_text(
             text, chat_id=broadcast.progress_chat_id, message_id=broadcast.progress_message_id
         )
-    except TelegramBadRequest as error:
-        if _not_modified(error):
-            return True
+    except TelegramBadRequest as error:  # an unchanged text is no error (bot.replies)
         log.info("broadcast %s: progress message not editable: %s", broadcast.id, error)
         return False
     except TelegramForbiddenError as error:

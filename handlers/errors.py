@@ -11,34 +11,45 @@ from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.reply_scope import ReplyScope, answered, within
+
 log = logging.getLogger(__name__)
 
 
 async def on_error(
-    event: ErrorEvent, bot: Bot, i18n: I18n | None = None, locale: str | None = None
+    event: ErrorEvent,
+    bot: Bot,
+    i18n: I18n | None = None,
+    locale: str | None = None,
+    reply_scope: ReplyScope | None = None,
 ) -> None:
     log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
     update = event.update
     chat_id: int | None = None
-    if update.message is not None and update.message.chat.type == "private":
-        chat_id = update.message.chat.id
-    elif update.callback_query is not None:
-        chat_id = update.callback_query.from_user.id
-        with contextlib.suppress(TelegramAPIError):
-            await update.callback_query.answer()
-    if chat_id is None:
-        return
-    if i18n is None:  # the failure came before the language was known
-        return
-    try:
-        with i18n.context(), i18n.use_locale(locale or i18n.default_locale):
-            text = _(
-                "Sorry, something went wrong on our side. Please try again; "
-                "what you entered before this step is kept."
-            )
-        await bot.send_message(chat_id, text)
-    except TelegramAPIError:
-        log.warning("could not tell chat %s about the error", chat_id)
+    # The update's replies were made in its scope; so are these (retried, or put in
+    # the outbox when Telegram is down), and a button already answered is not again.
+    with within(reply_scope):
+        if update.message is not None and update.message.chat.type == "private":
+            chat_id = update.message.chat.id
+        elif update.callback_query is not None:
+            query = update.callback_query
+            chat_id = query.from_user.id
+            if not answered(reply_scope, query.id):
+                with contextlib.suppress(TelegramAPIError):
+                    await query.answer()
+        if chat_id is None:
+            return
+        if i18n is None:  # the failure came before the language was known
+            return
+        try:
+            with i18n.context(), i18n.use_locale(locale or i18n.default_locale):
+                text = _(
+                    "Sorry, something went wrong on our side. Please try again; "
+                    "what you entered before this step is kept."
+                )
+            await bot.send_message(chat_id, text)
+        except TelegramAPIError:
+            log.warning("could not tell chat %s about the error", chat_id)
 
 
 def make_router() -> Router:

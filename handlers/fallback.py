@@ -1,5 +1,5 @@
-"""Catch-alls: every update that no feature router took gets a short, helpful answer.
-This router must be included last."""
+"""Catch-alls: every private update that no feature router took gets a short, helpful
+answer (groups are handlers.groups's). This router must be included last."""
 
 from __future__ import annotations
 
@@ -7,10 +7,6 @@ from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-
-
-async def group_message(message: Message) -> None:
-    await message.reply(_("I work in private chat only. Please open a chat with me."))
 
 
 async def edited(message: Message) -> None:
@@ -52,7 +48,6 @@ async def stale_button(callback: CallbackQuery) -> None:
 
 def make_router() -> Router:
     router = Router(name="fallback")
-    router.message.register(group_message, F.chat.type != "private")
     router.edited_message.register(edited)
     router.message.register(unknown_command, F.text.startswith("/"))
     router.message.register(anything_else)

@@ -23,7 +23,6 @@ from zoneinfo import ZoneInfo
 
 import segno
 from aiogram import Bot, F, Router, html
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
@@ -186,21 +185,18 @@ async def _fail(
 async def _show(
     callback: CallbackQuery, bot: Bot, text: str, markup: InlineKeyboardMarkup | None
 ) -> None:
-    """Replace the pressed message (a redelivered press changes nothing: no error)."""
+    """Replace the pressed message (a redelivered press changes nothing: no error,
+    see ``bot.replies``)."""
     await callback.answer()
     if callback.message is None:
         await bot.send_message(callback.from_user.id, text, reply_markup=markup)
         return
-    try:
-        await bot.edit_message_text(
-            text,
-            chat_id=callback.from_user.id,
-            message_id=callback.message.message_id,
-            reply_markup=markup,
-        )
-    except TelegramBadRequest as exc:
-        if "not modified" not in str(exc):
-            raise
+    await bot.edit_message_text(
+        text,
+        chat_id=callback.from_user.id,
+        message_id=callback.message.message_id,
+        reply_markup=markup,
+    )
 
 
 async def _leave_dialog(state: FSMContext) -> None:

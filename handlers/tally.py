@@ -101,7 +101,17 @@ async def _zone(session: AsyncSession, station_id: int, default: str) -> ZoneInf
 async def _problem(
     session: AsyncSession, user_id: int, settings: Settings, station_id: int
 ) -> str | None:
-    """None when the user may see the station's tallies now; else what to tell them."""
+    """None when the user may see the station's tallies now; else what to tell them
+    (whether the station exists is told only to those who may see tallies somewhere)."""
+    try:
+        await access.require_somewhere(
+            session,
+            user_id=user_id,
+            admin_ids=settings.admin_ids,
+            permission=Permission.VIEW_TALLIES,
+        )
+    except NotAllowed:
+        return no_permission()
     if station_id not in (await stations.tree(session)).stations:
         return gone()
     allowed = await access.allowed(
@@ -367,13 +377,12 @@ async def station_walked(
                 bot, user_id, session, settings, callback_data.id, locale, callback=callback
             )
             return
-        await callback.answer()
         try:
             text, markup = await tally_view(
                 session, callback_data.id, period, locale, settings.timezone
             )
         except NotFound:
-            await bot.send_message(user_id, gone())
+            await callback.answer(gone(), show_alert=True)
             return
         await show_in_place(callback, bot, text, markup)
         return

@@ -15,7 +15,15 @@ from services.stations import StationTree
 from storage import queries
 from storage.models import RoleKind, Station
 
-__all__ = ["GRANTS", "Permission", "StationTree", "allowed", "require", "stations_where"]
+__all__ = [
+    "GRANTS",
+    "Permission",
+    "StationTree",
+    "allowed",
+    "require",
+    "require_somewhere",
+    "stations_where",
+]
 
 
 class Permission(enum.StrEnum):
@@ -74,6 +82,20 @@ async def require(
         permission=permission,
         station_id=station_id,
     ):
+        raise NotAllowed("not_allowed", permission=permission.value)
+
+
+async def require_somewhere(
+    session: AsyncSession, *, user_id: int, admin_ids: Collection[int], permission: Permission
+) -> None:
+    """Raise ``NotAllowed('not_allowed')`` unless the user holds the permission on some
+    station. Call it before looking up anything by an id a button or a person gave:
+    someone without the permission anywhere then gets the one refusal whether the
+    id exists or not, and learns nothing from it."""
+    if user_id in admin_ids:
+        return
+    roles = await queries.roles_of(session, user_id)
+    if not any(r.role in GRANTS[permission] for r in roles):
         raise NotAllowed("not_allowed", permission=permission.value)
 
 

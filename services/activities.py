@@ -11,13 +11,13 @@ under keys that name the change, and rendered when they are sent."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import audit, outbox, reminders, stations, when
+from services import access, audit, outbox, reminders, stations, when
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.outbox import Message
 from storage import queries
@@ -139,6 +139,20 @@ async def _volunteer(session: AsyncSession, user_id: int) -> Volunteer:
     return volunteer
 
 
+async def _in_reach(
+    session: AsyncSession, volunteer: Volunteer | None, activity: Activity, signup: Signup | None
+) -> bool:
+    """Whether the volunteer may see and join the activity: it belongs to their station
+    or one above it (where /activities and announcements show it), or they have had a
+    place on it. Anything else is answered as if it did not exist."""
+    if signup is not None:
+        return True
+    if volunteer is None:
+        return False
+    chain = await stations.path(session, volunteer.station_id)
+    return activity.station_id in {s.id for s in chain}
+
+
 async def join(
     session: AsyncSession,
     *,
@@ -152,11 +166,13 @@ async def join(
         volunteer = await _volunteer(session, user_id)
         assert volunteer.id is not None
         activity = await _locked(session, activity_id)
+        signup = await queries.find_signup(session, activity_id, volunteer.id)
+        if not await _in_reach(session, volunteer, activity, signup):
+            raise NotFound("activity_not_found")
         if activity.status is not ActivityStatus.PUBLISHED:
             raise InvalidInput("activity_cancelled")
         if activity.starts_at <= now:
             raise InvalidInput("activity_started")
-        signup = await queries.find_signup(session, activity_id, volunteer.id)
         if signup is not None and signup.status in ACTIVE:
             position = await _position(session, signup)
             return JoinResult(Outcome.ALREADY, activity, signup.status, position)
@@ -232,7 +248,10 @@ async def cancel(
     """Give up a seat or a waitlist place; a freed seat goes to the next in line.
     Refused once the volunteer has checked in."""
     async with write_transaction(session):
-        activity = await _locked(session, activity_id)
+        # The same answer whether the activity exists or not (never reveal an id).
+        activity = await queries.lock_activity(session, activity_id)
+        if activity is None:
+            raise InvalidInput("not_signed_up")
         signup = await may_cancel(session, user_id=user_id, activity_id=activity_id)
         return await give_up(
             session, activity, signup, now=now, rules=rules, actor_id=user_id, user_id=user_id
@@ -319,10 +338,10 @@ async def answer_offer(
         volunteer = await queries.get_volunteer_by_user(session, user_id)
         if volunteer is None or volunteer.id is None:
             raise NotAllowed("not_registered")
-        activity = await _locked(session, activity_id)
+        activity = await queries.lock_activity(session, activity_id)
         signup = await queries.find_signup(session, activity_id, volunteer.id)
-        if signup is None or signup.status is not SignupStatus.OFFERED:
-            raise InvalidInput("offer_gone")
+        if activity is None or signup is None or signup.status is not SignupStatus.OFFERED:
+            raise InvalidInput("offer_gone")  # the same whether the activity exists
         if signup.offer_expires_at is not None and signup.offer_expires_at <= now:
             raise InvalidInput("offer_gone")
         signup.status = SignupStatus.CONFIRMED if accept else SignupStatus.DECLINED
@@ -452,17 +471,31 @@ async def seats(session: AsyncSession, activity: Activity) -> Seats:
 
 
 async def details(
-    session: AsyncSession, *, user_id: int, activity_id: int
+    session: AsyncSession,
+    *,
+    user_id: int,
+    activity_id: int,
+    admin_ids: Collection[int] = (),
 ) -> tuple[Seats, Signup | None, int | None]:
     """An activity, how full it is, and the user's own place on it (with their
-    waitlist position)."""
+    waitlist position). NotFound unless the activity is in the volunteer's reach
+    (``_in_reach``) or the user may manage it."""
     activity = await queries.get_activity(session, activity_id)
-    if activity is None:
-        raise NotFound("activity_not_found")
     volunteer = await queries.get_volunteer_by_user(session, user_id)
     signup = None
-    if volunteer is not None and volunteer.id is not None:
+    if activity is not None and volunteer is not None and volunteer.id is not None:
         signup = await queries.find_signup(session, activity_id, volunteer.id)
+    if activity is None or not (
+        await _in_reach(session, volunteer, activity, signup)
+        or await access.allowed(
+            session,
+            user_id=user_id,
+            admin_ids=admin_ids,
+            permission=access.Permission.MANAGE_ACTIVITIES,
+            station_id=activity.station_id,
+        )
+    ):
+        raise NotFound("activity_not_found")
     position = await _position(session, signup) if signup is not None else None
     return await seats(session, activity), signup, position
 

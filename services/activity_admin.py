@@ -5,7 +5,6 @@ bypass it. Plain Python: returns data, raises domain errors."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
@@ -14,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import access, activities, audit, outbox, reminders, stations, when
+from services import access, activities, audit, outbox, plain_text, reminders, stations, when
 from services.access import Permission
 from services.activities import OfferRules, Promotion
 from services.errors import InvalidInput, NotFound
@@ -45,7 +44,6 @@ CANCELLED = "activity_cancelled"  # {"activity_id", "tz"}
 # Notices of a change or cancellation wait out quiet hours unless the activity is near.
 URGENT_NOTICE = timedelta(hours=12)
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _CAPACITY_RE = re.compile(r"^(\d+)\s*(?:人|名|位|个|people|persons?)?$")
 _REPEAT_RE = re.compile(r"^(\d+)\s*(?:周|次|个星期|个礼拜|weeks?|times?|x)?$")
 _NO_REPEAT = {"no", "none", "once", "不", "否", "不重复", "无", "一次", "0"}
@@ -54,12 +52,8 @@ _NO_REPEAT = {"no", "none", "once", "不", "否", "不重复", "无", "一次", 
 # --- one field at a time ------------------------------------------------------------
 
 
-def _line(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", _CONTROL.sub(" ", text)).split())
-
-
 def clean_title(text: str) -> str:
-    title = _line(text)
+    title = plain_text.one_line(text)
     if not title:
         raise InvalidInput("title_empty")
     if len(title) > TITLE_MAX:
@@ -69,15 +63,14 @@ def clean_title(text: str) -> str:
 
 def clean_description(text: str) -> str:
     """Line breaks kept, at most one blank line in a row; may be empty."""
-    lines = [_line(line) for line in _CONTROL.sub(" ", text).replace("\r", "\n").split("\n")]
-    description = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    description = re.sub(r"\n{3,}", "\n\n", "\n".join(plain_text.lines(text))).strip()
     if len(description) > DESCRIPTION_MAX:
         raise InvalidInput("description_too_long", max=DESCRIPTION_MAX)
     return description
 
 
 def clean_place(text: str) -> str:
-    place = _line(text)
+    place = plain_text.one_line(text)
     if not place:
         raise InvalidInput("place_empty")
     if len(place) > PLACE_MAX:
@@ -274,6 +267,9 @@ async def managed_activity(
     session: AsyncSession, *, user_id: int, admin_ids: Collection[int], activity_id: int
 ) -> Activity:
     """The activity, if it exists and the user may manage it now."""
+    await access.require_somewhere(
+        session, user_id=user_id, admin_ids=admin_ids, permission=Permission.MANAGE_ACTIVITIES
+    )
     activity = await queries.get_activity(session, activity_id)
     if activity is None:
         raise NotFound("activity_not_found")

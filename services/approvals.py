@@ -80,6 +80,12 @@ async def decide(
     Raises NotFound('volunteer_not_found'), NotAllowed, or
     InvalidInput('already_decided', status=...) when someone was quicker."""
     async with write_transaction(session):
+        await access.require_somewhere(
+            session,
+            user_id=actor_id,
+            admin_ids=admin_ids,
+            permission=Permission.APPROVE_VOLUNTEERS,
+        )
         volunteer = await queries.get_volunteer_for_update(session, volunteer_id)
         if volunteer is None or volunteer.erased_at is not None:
             raise NotFound("volunteer_not_found")

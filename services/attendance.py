@@ -423,10 +423,10 @@ async def check_out(
         activity_id = current.id
     assert activity_id is not None
     async with write_transaction(session):
-        activity = await _locked(session, activity_id)
-        row = await _attendance(session, activity_id, volunteer.id)
-        if row is None or row.checked_in_at is None:
-            raise NotFound("not_checked_in", title=activity.title)
+        activity = await queries.lock_activity(session, activity_id)
+        row = await _attendance(session, activity_id, volunteer.id) if activity else None
+        if activity is None or row is None or row.checked_in_at is None:
+            raise NotFound("not_checked_in")  # the same whether the activity exists
         signup = await queries.find_signup(session, activity_id, volunteer.id)
         walk_in = signup is None or signup.status not in HOLDS_SEAT
         if row.checked_out_at is not None:
@@ -500,9 +500,18 @@ async def _require(
     )
 
 
+async def _require_somewhere(
+    session: AsyncSession, *, actor_id: int, admin_ids: Collection[int]
+) -> None:
+    await access.require_somewhere(
+        session, user_id=actor_id, admin_ids=admin_ids, permission=Permission.MANAGE_ACTIVITIES
+    )
+
+
 async def _managed_locked(
     session: AsyncSession, *, actor_id: int, admin_ids: Collection[int], activity_id: int
 ) -> Activity:
+    await _require_somewhere(session, actor_id=actor_id, admin_ids=admin_ids)
     activity = await _locked(session, activity_id)
     await _require(session, actor_id=actor_id, admin_ids=admin_ids, station_id=activity.station_id)
     return activity
@@ -645,6 +654,7 @@ async def roster(
     """Everyone holding a seat, and everyone with an attendance record (walk-ins), with
     their attendance and this year's no-shows: seat holders in sign-up order first."""
     now = now or utcnow()
+    await _require_somewhere(session, actor_id=actor_id, admin_ids=admin_ids)
     activity = await queries.get_activity(session, activity_id)
     if activity is None:
         raise NotFound("activity_not_found")

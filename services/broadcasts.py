@@ -113,7 +113,8 @@ async def require(
     session: AsyncSession, *, user_id: int, admin_ids: Collection[int], station_id: int
 ) -> None:
     """NotAllowed unless the user may broadcast to the station now; NotFound when the
-    station is gone."""
+    station is gone (told only to those who may broadcast somewhere)."""
+    await require_somewhere(session, user_id=user_id, admin_ids=admin_ids)
     if await queries.get_station(session, station_id) is None:
         raise NotFound("station_not_found")
     await access.require(
@@ -122,6 +123,15 @@ async def require(
         admin_ids=admin_ids,
         permission=Permission.BROADCAST,
         station_id=station_id,
+    )
+
+
+async def require_somewhere(
+    session: AsyncSession, *, user_id: int, admin_ids: Collection[int]
+) -> None:
+    """Before anything is looked up by id: see ``access.require_somewhere``."""
+    await access.require_somewhere(
+        session, user_id=user_id, admin_ids=admin_ids, permission=Permission.BROADCAST
     )
 
 
@@ -260,6 +270,7 @@ async def announcement_audience(
 ) -> tuple[Activity, int]:
     """The activity to announce and how many volunteers would get it, after the same
     checks ``announce`` makes."""
+    await require_somewhere(session, user_id=actor_id, admin_ids=admin_ids)
     activity = await queries.get_activity(session, activity_id)
     if activity is None:
         raise NotFound("activity_not_found")
@@ -288,6 +299,7 @@ async def announce(
     button. An activity is announced once: asking again returns the first."""
     now = now or utcnow()
     async with write_transaction(session):
+        await require_somewhere(session, user_id=actor_id, admin_ids=admin_ids)
         activity = await queries.lock_activity(session, activity_id)
         if activity is None or activity.id is None:
             raise NotFound("activity_not_found")

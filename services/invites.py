@@ -67,6 +67,9 @@ async def create(
     now = now or utcnow()
     token = secrets.token_urlsafe(TOKEN_BYTES)
     async with write_transaction(session):
+        await access.require_somewhere(
+            session, user_id=actor_id, admin_ids=admin_ids, permission=Permission.MANAGE_TEAM
+        )
         station = await queries.get_station(session, station_id)
         if station is None:
             raise NotFound("station_not_found")

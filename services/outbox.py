@@ -24,8 +24,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.models import Outbox, OutboxState
 from storage.types import utcnow
 
-# Priorities: higher is sent first. One-to-one notices (an offered seat, an
-# approval) go ahead of reminders, and both ahead of broadcasts and digests.
+# Priorities: higher is sent first. A reply Telegram could not take at once goes
+# first; one-to-one notices (an offered seat, an approval) go ahead of reminders,
+# and both ahead of broadcasts and digests.
+REPLY = 30
 NOTICE = 20
 REMINDER = 10
 BULK = 0

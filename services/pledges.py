@@ -293,6 +293,15 @@ async def mine(session: AsyncSession, *, user_id: int, offset: int = 0, limit: i
     return await _page(session, where, offset=offset, limit=limit)
 
 
+async def _require_staff_somewhere(
+    session: AsyncSession, actor_id: int, admin_ids: Collection[int]
+) -> None:
+    """Before any pledge is looked up: see ``access.require_somewhere``."""
+    await access.require_somewhere(
+        session, user_id=actor_id, admin_ids=admin_ids, permission=Permission.MANAGE_ACTIVITIES
+    )
+
+
 async def _require_staff(
     session: AsyncSession, actor_id: int, admin_ids: Collection[int], pledge: Pledge
 ) -> None:
@@ -309,6 +318,7 @@ async def for_staff(
     session: AsyncSession, *, actor_id: int, admin_ids: Collection[int], pledge_id: int
 ) -> PledgeView:
     """One pledge, for staff of its station (or above). NotFound('pledge_not_found')."""
+    await _require_staff_somewhere(session, actor_id, admin_ids)
     view = await _one(session, pledge_id)
     if view is None:
         raise NotFound("pledge_not_found")
@@ -317,12 +327,11 @@ async def for_staff(
 
 
 async def own(session: AsyncSession, *, user_id: int, pledge_id: int) -> PledgeView:
-    """One of the user's own pledges; NotAllowed for anyone else's."""
+    """One of the user's own pledges. Anyone else's is NotFound('pledge_not_found'),
+    as if it did not exist: nobody learns which receipts others hold."""
     view = await _one(session, pledge_id)
-    if view is None:
+    if view is None or view.user_id is None or view.user_id != user_id:
         raise NotFound("pledge_not_found")
-    if view.user_id is None or view.user_id != user_id:
-        raise NotAllowed("not_allowed")
     return view
 
 
@@ -453,6 +462,7 @@ async def decide(
     if status is PledgeStatus.OPEN:
         raise InvalidInput("bad_status")
     async with write_transaction(session):
+        await _require_staff_somewhere(session, actor_id, admin_ids)
         pledge = await _locked(session, pledge_id)
         await _require_staff(session, actor_id, admin_ids, pledge)
         if pledge.status is not PledgeStatus.OPEN:
@@ -495,13 +505,13 @@ async def withdraw(
     session: AsyncSession, *, user_id: int, pledge_id: int, now: datetime
 ) -> PledgeView:
     """The volunteer takes back their own open pledge (it is cancelled; staff are not
-    messaged, it leaves their list). Raises NotFound, NotAllowed (not theirs) or
-    InvalidInput('pledge_decided', status=...)."""
+    messaged, it leaves their list). Raises NotFound (also when it is not theirs, see
+    ``own``) or InvalidInput('pledge_decided', status=...)."""
     async with write_transaction(session):
         pledge = await _locked(session, pledge_id)
         volunteer = await session.get(Volunteer, pledge.volunteer_id)
         if volunteer is None or volunteer.user_id is None or volunteer.user_id != user_id:
-            raise NotAllowed("not_allowed")
+            raise NotFound("pledge_not_found")
         if pledge.status is not PledgeStatus.OPEN:
             raise InvalidInput("pledge_decided", status=pledge.status.value, receipt=pledge.receipt)
         pledge.status = PledgeStatus.CANCELLED

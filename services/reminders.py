@@ -278,15 +278,14 @@ async def reminder_seat(
 async def own_seat(
     session: AsyncSession, *, user_id: int, signup_id: int, now: datetime | None = None
 ) -> Seat:
-    """The presser's own seat from a reminder's button, checked afresh: NotAllowed
-    when it is someone else's, InvalidInput when it is gone or the activity changed."""
+    """The presser's own seat from a reminder's button, checked afresh: someone
+    else's is NotFound('seat_gone') as if it did not exist; InvalidInput when it is
+    gone or the activity changed."""
     now = now or utcnow()
     signup = await session.get(Signup, signup_id, populate_existing=True)
-    if signup is None:
+    volunteer = await session.get(Volunteer, signup.volunteer_id) if signup else None
+    if signup is None or volunteer is None or volunteer.user_id != user_id:
         raise NotFound("seat_gone")
-    volunteer = await session.get(Volunteer, signup.volunteer_id)
-    if volunteer is None or volunteer.user_id != user_id:
-        raise NotAllowed("not_allowed")
     activity = await queries.get_activity(session, signup.activity_id)
     if activity is None:
         raise NotFound("activity_not_found")

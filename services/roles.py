@@ -47,6 +47,11 @@ async def grant(
         )
 
 
+async def is_staff(session: AsyncSession, *, user_id: int, admin_ids: Collection[int]) -> bool:
+    """Whether the user is an admin or holds a role (staff or coordinator) anywhere."""
+    return user_id in admin_ids or bool(await queries.roles_of(session, user_id))
+
+
 def role_kind(role: str) -> RoleKind:
     try:
         return RoleKind(role)
@@ -97,6 +102,9 @@ async def member(
     session: AsyncSession, *, actor_id: int, admin_ids: Collection[int], role_id: int
 ) -> TeamMember:
     """One role, for someone who may manage its station (to confirm a revocation)."""
+    await access.require_somewhere(
+        session, user_id=actor_id, admin_ids=admin_ids, permission=Permission.MANAGE_TEAM
+    )
     role = await queries.get_role(session, role_id)
     if role is None:
         raise NotFound("role_not_found")
@@ -119,6 +127,9 @@ async def revoke(
     """Take a role away; the permission is checked in the same transaction, and the
     former holder is told (unless they took it from themselves)."""
     async with write_transaction(session):
+        await access.require_somewhere(
+            session, user_id=actor_id, admin_ids=admin_ids, permission=Permission.MANAGE_TEAM
+        )
         role = await queries.get_role(session, role_id)
         if role is None:
             raise NotFound("role_not_found")

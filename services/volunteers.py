@@ -3,15 +3,13 @@ services.personal_data."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import approvals, audit, stations
+from services import approvals, audit, plain_text, stations
 from services.errors import InvalidInput, NotFound
 from storage import queries
 from storage.db import write_transaction
@@ -34,13 +32,12 @@ SKILLS = (
     "sign_language",
     "foreign_language",
 )
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def clean_name(text: str) -> str:
     """A real name: 2 to 40 visible characters, letters of any script, spaces,
-    middle dots and hyphens; no digits, no markup-only input."""
-    name = " ".join(unicodedata.normalize("NFC", _CONTROL.sub(" ", text)).split())
+    middle dots and hyphens; no digits, no markup-only input, nothing invisible."""
+    name = plain_text.one_line(text)
     if len(name) < 2:
         raise InvalidInput("name_too_short")
     if len(name) > NAME_MAX:

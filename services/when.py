@@ -243,6 +243,7 @@ _CN_CLOCK_RE = re.compile(
 _HOUR_AMPM_RE = re.compile(_PERIOD + r"\s*(?<![\d.:])(\d{1,2})\s*(am|pm|a\.m\.|p\.m\.)")
 _AFTERNOON = {"下午", "午后", "傍晚", "晚上", "夜里", "夜间", "晚", "夜"}
 _NIGHT = {"晚上", "夜里", "夜间", "晚", "夜"}
+_MORNING = {"上午", "早上", "早晨", "清晨", "凌晨"}
 
 
 @dataclass(frozen=True)
@@ -265,6 +266,8 @@ def _clock(hour: int, minute: int, period: str | None, ampm: str | None) -> time
         if not 1 <= hour <= 12:
             raise InvalidInput("when_bad_time")
         hour = hour % 12 + (12 if ampm.startswith("p") else 0)
+    elif period in _MORNING and hour > 12:
+        raise InvalidInput("when_period_mismatch")  # 上午13点
     elif period in _AFTERNOON:
         if hour < 12:
             hour += 12
@@ -368,15 +371,23 @@ _HALF_HOUR_RE = re.compile(r"^\+?\s*(\d+)?\s*(?:个)?\s*半\s*(?:个)?\s*(?:小�
 
 def parse_duration(text: str) -> timedelta | None:
     """``2小时``, ``2h``, ``90分钟``, ``1.5小时``, ``1小时30分``, ``半小时``, ``1个半小时``;
-    None when the text is not a duration."""
+    None when the text is not a duration; more than ``MAX_LENGTH`` raises ``too_long``."""
     cleaned = _arabic(_normalise(text))
     half = _HALF_HOUR_RE.match(cleaned)
     if half is not None:
-        return timedelta(hours=int(half.group(1) or 0) + 0.5)
+        return _bounded(float(half.group(1) or 0) + 0.5, 0)
     match = _DURATION_RE.match(cleaned)
     if match is None or not (match.group(1) or match.group(2)):
         return None
-    return timedelta(hours=float(match.group(1) or 0), minutes=int(match.group(2) or 0))
+    return _bounded(float(match.group(1) or 0), int(match.group(2) or 0))
+
+
+def _bounded(hours: float, minutes: int) -> timedelta:
+    """A typed length; longer than an activity may last raises ``too_long`` (before
+    ``timedelta`` could overflow on ``9999999999小时``)."""
+    if hours * 60 + minutes > MAX_LENGTH.total_seconds() / 60:
+        raise InvalidInput("too_long", hours=int(MAX_LENGTH.total_seconds() // 3600))
+    return timedelta(hours=hours, minutes=minutes)
 
 
 # 到11:30, 至12点, until 11:30; 11:30结束, 12点为止.

@@ -184,3 +184,4 @@ class Stats:
     messages_sent: int = 0
     too_many_requests: int = 0
     held: int = 0  # requests left unanswered by ``hold_after``
+    outage: int = 0  # requests refused or dropped by ``outage``

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
@@ -26,6 +28,15 @@ _METHODS: dict[str, tuple[str, Handler]] = {
     for name, handler in {**api_bot.METHODS, **api_messages.METHODS}.items()
 }
 _MAX_BODY = api_messages.MAX_UPLOAD + 1024 * 1024
+
+
+@dataclass(frozen=True)
+class _Outage:
+    until: float  # loop time
+    error_code: int
+    description: str
+    drop: bool
+    methods: frozenset[str] | None
 
 
 class BotAPIStandin(Simulator):
@@ -55,6 +66,7 @@ class BotAPIStandin(Simulator):
         self._stopped = False
         self._hold: tuple[str, int] | None = None
         self._released: asyncio.Event | None = None
+        self._outage: _Outage | None = None
 
     @property
     def base_url(self) -> str:
@@ -120,6 +132,32 @@ class BotAPIStandin(Simulator):
             Fault(method.lower(), error_code, description, retry_after, chat_id, times)
         )
 
+    def outage(
+        self,
+        seconds: float,
+        *,
+        error_code: int = 502,
+        description: str = "Bad Gateway",
+        drop: bool = False,
+        methods: Iterable[str] | None = None,
+    ) -> None:
+        """For the next ``seconds``, answer every call but ``getUpdates`` (or only
+        ``methods``) with this error, or, with ``drop``, close the connection without
+        an answer; either way the call has no effect, as when Telegram is down."""
+        until = asyncio.get_running_loop().time() + seconds
+        only = frozenset(m.lower() for m in methods) if methods is not None else None
+        self._outage = _Outage(until, error_code, description, drop, only)
+
+    def _out(self, method: str) -> _Outage | None:
+        outage = self._outage
+        if outage is None or asyncio.get_running_loop().time() >= outage.until:
+            return None
+        if outage.methods is None and method.lower() == "getupdates":
+            return None
+        if outage.methods is not None and method.lower() not in outage.methods:
+            return None
+        return outage
+
     def hold_after(self, count: int, method: str = "sendMessage") -> None:
         """Once the bot has sent ``count`` messages in all, stop answering ``method``:
         such calls are neither recorded nor answered until ``release()``, as if the
@@ -163,6 +201,11 @@ class BotAPIStandin(Simulator):
         if entry is None:
             return self._error(not_found("Not Found: method not found"))
         name, handler = entry
+        if (outage := self._out(name)) is not None:
+            self.stats.outage += 1
+            if outage.drop and request.transport is not None:
+                request.transport.abort()  # the connection drops without an answer
+            return self._error(ApiError(outage.error_code, outage.description))
         try:
             params = await read_params(request)
             self.stats.requests += 1

@@ -15,7 +15,7 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import Default, DefaultBotProperties
 from aiogram.client.session.base import BaseSession
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramBadRequest, TelegramServerError
 from aiogram.methods import (
     AnswerCallbackQuery,
     EditMessageReplyMarkup,
@@ -41,9 +41,17 @@ from aiogram.types import (
     User,
 )
 
+from bot import replies
 from standin.html_check import EntityParseError, check_html
 
+_QUERY_IDS = itertools.count(1)
 ErrorFactory = Callable[[TelegramMethod[Any]], Exception]
+
+NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup are exactly "
+    "the same as a current content and reply markup of the message"
+)
+QUERY_INVALID = "query is too old and response timeout expired or query ID is invalid"
 
 BOT_USER = User(id=42, is_bot=True, first_name="Station Bot", username="station_test_bot")
 
@@ -80,10 +88,22 @@ class MockedSession(BaseSession):
     # (time.monotonic(), chat id, error or None) of every sendMessage, in order.
     send_log: list[tuple[float, int, str | None]] = field(default_factory=list)
     latency: float = 0.0  # seconds each sendMessage takes
+    # Every request Telegram would have refused (400), as "<method>: <description>".
+    refused: list[str] = field(default_factory=list)
+    answered: set[str] = field(default_factory=set)  # callback query ids answered
+    # Telegram down: until this time.monotonic(), every request but getMe fails with
+    # ``outage_error`` and has no effect (see ``outage``).
+    outage_until: float = 0.0
+    outage_error: ErrorFactory | None = None
+    outage_refused: int = 0
 
     def __post_init__(self) -> None:
         super().__init__()
         self._ids = itertools.count(1000)
+
+    def _refuse(self, method: TelegramMethod[Any], description: str) -> TelegramBadRequest:
+        self.refused.append(f"{type(method).__name__}: {description}")
+        return TelegramBadRequest(method, f"Bad Request: {description}")
 
     async def make_request(
         self,
@@ -91,6 +111,10 @@ class MockedSession(BaseSession):
         method: TelegramMethod[TelegramType],
         timeout: int | None = None,  # noqa: ASYNC109 (aiogram signature)
     ) -> TelegramType:
+        if time.monotonic() < self.outage_until and not isinstance(method, GetMe):
+            self.outage_refused += 1
+            assert self.outage_error is not None
+            raise self.outage_error(method)
         self.requests.append(method)
         if isinstance(method, SendMessage):
             await self._scripted(method)
@@ -106,13 +130,14 @@ class MockedSession(BaseSession):
                 sent.file_name = method.document.filename  # type: ignore[union-attr]
             if isinstance(method, SendPhoto):
                 if len(text) > 1024:
+                    self.refused.append("message caption is too long")
                     raise AssertionError("Telegram would refuse this caption: too long")
                 sent.photo = method.photo.data  # type: ignore[union-attr]
             self.messages[sent.message_id] = sent
             result = Message(
                 message_id=sent.message_id,
                 date=datetime.now(UTC),
-                chat=Chat(id=sent.chat_id, type="private"),
+                chat=Chat(id=sent.chat_id, type="private" if sent.chat_id > 0 else "group"),
                 from_user=BOT_USER,
                 text=text,
                 document=Document(file_id="f", file_unique_id="f") if sent.document else None,
@@ -122,15 +147,28 @@ class MockedSession(BaseSession):
             )
         elif isinstance(method, EditMessageText | EditMessageReplyMarkup):
             sent = self.messages.get(int(method.message_id or 0))
-            if sent is None:
-                raise TelegramBadRequest(method, "Bad Request: message to edit not found")
+            if sent is None or str(sent.chat_id) != str(method.chat_id):
+                raise self._refuse(method, "message to edit not found")
+            text = method.text if isinstance(method, EditMessageText) else sent.text
+            if text == sent.text and method.reply_markup == sent.reply_markup:
+                raise self._refuse(method, NOT_MODIFIED)
             if isinstance(method, EditMessageText):
                 self._check(method.text, method.parse_mode)
                 sent.text = method.text
             sent.reply_markup = method.reply_markup
-        elif isinstance(method, AnswerCallbackQuery) and len(method.text or "") > 200:
-            raise TelegramBadRequest(method, "Bad Request: answer text is too long")
+        elif isinstance(method, AnswerCallbackQuery):
+            if len(method.text or "") > 200:
+                raise self._refuse(method, "answer text is too long")
+            if method.callback_query_id in self.answered:
+                raise self._refuse(method, QUERY_INVALID)
+            self.answered.add(method.callback_query_id)
         return result  # type: ignore[no-any-return]
+
+    def outage(self, seconds: float, error: ErrorFactory | None = None) -> None:
+        """Telegram is down for ``seconds`` (a 502, unless ``error`` says otherwise);
+        ``outage(0)`` ends it."""
+        self.outage_until = time.monotonic() + seconds
+        self.outage_error = error or (lambda m: TelegramServerError(m, "Bad Gateway"))
 
     def fail_next(self, chat_id: int, *errors: ErrorFactory) -> None:
         """The next sendMessage calls to ``chat_id`` raise these, one each, in order."""
@@ -160,8 +198,10 @@ class MockedSession(BaseSession):
                 else text
             )
         except EntityParseError as exc:
+            self.refused.append(f"can't parse entities: {exc}")
             raise AssertionError(f"Telegram would refuse this HTML: {exc}: {text!r}") from exc
         if len(plain.encode("utf-16-le")) // 2 > 4096:
+            self.refused.append("message is too long")
             raise AssertionError("Telegram would refuse this message: too long")
 
     async def close(self) -> None:
@@ -175,9 +215,10 @@ class MockedBot(Bot):
     session: MockedSession
 
     def __init__(self) -> None:
-        super().__init__(
-            "42:TEST", session=MockedSession(), default=DefaultBotProperties(parse_mode="HTML")
-        )
+        session = MockedSession()
+        replies.install(session)  # the request middlewares of the real Bot
+        default = DefaultBotProperties(parse_mode="HTML")
+        super().__init__("42:TEST", session=session, default=default)
         self._me = BOT_USER
 
 
@@ -266,7 +307,7 @@ class Conversation:
     ) -> list[Sent]:
         target = message or self.last_with_buttons()
         query = CallbackQuery(
-            id=str(next(self._ids)),
+            id=str(next(_QUERY_IDS)),  # unique across conversations, as in Telegram
             from_user=from_user or self.user,
             chat_instance="ci",
             data=data,

@@ -111,7 +111,8 @@ def skip_description() -> InlineKeyboardMarkup:
 def starts(picks: Sequence[tuple[str, datetime]]) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for text, moment in picks:
-        kb.button(text=text, callback_data=ActQuickCb(step="s", value=int(moment.timestamp())))
+        minutes = int(moment.timestamp()) // 60  # epoch minutes: fit the field until 6053
+        kb.button(text=text, callback_data=ActQuickCb(step="s", value=minutes))
     kb.adjust(2)
     return kb.as_markup()
 

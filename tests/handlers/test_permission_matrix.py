@@ -15,6 +15,7 @@ from aiogram.filters.callback_data import CallbackData
 from sqlmodel import func, select
 
 from bot.app import build_dispatcher
+from bot.callbacks import CB_INT_MAX
 from bot.callbacks_staff import (
     InviteConfirmCb,
     InviteRoleCb,
@@ -252,14 +253,14 @@ async def test_a_replayed_button_after_the_role_was_revoked(world: World, bot: M
 
 
 async def test_every_staff_payload_fits_64_bytes() -> None:
-    big = 2**63 - 1
+    big = CB_INT_MAX  # the largest number a button can carry
     for payload in (
-        InviteStationCb(action="o", id=big, page=10_000),
+        InviteStationCb(action="o", id=big, page=big),
         InviteRoleCb(station=big, role="coordinator"),
         InviteConfirmCb(station=big, role="coordinator", ok=False),
-        TeamStationCb(action="p", id=big, page=10_000),
+        TeamStationCb(action="p", id=big, page=big),
         TeamRevokeCb(role=big, confirm=True),
-        PendingCb(volunteer=big, approve=False, page=10_000),
+        PendingCb(volunteer=big, approve=False, page=big),
     ):
         assert len(payload.pack().encode()) <= 64, payload
 

@@ -256,9 +256,9 @@ async def test_staff_decide_and_replays_refused(
     ]:
         await person.press_data(data, message=person.last())
         assert person.answers()[-1].text == NO_PERMISSION, (person.user.id, data)
-    # A volunteer withdrawing someone else's pledge.
+    # A volunteer withdrawing someone else's pledge: as if it did not exist.
     await named.press_data(MyPledgeWithdrawCb(pledge=second, action="yes").pack())
-    assert named.answers()[-1].text == NO_PERMISSION
+    assert named.answers()[-1].text == "This pledge no longer exists."
     assert [r.status for r in await rows(sqlite_sessionmaker)] == [PledgeStatus.OPEN] * 2
     assert await queued(sqlite_sessionmaker) == {}
 

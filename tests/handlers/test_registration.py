@@ -28,9 +28,12 @@ async def walk_to_street(chat: Conversation, *names: str) -> None:
         await chat.press(name)
 
 
-async def register_in_english(chat: Conversation, name: str = "Li Lei") -> None:
-    await chat.send("/start")
-    await chat.press("English")
+async def register_in_english(
+    chat: Conversation, name: str = "Li Lei", *, start: bool = True
+) -> None:
+    if start:
+        await chat.send("/start")
+        await chat.press("English")
     await chat.send(name)
     await chat.send("+86 138 1234 5678")
     await walk_to_street(chat, "Xiyuan Street", "Xiyuan Xincun")

@@ -118,10 +118,11 @@ async def test_ill_come_and_i_cant_come(
     again = await render(maker, reminders.REMINDER, row.payload)
     assert again is not None and "You said you will come" in again[0]
 
-    # Someone else pressing 11's button (replayed data) is refused.
+    # Someone else pressing 11's button (replayed data) is told what a missing seat
+    # would tell them, and nothing changes.
     other = Conversation(dp, bot, user_id=13, language_code="en")
     await other.press_data(ComingCb(signup=first.id or 0, action="drop").pack(), message=message)
-    assert other.answers()[-1].text == "You do not have permission for this."
+    assert other.answers()[-1].text == "You no longer have a seat at this activity."
     assert (await signup_of(maker, 11, activity)).status is SignupStatus.CONFIRMED
 
     # 12 cannot come: asked first, then the seat goes to 13, first on the waitlist.

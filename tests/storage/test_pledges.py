@@ -320,7 +320,7 @@ async def test_withdraw_own_only(sessionmaker: SessionMaker, tree: dict[str, int
     await make_volunteers(sessionmaker, tree[HOME], [11, 12])
     pledge_id = (await make(sessionmaker, 11)).view.id
     async with sessionmaker() as session:
-        with pytest.raises(NotAllowed):
+        with pytest.raises(NotFound):  # someone else's: as if it did not exist
             await pledges.withdraw(session, user_id=12, pledge_id=pledge_id, now=NOW)
         view = await pledges.withdraw(session, user_id=11, pledge_id=pledge_id, now=NOW)
         assert view.pledge.status is PledgeStatus.CANCELLED

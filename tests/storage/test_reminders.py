@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from bot.config import Settings
 from services import activities, activity_admin, outbox, personal_data, reminders, volunteers
 from services.activities import OfferRules
-from services.errors import NotAllowed
+from services.errors import NotAllowed, NotFound
 from storage.db import SessionMaker, write_transaction
 from storage.models import (
     Activity,
@@ -251,7 +251,7 @@ async def test_reminder_seat_and_coming_answer(
         found = await reminders.reminder_seat(session, seat, NOW)
         assert found is not None and found.user_id == 51
         assert await reminders.reminder_seat(session, seat, NOW + timedelta(hours=6)) is None
-        with pytest.raises(NotAllowed):  # someone else's seat
+        with pytest.raises(NotFound):  # someone else's seat: as if there were none
             await reminders.confirm_coming(session, user_id=52, signup_id=seat, now=NOW)
         await reminders.confirm_coming(session, user_id=51, signup_id=seat, now=NOW)
         await reminders.confirm_coming(

@@ -1,0 +1,97 @@
+"""The scope of one update's replies: what its requests share (see ``bot.replies``).
+
+Set by ``ReplyScopeMiddleware``, an outer middleware of the Dispatcher, and read
+through a context variable by the Bot's request middlewares and the error handler."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import Message, TelegramObject, Update
+
+from storage.db import SessionMaker
+
+DEFAULT_RETRY_SECONDS = 20.0
+DEFERRED_MESSAGE_ID = 0  # a message put in the outbox has no id yet: no real one has 0
+
+
+@dataclass
+class ReplyScope:
+    """What the replies of one update share."""
+
+    update_id: int
+    sessionmaker: SessionMaker | None = None
+    wake: Callable[[], None] | None = None  # the deliverer's
+    retry_seconds: float = DEFAULT_RETRY_SECONDS
+    user_id: int | None = None  # who the update is from: a button's alert goes to them
+    answered: set[str] = field(default_factory=set)  # callback queries answered
+    put_aside: int = 0  # replies that went into the outbox
+
+    @property
+    def telegram_down(self) -> bool:
+        return self.put_aside > 0
+
+
+_scope: ContextVar[ReplyScope | None] = ContextVar("reply_scope", default=None)
+
+
+def current() -> ReplyScope | None:
+    return _scope.get()
+
+
+@contextlib.contextmanager
+def within(scope: ReplyScope | None) -> Iterator[None]:
+    """Make ``scope`` the current one (the error handler runs outside the middleware)."""
+    token = _scope.set(scope)
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+def answered(scope: ReplyScope | None, query_id: str) -> bool:
+    return scope is not None and query_id in scope.answered
+
+
+def was_put_aside(message: Message) -> bool:
+    """Whether a sent message went into the outbox instead (it has no id yet)."""
+    return message.message_id == DEFERRED_MESSAGE_ID
+
+
+class ReplyScopeMiddleware(BaseMiddleware):
+    """Outer middleware of the Dispatcher: a fresh ``ReplyScope`` per update, also
+    given to handlers as ``reply_scope``."""
+
+    def __init__(
+        self,
+        *,
+        sessionmaker: SessionMaker,
+        wake: Callable[[], None],
+        retry_seconds: float = DEFAULT_RETRY_SECONDS,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.wake = wake
+        self.retry_seconds = retry_seconds
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        sender = data.get("event_from_user")
+        scope = ReplyScope(
+            update_id=event.update_id if isinstance(event, Update) else 0,
+            sessionmaker=self.sessionmaker,
+            wake=self.wake,
+            retry_seconds=self.retry_seconds,
+            user_id=sender.id if sender is not None else None,
+        )
+        data["reply_scope"] = scope
+        with within(scope):
+            return await handler(event, data)
