@@ -63,7 +63,7 @@ class RosterCloseCb(CallbackData, prefix="rox"):
 class RosterSheetCb(CallbackData, prefix="roz"):
     """The sign-in sheet (签到表) of an activity as a file: PDF (p) or XLSX (x)."""
 
-    activity: int
+    activity: CbInt
     fmt: str
 
 

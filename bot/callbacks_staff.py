@@ -51,7 +51,7 @@ class PendingCb(CallbackData, prefix="pd"):
 class PendingNoticeCb(CallbackData, prefix="pn"):
     """Approve or decline from the notice that a volunteer is waiting."""
 
-    volunteer: int
+    volunteer: CbInt
     approve: bool
 
 

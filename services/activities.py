@@ -248,7 +248,10 @@ async def cancel(
     """Give up a seat or a waitlist place; a freed seat goes to the next in line.
     Refused once the volunteer has checked in."""
     async with write_transaction(session):
-        # The same answer whether the activity exists or not (never reveal an id).
+        # Who may cancel is asked first, so a stranger gets the same answer whether
+        # the activity exists or not (never reveal an id); then again with the
+        # activity locked, as a concurrent change may have moved the place.
+        await may_cancel(session, user_id=user_id, activity_id=activity_id)
         activity = await queries.lock_activity(session, activity_id)
         if activity is None:
             raise InvalidInput("not_signed_up")

@@ -51,6 +51,7 @@ TEXT_VALUES: dict[tuple[str, str], Sequence[str]] = {
     ("ts", "action"): ("o", "p"),
     ("tys", "action"): ("o", "p"),
     ("tyv", "action"): ("t", "c", "x"),
+    ("roz", "fmt"): ("p", "x"),
 }
 
 # What each id field points at, by field name ("id" depends on the factory).

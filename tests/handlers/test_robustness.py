@@ -146,6 +146,14 @@ HINTS = {
 }
 
 
+def _needs_a_missing_font() -> set[str]:
+    """States a machine without a Chinese font cannot reach: /certificate says it
+    cannot draw one there, and its dialog does not begin."""
+    from handlers.certificate_pdf import find_cjk_font
+
+    return set() if find_cjk_font() is not None else {"CertificateDialog:period"}
+
+
 def all_states() -> set[str]:
     """Every dialog state of the bot (bot/states*.py)."""
     import importlib
@@ -611,7 +619,7 @@ async def test_the_generated_corpus_finds_no_failure(
                 await corpus.press(actor, corpus.forged_data(factory))
     elapsed = time.monotonic() - started
     figures = corpus.figures
-    unreached = sorted(corpus.states - set(figures.states))
+    unreached = sorted(corpus.states - set(figures.states) - _needs_a_missing_font())
     known = {f.__prefix__ for f in corpus.factories}
     unpressed = sorted(known - set(figures.prefixes))
     print(
