@@ -17,7 +17,9 @@ RUN pip install --require-hashes --requirement /tmp/lock.txt && rm /tmp/lock.txt
 # with it (package data), so nothing is read from the source tree at run time.
 COPY pyproject.toml README.md LICENSE /tmp/src/
 COPY bot /tmp/src/bot
+COPY ui /tmp/src/ui
 COPY handlers /tmp/src/handlers
+COPY reports /tmp/src/reports
 COPY services /tmp/src/services
 COPY storage /tmp/src/storage
 COPY standin /tmp/src/standin

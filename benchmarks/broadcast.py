@@ -3,7 +3,7 @@ stand-in enforcing Telegram's flood limits (30 messages/s overall, 1/s per chat)
 
 N volunteers (user rows) and one broadcast to all of them are queued in the outbox
 of a fresh database (SQLite in a temporary directory unless ``--database-url`` is
-given); then one ``Deliverer`` (``bot.delivery``), configured as ``volunteer-bot run``
+given); then one ``Deliverer`` (``bot.deliverer``), configured as ``volunteer-bot run``
 would be with ``SEND_RATE=--rate``, sends them all through ``build_bot``'s Bot over
 real HTTP, and the clock runs until every row is settled.
 
@@ -49,16 +49,16 @@ from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
 from bot.app import build_bot, make_app_engine
-from bot.config import Settings
-from bot.delivery import Deliverer, deliver_due
-from bot.i18n import make_i18n
-from handlers.messages import TEXT, text_payload
+from bot.deliverer import Deliverer, deliver_due
 from services import outbox
 from services.outbox import Message
 from standin.server import BotAPIStandin
 from storage import migrate
 from storage.db import SessionMaker, make_sessionmaker, write_transaction
 from storage.models import Broadcast, Outbox, OutboxState, Station, StationLevel, User
+from ui.i18n import make_i18n
+from ui.outbox import TEXT, text_payload
+from ui.settings import Settings
 
 TOKEN = "123456:BROADCAST-BENCHMARK"
 FIRST_CHAT = 720_000_001

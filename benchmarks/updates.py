@@ -56,12 +56,12 @@ from sqlalchemy.engine import make_url
 
 from bot.app import build_bot, build_dispatcher, make_app_engine, poll
 from bot.cli import load_tree
-from bot.config import Settings
 from services import stations, users, volunteers
 from standin.server import BotAPIStandin
 from storage import migrate
 from storage.db import SessionMaker, make_sessionmaker
 from storage.models import StationLevel
+from ui.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:BENCHMARK-TOKEN"

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from bot.config import SUPPORTED_LOCALES, Settings, describe_error
+from ui.settings import SUPPORTED_LOCALES, Settings, describe_error
 
 
 def parser() -> argparse.ArgumentParser:
@@ -62,10 +62,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # plugin chatter on import
     from bot import cli  # imported late: settings problems are reported first
+    from bot.database import UsageError
 
     try:
         return asyncio.run(cli.dispatch(args, settings))
-    except cli.UsageError as exc:
+    except UsageError as exc:
         print(f"volunteer-bot: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

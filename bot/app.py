@@ -17,16 +17,21 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import replies
-from bot.commands import set_menus
-from bot.config import Settings
-from bot.delivery import Deliverer
+from bot.deliverer import Deliverer
 from bot.fsm_storage import DatabaseStorage
-from bot.i18n import CatalogI18n, make_i18n
-from bot.middlewares import DbSessionMiddleware, LocaleMiddleware, UserMiddleware
-from bot.reply_scope import ReplyScopeMiddleware
+from bot.middlewares import (
+    DbSessionMiddleware,
+    LocaleMiddleware,
+    ReplyScopeMiddleware,
+    UserMiddleware,
+)
 from bot.scheduler import build_scheduler
-from handlers import certificate_pdf, get_routers, tally_chart
+from handlers import get_routers
+from reports import certificate_pdf, tally_chart
 from storage.db import SessionMaker, make_engine
+from ui.i18n import CatalogI18n, make_i18n
+from ui.menus import set_menus
+from ui.settings import Settings
 
 log = logging.getLogger(__name__)
 

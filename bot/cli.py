@@ -5,34 +5,27 @@ from __future__ import annotations
 import argparse
 import socket
 from datetime import date
-from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
 
-import yaml
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError
 
 from bot.app import build_bot, build_dispatcher, make_app_engine, poll
-from bot.config import Settings
-from bot.i18n import MissingCatalog, make_i18n
-from services import certificate_key, roles, stations, tallies, tally_details
+from bot.database import UsageError, first_line, load_tree, prepare, safe_url
+from services import roles, stations, tallies, tally_details
 from services.errors import DomainError, InvalidInput
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker
 from storage.models import Station
 from storage.types import utcnow
-
-
-class UsageError(Exception):
-    """A problem the person at the terminal can fix; shown as one line, exit status 2."""
+from ui.i18n import MissingCatalog, make_i18n
+from ui.settings import Settings
 
 
 async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.command == "migrate":
-            await _migrate(settings)
+            await prepare(settings)
             print(f"database is up to date: {await migrate.current(settings.database_url)}")
             return 0
         if args.command == "run":
@@ -53,44 +46,11 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(str(exc)) from exc
     except (OperationalError, OSError, socket.gaierror) as exc:
         raise UsageError(
-            f"cannot reach the database {_safe(settings)}: {_first_line(exc)}"
+            f"cannot reach the database {safe_url(settings)}: {first_line(exc)}"
         ) from exc
     except DomainError as exc:
         raise UsageError(f"{exc.code} {exc.params or ''}".strip()) from exc
     raise UsageError(f"unknown command {args.command}")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc)
-    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-
-
-def _safe(settings: Settings) -> str:
-    return make_url(settings.database_url).render_as_string(hide_password=True)
-
-
-async def _migrate(settings: Settings) -> None:
-    """Bring the schema up to date, and keep the certificate key: the first start
-    after the upgrade stores the key derived from the current token, before anyone
-    can rotate it (see services.certificate_key)."""
-    try:
-        await migrate.upgrade(settings.database_url)
-        await keep_certificate_key(settings)
-    except SQLAlchemyError as exc:
-        raise UsageError(f"cannot migrate {_safe(settings)}: {_first_line(exc)}") from exc
-
-
-async def keep_certificate_key(settings: Settings) -> None:
-    engine = make_engine(settings.database_url)
-    try:
-        async with make_sessionmaker(engine)() as session:
-            await certificate_key.key(
-                session,
-                configured=settings.configured_certificate_key(),
-                legacy=settings.legacy_certificate_key(),
-            )
-    finally:
-        await engine.dispose()
 
 
 async def run(settings: Settings) -> int:
@@ -98,7 +58,7 @@ async def run(settings: Settings) -> int:
         raise UsageError(
             "BOT_TOKEN is not set. Set it to serve Telegram, or try `volunteer-bot sandbox`."
         )
-    await _migrate(settings)
+    await prepare(settings)
     engine = make_app_engine(settings)
     bot = build_bot(settings.bot_token.get_secret_value(), settings.telegram_api_base)
     dispatcher = build_dispatcher(settings=settings, sessionmaker=make_sessionmaker(engine))
@@ -113,23 +73,9 @@ async def run(settings: Settings) -> int:
     return 0
 
 
-def load_tree(path: Traversable) -> list[dict[str, Any]]:
-    """A station tree from a YAML file (a path, or a file shipped in a package)."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise UsageError(f"no such file: {path}") from exc
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path} is not valid YAML: {_first_line(exc)}") from exc
-    tree = data.get("stations") if isinstance(data, dict) else data
-    if not isinstance(tree, list):
-        raise UsageError(f"{path}: expected a list of stations under `stations:`")
-    return tree
-
-
 async def import_stations(settings: Settings, path: Path) -> int:
     tree = load_tree(path)
-    await _migrate(settings)
+    await prepare(settings)
     engine = make_engine(settings.database_url)
     try:
         async with make_sessionmaker(engine)() as session:
@@ -144,7 +90,7 @@ async def import_stations(settings: Settings, path: Path) -> int:
 
 
 async def list_stations(settings: Settings) -> int:
-    await _migrate(settings)
+    await prepare(settings)
     engine = make_engine(settings.database_url)
     try:
         async with make_sessionmaker(engine)() as session:
@@ -168,7 +114,7 @@ async def list_stations(settings: Settings) -> int:
 
 
 async def grant(settings: Settings, user_id: int, role: str, station_code: str) -> int:
-    await _migrate(settings)
+    await prepare(settings)
     engine = make_engine(settings.database_url)
     try:
         async with make_sessionmaker(engine)() as session:
@@ -220,11 +166,11 @@ async def tally(settings: Settings, args: argparse.Namespace) -> int:
     """Print the tally (plain text) in ``--lang`` or DEFAULT_LOCALE, and write the files
     asked for in the same language."""
     # Imported here: the Telegram layer's text and files, needed by this verb only.
-    from handlers import tally_chart, tally_text, tally_xlsx
+    from reports import tally_chart, tally_text, tally_xlsx
 
     if args.png and tally_chart.find_chart_font() is None:
         raise UsageError("chart not available: no Chinese font found (install fonts-noto-cjk)")
-    await _migrate(settings)
+    await prepare(settings)
     engine = make_engine(settings.database_url)
     try:
         async with make_sessionmaker(engine)() as session:

@@ -16,13 +16,14 @@ from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import Chat, TelegramObject
+from aiogram.types import Chat, TelegramObject, Update
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
 from services import users
 from storage.db import SessionMaker
 from storage.models import User
+from ui.reply_scope import DEFAULT_RETRY_SECONDS, ReplyScope, within
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -102,3 +103,37 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
                 log.warning("429 on %s: waiting %s s", type(method).__name__, exc.retry_after)
                 await asyncio.sleep(exc.retry_after)
         raise AssertionError("unreachable")
+
+
+class ReplyScopeMiddleware(BaseMiddleware):
+    """Outer middleware of the Dispatcher: a fresh ``ReplyScope`` per update, also
+    given to handlers as ``reply_scope``."""
+
+    def __init__(
+        self,
+        *,
+        sessionmaker: SessionMaker,
+        wake: Callable[[], None],
+        retry_seconds: float = DEFAULT_RETRY_SECONDS,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.wake = wake
+        self.retry_seconds = retry_seconds
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        sender = data.get("event_from_user")
+        scope = ReplyScope(
+            update_id=event.update_id if isinstance(event, Update) else 0,
+            sessionmaker=self.sessionmaker,
+            wake=self.wake,
+            retry_seconds=self.retry_seconds,
+            user_id=sender.id if sender is not None else None,
+        )
+        data["reply_scope"] = scope
+        with within(scope):
+            return await handler(event, data)

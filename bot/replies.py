@@ -70,10 +70,10 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import Chat, InlineKeyboardMarkup, Message
 
 from bot.middlewares import RetryAfterMiddleware
-from bot.reply_scope import DEFERRED_MESSAGE_ID, ReplyScope, current
-from handlers.messages import TEXT, text_payload
 from services import outbox
 from storage.db import write_transaction
+from ui.outbox import TEXT, text_payload
+from ui.reply_scope import DEFERRED_MESSAGE_ID, ReplyScope, current
 
 log = logging.getLogger(__name__)
 

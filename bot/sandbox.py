@@ -15,12 +15,13 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import StorageKey
 
 from bot.app import build_bot, build_dispatcher, make_app_engine, poll
-from bot.config import Settings
+from bot.database import keep_certificate_key, load_tree
 from services import stations
 from standin.server import BotAPIStandin
 from standin.terminal import AwaitingText, run_terminal
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker
+from ui.settings import Settings
 
 SANDBOX_TOKEN = "123456:SANDBOX-TOKEN"
 BANNER = (
@@ -77,8 +78,6 @@ def example_tree() -> Traversable:
 
 async def seed_stations(settings: Settings, source: Traversable) -> int:
     """Load a station tree into an empty database; returns stations created."""
-    from bot.cli import load_tree
-
     engine = make_engine(settings.database_url)
     try:
         async with make_sessionmaker(engine)() as session:
@@ -92,8 +91,6 @@ async def seed_stations(settings: Settings, source: Traversable) -> int:
 async def run_sandbox(settings: Settings, *, user_id: int, language: str) -> int:
     # The person at the terminal may try everything, staff commands included.
     settings = settings.model_copy(update={"admin_ids": settings.admin_ids | {user_id}})
-    from bot.cli import keep_certificate_key
-
     await migrate.upgrade(settings.database_url)
     await keep_certificate_key(settings)
     created = await seed_stations(settings, settings.sandbox_stations or example_tree())

@@ -4,34 +4,63 @@ the memory job store, and every job has an explicit id)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from datetime import datetime
 from typing import Any
 
 from aiogram import Bot
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.config import Settings
-from bot.delivery import Deliverer
-from handlers.activities import sweep_offers
-from handlers.broadcast import broadcast_progress
+from bot.deliverer import Deliverer
+from handlers.activities import rules as offer_rules
+from handlers.broadcast import report_progress
+from services import activities, broadcasts
 from services.attendance import remind_unclosed
 from services.pledges import remind_open_pledges
 from services.records_followup import escalate_overdue, tell_missing_checkouts
 from services.reminders import plan_digest, plan_reminders
 from services.tally_weekly import plan_weekly_tallies
 from storage.db import SessionMaker
+from storage.types import utcnow
+from ui.settings import Settings
 
 # Every job: a missed run is made up once (coalesce) if it is at most 5 minutes late,
 # and never runs twice at once.
 JOB_DEFAULTS: dict[str, Any] = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
 WAKE_SECONDS = 2
+log = logging.getLogger(__name__)
 
 
 async def wake_deliverer(deliverer: Deliverer) -> None:
     """Only wakes the deliverer, which finds the due rows itself. A coroutine, so that
     the scheduler runs it on the event loop rather than in a thread."""
     deliverer.wake()
+
+
+async def sweep_offers(
+    sessionmaker: SessionMaker, settings: Settings, now: datetime | None = None
+) -> None:
+    """Lapse unanswered offers and offer the seats on (each told through the outbox
+    by the service)."""
+    async with sessionmaker() as session:
+        await activities.expire_offers(session, now=now or utcnow(), rules=offer_rules(settings))
+
+
+async def broadcast_progress(
+    *, bot: Bot, sessionmaker: SessionMaker, i18n: I18n, settings: Settings
+) -> None:
+    """Every 5 seconds: edit each unfinished broadcast's progress message, and, once
+    nothing of it is waiting, turn it into the final report."""
+    async with sessionmaker() as session:
+        for broadcast in await broadcasts.unfinished(session):
+            try:
+                await report_progress(bot, session, i18n, settings, broadcast)
+            except Exception:  # one broadcast's trouble must not stop the others
+                log.exception("broadcast %s: progress update failed", broadcast.id)
+                with contextlib.suppress(Exception):
+                    await session.rollback()
 
 
 def quiet_wake_logs() -> None:

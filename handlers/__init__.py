@@ -14,7 +14,6 @@ from handlers import (
     groups,
     hours,
     invites,
-    messages,  # noqa: F401  (the outbox's "text" kind)
     pending,
     pledges,
     registration,
@@ -25,6 +24,7 @@ from handlers import (
     tally,
     team,
 )
+from ui import outbox  # noqa: F401  (the outbox's "text" kind)
 
 
 def get_routers() -> list[Router]:

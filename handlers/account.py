@@ -12,20 +12,20 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import labels
-from bot.callbacks import EraseCb, LanguageCb, ProfileCb
-from bot.commands import set_chat_menu
-from bot.config import Settings
-from bot.keyboards import registration as kb
-from bot.states import Erasure
 from handlers import registration
 from handlers.activities import rules
-from handlers.views import join, profile_text
 from services import personal_data, users, volunteers
+from services import roles as roles_service
 from services.access import Permission, stations_where
-from storage import queries
 from storage.models import User, Volunteer
 from storage.types import utcnow
+from ui import labels
+from ui.callbacks import EraseCb, LanguageCb, ProfileCb
+from ui.format import join, profile_text
+from ui.keyboards import registration as kb
+from ui.menus import set_chat_menu
+from ui.settings import Settings
+from ui.states import Erasure
 
 
 async def cancel(message: Message, state: FSMContext) -> None:
@@ -62,7 +62,7 @@ async def show_help(
         _("/cancel — leave the current dialog"),
         _("/help — show this list"),
     ]
-    roles = await queries.roles_of(session, user.id)
+    roles = await roles_service.held_by(session, user.id)
     if roles:
         lines.append("")
         lines.append(

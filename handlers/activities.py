@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,21 +15,19 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import labels
-from bot.callbacks_volunteer import DetailCb, JoinCb, LeaveCb, ListCb, OfferCb
-from bot.config import Settings
 from handlers import checkin
-from handlers.messages import Rendered, renderer
-from handlers.screens import show_in_place
-from handlers.views import format_moment, format_when
 from services import activities, stations
 from services import when as wh
 from services.activities import OfferRules, Outcome, Seats
 from services.errors import DomainError
-from storage import queries
-from storage.db import SessionMaker
 from storage.models import Activity, ActivityStatus, SignupStatus
 from storage.types import utcnow
+from ui import labels
+from ui.callbacks import DetailCb, JoinCb, LeaveCb, ListCb, OfferCb
+from ui.format import format_moment, format_when
+from ui.outbox import Rendered, renderer
+from ui.screen import show_in_place
+from ui.settings import Settings
 
 log = logging.getLogger(__name__)
 PAGE = 5
@@ -75,7 +73,7 @@ def error_text(error: DomainError) -> str:
 
 async def card(session: AsyncSession, seats: Seats, settings: Settings, locale: str) -> str:
     activity = seats.activity
-    station = await queries.get_station(session, activity.station_id)
+    station = await stations.find(session, activity.station_id)
     lines = [
         f"<b>{html.quote(activity.title)}</b>",
         _("{kind} · for {target}").format(
@@ -451,7 +449,7 @@ async def render_seat_offered(session: AsyncSession, payload: dict[str, Any]) ->
 
 @renderer(activities.OFFER_LAPSED)
 async def render_offer_lapsed(session: AsyncSession, payload: dict[str, Any]) -> Rendered | None:
-    activity = await queries.get_activity(session, int(payload["activity_id"]))
+    activity = await activities.find(session, int(payload["activity_id"]))
     if activity is None:
         return None
     text = _(
@@ -484,15 +482,6 @@ async def render_late_cancel(session: AsyncSession, payload: dict[str, Any]) -> 
         title=html.quote(activity.title),
         when=when(activity, zone, get_i18n().current_locale),
     ), None
-
-
-async def sweep_offers(
-    sessionmaker: SessionMaker, settings: Settings, now: datetime | None = None
-) -> None:
-    """Scheduled: lapse unanswered offers and offer the seats on (each told through
-    the outbox by the service)."""
-    async with sessionmaker() as session:
-        await activities.expire_offers(session, now=now or utcnow(), rules=rules(settings))
 
 
 def make_router() -> Router:

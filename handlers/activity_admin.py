@@ -20,8 +20,16 @@ from aiogram.utils.i18n import gettext as _
 from babel.dates import format_skeleton
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import labels
-from bot.callbacks_activity import (
+from handlers.activities import rules
+from handlers.broadcast import announce_button
+from services import access, activity_admin, when
+from services.access import Permission
+from services.activity_admin import ActivityDraft
+from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from storage.models import Activity, ActivityStatus, Station
+from storage.types import utcnow
+from ui import labels
+from ui.callbacks import (
     ActCancelCb,
     ActEditCb,
     ActKindCb,
@@ -31,20 +39,12 @@ from bot.callbacks_activity import (
     ActStationCb,
     ActTargetCb,
 )
-from bot.config import Settings
-from bot.keyboards import activity_admin as kb
-from bot.states_activity import ActivityDialog
-from handlers.activities import rules
-from handlers.broadcast import announce_button
-from handlers.messages import Rendered, renderer
-from handlers.staff_common import no_permission, refuse
-from handlers.views import babel_locale, format_when, station_path, zone_name
-from services import access, activity_admin, when
-from services.access import Permission
-from services.activity_admin import ActivityDraft
-from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
-from storage.models import Activity, ActivityStatus, Station
-from storage.types import utcnow
+from ui.format import babel_locale, format_when, station_path, zone_name
+from ui.keyboards import activity_admin as kb
+from ui.outbox import Rendered, renderer
+from ui.people import no_permission, refuse
+from ui.settings import Settings
+from ui.states import ActivityDialog
 
 # Modes: a new activity, a change from its preview, or an edit of a published one.
 NEW, PREVIEW, EDIT = "new", "preview", "edit"

@@ -23,26 +23,23 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import labels
-from bot.callbacks_delivery import AnnounceCb, BcPreviewCb, BcSkillCb, BcStationCb
-from bot.callbacks_volunteer import DetailCb, JoinCb
-from bot.config import Settings
-from bot.keyboards import staff as staff_kb
-from bot.reply_scope import was_put_aside
-from bot.states_broadcast import BroadcastDialog
-from handlers.messages import Rendered, renderer
-from handlers.screens import show_in_place
-from handlers.staff_common import refuse
-from handlers.views import format_when, join, station_path
-from services import activities, activity_admin, broadcasts, scopes, users, when
+from services import activities, activity_admin, broadcasts, scopes, stations, users, when
 from services.access import Permission
 from services.broadcasts import Created, Progress
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from services.volunteers import SKILLS
-from storage import queries
-from storage.db import SessionMaker
 from storage.models import ActivityStatus, Broadcast
 from storage.types import utcnow
+from ui import labels
+from ui.callbacks import AnnounceCb, BcPreviewCb, BcSkillCb, BcStationCb, DetailCb, JoinCb
+from ui.format import format_when, join, station_path
+from ui.keyboards import staff as staff_kb
+from ui.outbox import Rendered, renderer
+from ui.people import refuse
+from ui.reply_scope import was_put_aside
+from ui.screen import show_in_place
+from ui.settings import Settings
+from ui.states import BroadcastDialog
 
 log = logging.getLogger(__name__)
 # A finished broadcast without a progress message waits this long for one before its
@@ -84,7 +81,7 @@ def message_text(station: str, text: str) -> str:
 
 
 async def _station_name(session: AsyncSession, station_id: int, locale: str) -> str:
-    station = await queries.get_station(session, station_id)
+    station = await stations.find(session, station_id)
     return html.quote(labels.station_name(station, locale)) if station else "—"
 
 
@@ -693,7 +690,7 @@ async def _edit(bot: Bot, broadcast: Broadcast, text: str) -> bool:
     return True
 
 
-async def _report(
+async def report_progress(
     bot: Bot, session: AsyncSession, i18n: I18n, settings: Settings, broadcast: Broadcast
 ) -> None:
     assert broadcast.id is not None
@@ -718,21 +715,6 @@ async def _report(
         session, broadcast.id, report_to=None if edited else broadcast.created_by
     )
     _shown.pop(key, None)
-
-
-async def broadcast_progress(
-    *, bot: Bot, sessionmaker: SessionMaker, i18n: I18n, settings: Settings
-) -> None:
-    """Periodic job (every 5 seconds): edit each unfinished broadcast's progress
-    message, and, once nothing of it is waiting, turn it into the final report."""
-    async with sessionmaker() as session:
-        for broadcast in await broadcasts.unfinished(session):
-            try:
-                await _report(bot, session, i18n, settings, broadcast)
-            except Exception:  # one broadcast's trouble must not stop the others
-                log.exception("broadcast %s: progress update failed", broadcast.id)
-                with contextlib.suppress(Exception):
-                    await session.rollback()
 
 
 # --- helpers and the router ---------------------------------------------------------

@@ -23,17 +23,17 @@ from aiogram.utils.i18n import gettext as _
 from babel.dates import format_time
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.callbacks_attendance import CheckinAskCb, CheckoutCb
-from bot.config import Settings
-from bot.keyboards import attendance as kb
-from bot.states_attendance import CheckinDialog
-from handlers.durations import duration
-from handlers.views import babel_locale, format_moment
 from services import attendance
 from services.activity_admin import station_zone
 from services.attendance import AttemptLimiter, CheckOutcome, CheckResult
 from services.errors import DomainError
 from storage.types import utcnow
+from ui.callbacks import CheckinAskCb, CheckoutCb
+from ui.durations import duration
+from ui.format import babel_locale, format_moment
+from ui.keyboards import attendance as kb
+from ui.settings import Settings
+from ui.states import CheckinDialog
 
 # Errors that count as a wrong code.
 WRONG_CODE = frozenset({"code_malformed", "code_unknown"})

@@ -11,7 +11,7 @@ from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.reply_scope import ReplyScope, answered, within
+from ui.reply_scope import ReplyScope, answered, within
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, MessageEnti
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.config import Settings
 from services import roles
+from ui.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -19,24 +19,24 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.callbacks_hours import CertPeriodCb
-from bot.config import Settings
-from bot.states_hours import CertificateDialog, VerifyDialog
-from handlers import certificate_pdf
-from handlers.certificate_pdf import (
+from reports import certificate_pdf
+from reports.certificate_pdf import (
     format_day,
     hours_text,
     station_label,
 )
-from handlers.date_range import date_range
-from handlers.durations import duration
-from handlers.views import join
 from services import certificate_key as certificate_keys
 from services import certificates, hours, stations, when
 from services.certificates import Period, Statement, Withdrawn
 from services.errors import DomainError, InvalidInput, NotFound
 from services.hours import HoursSummary
 from storage.types import utcnow
+from ui.callbacks import CertPeriodCb
+from ui.date_range import date_range
+from ui.durations import duration
+from ui.format import join
+from ui.settings import Settings
+from ui.states import CertificateDialog, VerifyDialog
 
 STAR, NO_STAR = "★", "☆"
 FIRST_YEAR = 2000  # no certificate covers a year before this

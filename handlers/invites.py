@@ -12,19 +12,19 @@ from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import labels
-from bot.callbacks_staff import InviteConfirmCb, InviteRoleCb, InviteStationCb
-from bot.config import Settings
-from bot.keyboards import staff as kb
-from handlers.messages import Rendered, renderer
-from handlers.screens import show_in_place
-from handlers.staff_common import day, refuse
-from handlers.views import station_path
 from services import access, invites, roles, scopes
 from services.access import Permission
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from services.scopes import ScopeView
 from storage.models import RoleKind, User
+from ui import labels
+from ui.callbacks import InviteConfirmCb, InviteRoleCb, InviteStationCb
+from ui.format import station_path
+from ui.keyboards import staff as kb
+from ui.outbox import Rendered, renderer
+from ui.people import day, refuse
+from ui.screen import show_in_place
+from ui.settings import Settings
 
 
 def invite_error(error: DomainError) -> str:

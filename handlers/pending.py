@@ -16,17 +16,17 @@ from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import labels
-from bot.callbacks_staff import PendingCb, PendingNoticeCb, PendingPageCb
-from bot.config import Settings
-from bot.keyboards import staff as kb
-from handlers.messages import Rendered, renderer
-from handlers.staff_common import refuse
-from handlers.views import join, station_path
 from services import approvals, phones
 from services.approvals import Decision
 from services.errors import InvalidInput, NotAllowed, NotFound
 from storage.models import User, Volunteer, VolunteerStatus
+from ui import labels
+from ui.callbacks import PendingCb, PendingNoticeCb, PendingPageCb
+from ui.format import join, station_path
+from ui.keyboards import staff as kb
+from ui.outbox import Rendered, renderer
+from ui.people import refuse
+from ui.settings import Settings
 
 
 async def _about(session: AsyncSession, volunteer: Volunteer, locale: str) -> list[str]:
@@ -180,9 +180,7 @@ async def decided(
     except NotAllowed:
         await refuse(callback)
         return
-    await _show(
-        callback, bot, session, actor_id, settings, callback_data.page, i18n.current_locale
-    )
+    await _show(callback, bot, session, actor_id, settings, callback_data.page, i18n.current_locale)
 
 
 @renderer(approvals.DECIDED)

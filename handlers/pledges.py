@@ -23,8 +23,13 @@ from babel.dates import format_skeleton
 from babel.numbers import format_currency
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import labels
-from bot.callbacks_pledges import (
+from services import activity_admin, money, pledges, when
+from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from services.pledges import PledgeView, Purpose
+from storage.models import PledgeStatus
+from storage.types import utcnow
+from ui import labels
+from ui.callbacks import (
     MyPledgesCb,
     MyPledgeWithdrawCb,
     PledgeAmountCb,
@@ -35,17 +40,12 @@ from bot.callbacks_pledges import (
     PledgePurposeCb,
     PledgePurposePageCb,
 )
-from bot.config import Settings
-from bot.states_pledges import PledgeDialog
-from handlers.messages import Rendered, renderer
-from handlers.screens import show_in_place
-from handlers.staff_common import day, no_permission, refuse
-from handlers.views import babel_locale
-from services import activity_admin, money, pledges, when
-from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
-from services.pledges import PledgeView, Purpose
-from storage.models import PledgeStatus
-from storage.types import utcnow
+from ui.format import babel_locale
+from ui.outbox import Rendered, renderer
+from ui.people import day, no_permission, refuse
+from ui.screen import show_in_place
+from ui.settings import Settings
+from ui.states import PledgeDialog
 
 STAFF_PAGE = 5
 MY_PAGE = 5

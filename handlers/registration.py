@@ -13,16 +13,16 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import labels
-from bot.callbacks import AgeCb, ConsentCb, LanguageCb, SkillCb, StationCb, SummaryCb
-from bot.config import Settings
-from bot.keyboards import registration as kb
-from bot.states import Registration
-from handlers.views import display_phone, join, profile_text, station_path
 from services import phones, stations, users, volunteers
 from services.errors import DomainError, InvalidInput, NotFound
 from services.volunteers import Draft
 from storage.models import AgeGroup, User, VolunteerStatus
+from ui import labels
+from ui.callbacks import AgeCb, ConsentCb, LanguageCb, SkillCb, StationCb, SummaryCb
+from ui.format import display_phone, join, profile_text, station_path
+from ui.keyboards import registration as kb
+from ui.settings import Settings
+from ui.states import Registration
 
 # Modes of the dialog: a new registration, an edit from its summary, or a profile edit.
 NEW, EDIT, PROFILE = "new", "edit", "profile"

@@ -16,19 +16,18 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.callbacks_delivery import ComingCb
-from bot.callbacks_volunteer import ListCb
-from bot.config import Settings
 from handlers import activities as volunteer_screens
 from handlers.activities import rules
-from handlers.messages import Rendered, renderer
-from handlers.staff_common import refuse
-from handlers.views import format_when
 from services import activities, activity_admin, reminders, when
 from services.errors import DomainError, NotAllowed
 from services.reminders import Seat
 from storage.models import Activity
 from storage.types import utcnow
+from ui.callbacks import ComingCb, ListCb
+from ui.format import format_when
+from ui.outbox import Rendered, renderer
+from ui.people import refuse
+from ui.settings import Settings
 
 
 def error_text(error: DomainError) -> str:

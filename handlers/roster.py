@@ -32,29 +32,11 @@ from aiogram.utils.i18n import lazy_gettext as __
 from babel.dates import format_date
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import labels
-from bot.callbacks_attendance import (
-    RosterBenCb,
-    RosterCb,
-    RosterCloseCb,
-    RosterCodeCb,
-    RosterListCb,
-    RosterMarkCb,
-    RosterPersonCb,
-)
-from bot.config import Settings
-from bot.keyboards import attendance as kb
-from bot.states_attendance import RosterDialog
 from handlers.checkin import clock
-from handlers.durations import duration
-from handlers.messages import Rendered, renderer
-from handlers.staff_common import no_permission, refuse
-from handlers.views import babel_locale, format_moment, format_when, join
-from services import attendance, records_followup, when
+from services import activities, attendance, records_followup, stations, when
 from services.activity_admin import station_zone
 from services.attendance import Roster, RosterRow, StaffAction
 from services.errors import DomainError, InvalidInput, NotAllowed
-from storage import queries
 from storage.models import (
     Activity,
     ActivityStatus,
@@ -63,6 +45,23 @@ from storage.models import (
     TargetGroup,
 )
 from storage.types import utcnow
+from ui import labels
+from ui.callbacks import (
+    RosterBenCb,
+    RosterCb,
+    RosterCloseCb,
+    RosterCodeCb,
+    RosterListCb,
+    RosterMarkCb,
+    RosterPersonCb,
+)
+from ui.durations import duration
+from ui.format import babel_locale, format_moment, format_when, join
+from ui.keyboards import attendance as kb
+from ui.outbox import Rendered, renderer
+from ui.people import no_permission, refuse
+from ui.settings import Settings
+from ui.states import RosterDialog
 
 PAGE = 10  # people per roster page: 300 volunteers make 30 pages, each well under 4096
 LIST_PAGE = 8
@@ -957,7 +956,7 @@ async def _close_preview(
 async def render_records_due(session: AsyncSession, payload: dict[str, Any]) -> Rendered | None:
     """Staff's daily reminder of an activity whose records are not closed; None once
     they are (or the activity is gone or cancelled)."""
-    activity = await queries.get_activity(session, int(payload["activity"]))
+    activity = await activities.find(session, int(payload["activity"]))
     if (
         activity is None
         or activity.id is None
@@ -994,7 +993,7 @@ async def render_records_due(session: AsyncSession, payload: dict[str, Any]) -> 
 
 async def _open_activity(session: AsyncSession, payload: dict[str, Any]) -> Activity | None:
     """The activity a notice is about, while its records are open."""
-    activity = await queries.get_activity(session, int(payload["activity"]))
+    activity = await activities.find(session, int(payload["activity"]))
     if (
         activity is None
         or activity.id is None
@@ -1044,7 +1043,7 @@ async def render_records_overdue(session: AsyncSession, payload: dict[str, Any])
         return None
     locale = get_i18n().current_locale
     zone = when.zone(payload.get("zone"))
-    station = await queries.get_station(session, activity.station_id)
+    station = await stations.find(session, activity.station_id)
     due = date.fromisoformat(str(payload["due"]))
     text = _(
         "⚠️ <b>Records long overdue at {station}</b>: the records of <b>{title}</b> "

@@ -13,11 +13,11 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import labels
-from bot.callbacks_delivery import SettingsCb
 from services import reminders
 from services.errors import NotAllowed
 from storage.models import Volunteer
+from ui import labels
+from ui.callbacks import SettingsCb
 
 
 def not_registered() -> str:

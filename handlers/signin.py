@@ -13,16 +13,16 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.callbacks_attendance import RosterSheetCb
-from bot.config import Settings
-from handlers import certificate_pdf
 from handlers.roster import explain
-from handlers.signin_sheet import sheet_pdf, sheet_xlsx
-from handlers.staff_common import refuse
-from handlers.views import format_when
+from reports import certificate_pdf
+from reports.signin_sheet import sheet_pdf, sheet_xlsx
 from services import signin_sheet
 from services.errors import DomainError, NotAllowed
 from storage.types import utcnow
+from ui.callbacks import RosterSheetCb
+from ui.format import format_when
+from ui.people import refuse
+from ui.settings import Settings
 
 PDF, XLSX = "p", "x"
 

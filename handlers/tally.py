@@ -24,21 +24,21 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import labels
-from bot.callbacks_tally import TallyStationCb, TallyTypeCb, TallyViewCb
-from bot.config import Settings
-from bot.keyboards import staff as staff_kb
-from bot.states_tally import TallyDialog
-from handlers import tally_chart, tally_text, tally_xlsx
-from handlers.messages import Rendered, renderer
-from handlers.screens import show_in_place
-from handlers.staff_common import no_permission, refuse
-from handlers.views import station_path
+from reports import tally_chart, tally_text, tally_xlsx
 from services import access, scopes, stations, tallies, tally_details, tally_weekly, when
 from services.access import Permission
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from services.tallies import Period, Tally
 from storage.types import utcnow
+from ui import labels
+from ui.callbacks import TallyStationCb, TallyTypeCb, TallyViewCb
+from ui.format import station_path
+from ui.keyboards import staff as staff_kb
+from ui.outbox import Rendered, renderer
+from ui.people import no_permission, refuse
+from ui.screen import show_in_place
+from ui.settings import Settings
+from ui.states import TallyDialog
 
 log = logging.getLogger(__name__)
 

@@ -12,18 +12,18 @@ from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import labels
-from bot.callbacks_staff import TeamRevokeCb, TeamStationCb
-from bot.config import Settings
-from bot.keyboards import staff as kb
-from handlers.messages import Rendered, renderer
-from handlers.screens import show_in_place
-from handlers.staff_common import day, person, plain_person, refuse
-from handlers.views import station_path
 from services import roles, scopes
 from services.access import Permission
 from services.errors import NotAllowed, NotFound
 from storage.models import RoleKind, User
+from ui import labels
+from ui.callbacks import TeamRevokeCb, TeamStationCb
+from ui.format import station_path
+from ui.keyboards import staff as kb
+from ui.outbox import Rendered, renderer
+from ui.people import day, person, plain_person, refuse
+from ui.screen import show_in_place
+from ui.settings import Settings
 
 
 def _gone() -> str:

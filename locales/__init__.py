@@ -1,2 +1,2 @@
 """The translation catalogs, ``<lang>/LC_MESSAGES/messages.po``, shipped as package
-data and read through ``importlib.resources`` (see ``bot.i18n``)."""
+data and read through ``importlib.resources`` (see ``ui.i18n``)."""

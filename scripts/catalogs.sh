@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Refresh the translation catalogs from the code:
-#   1. re-extract locales/messages.pot from bot, handlers, services and storage;
+#   1. re-extract locales/messages.pot from bot, ui, handlers, reports, services and storage;
 #   2. update the zh_CN and en catalogs from it (no fuzzy matching, obsolete entries dropped);
 #   3. set every msgstr of the en catalog to its msgid (English is the source; plural
 #      entries: msgstr[0] = msgid, msgstr[n>0] = msgid_plural);
@@ -27,7 +27,7 @@ trap 'rm -f "$tmp_pot"' EXIT
 
 pybabel -q extract -F babel.cfg -k _ -k __ -k lazy_gettext --no-location --sort-output \
     --project volunteer-station-bot --copyright-holder "Volunteer station bot team" \
-    -o "$tmp_pot" bot handlers services storage
+    -o "$tmp_pot" bot ui handlers reports services storage
 
 # Keep the old template (and its creation date) when only the date would change,
 # so that running this script twice leaves no diff behind.

@@ -223,6 +223,11 @@ async def _position(session: AsyncSession, signup: Signup) -> int | None:
     return await queries.waitlist_position(session, signup)
 
 
+async def find(session: AsyncSession, activity_id: int) -> Activity | None:
+    """An activity by id, or None: for notices about one their reader was told of."""
+    return await queries.get_activity(session, activity_id)
+
+
 async def may_cancel(session: AsyncSession, *, user_id: int, activity_id: int) -> Signup:
     """The user's place that they may give up, or the reason they may not: not
     registered, not signed up, or checked in already (there, and counted)."""

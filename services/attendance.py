@@ -35,7 +35,7 @@ from collections import deque
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, or_
@@ -46,6 +46,7 @@ from services import access, audit, outbox, when, workdays
 from services.access import Permission
 from services.activity_admin import station_zone
 from services.errors import InvalidInput, NotAllowed, NotFound
+from services.rules import RecordsRules
 from storage import queries
 from storage.db import SessionMaker, write_transaction
 from storage.models import (
@@ -63,9 +64,6 @@ from storage.models import (
     VolunteerStatus,
 )
 from storage.types import utcnow
-
-if TYPE_CHECKING:
-    from bot.config import Settings
 
 # Check-in opens this long before the start and closes at the end.
 OPENS_BEFORE = timedelta(minutes=30)
@@ -1088,7 +1086,7 @@ class _Stations:
 
 
 async def remind_unclosed(
-    *, sessionmaker: SessionMaker, settings: Settings, now: datetime | None = None
+    *, sessionmaker: SessionMaker, settings: RecordsRules, now: datetime | None = None
 ) -> int:
     """Periodic: queue, once per station-local day from the day after the end, a
     reminder (kind ``records_due``) to each staff member of the station (else to the

@@ -152,7 +152,7 @@ class StatedActivity:
 
 @dataclass(frozen=True)
 class StationNames:
-    """A station's names as stated (``bot.labels.station_name`` reads these)."""
+    """A station's names as stated (``ui.labels.station_name`` reads these)."""
 
     name: str
     name_en: str | None

@@ -1,6 +1,6 @@
 """Claiming and settling outbox rows: the database half of the deliverer.
 
-A deliverer (``bot.delivery``) claims due rows in a short write transaction (state
+A deliverer (``bot.deliverer``) claims due rows in a short write transaction (state
 ``sending``, ``claimed_at``, one more attempt), commits, sends each, and settles it in
 another short transaction right after Telegram answers. Every settling statement
 names the claim it settles (``claimed_at``), so a row that was claimed again after

@@ -1,5 +1,5 @@
 """The outbox: everything the bot sends on its own is first a row here, written in
-the same transaction as the change it tells of. A deliverer (``bot.delivery``)
+the same transaction as the change it tells of. A deliverer (``bot.deliverer``)
 sends due rows at a paced rate; this module only queues, moves and withdraws them.
 
 A row says *what* to send (``kind`` and a JSON ``payload``), not the words: the

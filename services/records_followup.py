@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_
@@ -26,14 +25,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import outbox, stations
 from services.attendance import CHECKOUT_GRACE, REMIND_AT, records_due_on
+from services.rules import RecordsRules
 from services.workdays import add_working_days
 from storage import queries
 from storage.db import SessionMaker, write_transaction
 from storage.models import Activity, ActivityStatus, Attendance, RoleKind, Volunteer
 from storage.types import utcnow
-
-if TYPE_CHECKING:
-    from bot.config import Settings
 
 CHECKOUT_MISSING = "checkout_missing"
 RECORDS_OVERDUE = "records_overdue"
@@ -87,7 +84,7 @@ async def missing_checkouts(session: AsyncSession, activity_id: int) -> list[str
 
 
 async def tell_missing_checkouts(
-    *, sessionmaker: SessionMaker, settings: Settings, now: datetime | None = None
+    *, sessionmaker: SessionMaker, settings: RecordsRules, now: datetime | None = None
 ) -> int:
     """Periodic: for each open activity whose check-out closed in the last week with
     someone checked in and not out, queue the notice to the station's staff (else
@@ -140,7 +137,7 @@ async def coordinators_above(
 
 
 async def escalate_overdue(
-    *, sessionmaker: SessionMaker, settings: Settings, now: datetime | None = None
+    *, sessionmaker: SessionMaker, settings: RecordsRules, now: datetime | None = None
 ) -> int:
     """Periodic: queue, once per activity and coordinator, the notice of an activity
     still not closed ``ESCALATE_AFTER`` working days after its records were due, to

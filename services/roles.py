@@ -47,6 +47,11 @@ async def grant(
         )
 
 
+async def held_by(session: AsyncSession, user_id: int) -> list[Role]:
+    """The roles a person holds (for their own /help)."""
+    return list(await queries.roles_of(session, user_id))
+
+
 async def is_staff(session: AsyncSession, *, user_id: int, admin_ids: Collection[int]) -> bool:
     """Whether the user is an admin or holds a role (staff or coordinator) anywhere."""
     return user_id in admin_ids or bool(await queries.roles_of(session, user_id))

@@ -1,7 +1,7 @@
 """An activity's sign-in sheet (签到表) as plain values: the station, the activity, and
 one line per person on its roster (seat holders in sign-up order, then walk-ins) with
 the name, the phone's last four digits and the check-in and check-out times. The
-documents are made from it by ``handlers.signin_sheet``; stations print them and keep
+documents are made from it by ``reports.signin_sheet``; stations print them and keep
 the signed paper for their assessments."""
 
 from __future__ import annotations

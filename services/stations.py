@@ -119,6 +119,11 @@ async def children(session: AsyncSession, parent_id: int | None) -> list[Station
     return [_node(s, counts.get(s.id or 0, 0)) for s in stations]
 
 
+async def find(session: AsyncSession, station_id: int) -> Station | None:
+    """A station by id, or None: for texts that name one the reader already may see."""
+    return await queries.get_station(session, station_id)
+
+
 async def get(session: AsyncSession, station_id: int) -> StationNode:
     station = await queries.get_station(session, station_id)
     if station is None or station.id is None:

@@ -4,17 +4,15 @@ test says so), or it would escape them."""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import types
 from collections.abc import Iterable, Sequence
 from typing import Any, get_args, get_origin
 
 from aiogram.filters.callback_data import CallbackData
 
-import bot
 from services.volunteers import SKILLS
 from storage.models import ActivityKind, AgeGroup, AttendanceMark, RoleKind, TargetGroup
+from ui import callbacks
 
 ACTIVITY_FIELDS = ("title", "description", "place", "starts_at", "ends_at", "capacity")
 ACTIVITY_FIELDS += ("kind", "target_group", "repeat_weeks", "station")
@@ -67,16 +65,13 @@ OTHER_INTS = {"page", "fen", "year", "first", "last", "value"}
 
 
 def factories() -> list[type[CallbackData]]:
-    """Every CallbackData subclass in the ``bot`` package, by prefix."""
-    for module in pkgutil.iter_modules(bot.__path__):
-        if module.name.startswith("callbacks"):
-            importlib.import_module(f"bot.{module.name}")
+    """Every CallbackData subclass of the bot (``ui.callbacks``), by prefix."""
     found: dict[str, type[CallbackData]] = {}
     pending: list[type[Any]] = [CallbackData]
     while pending:
         for sub in pending.pop().__subclasses__():
             pending.append(sub)
-            if sub.__module__.startswith("bot."):
+            if sub.__module__ == callbacks.__name__:
                 found[sub.__prefix__] = sub
     return [found[p] for p in sorted(found)]
 

@@ -10,12 +10,12 @@ from aiogram import Dispatcher
 
 from bot.app import build_dispatcher
 from bot.cli import load_tree
-from bot.config import Settings
 from services import stations
 from storage import migrate
 from storage.db import SessionMaker, make_engine, make_sessionmaker
 from tests.dbtools import BACKENDS, url_for, wipe
 from tests.mocked_bot import Conversation, MockedBot
+from ui.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_TREE = ROOT / "bot" / "example_stations.yaml"

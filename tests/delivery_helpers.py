@@ -8,12 +8,12 @@ from datetime import datetime
 from aiogram import Bot, Dispatcher
 from aiogram.utils.i18n import I18n
 
-from bot.config import Settings
-from bot.delivery import Deliverer, DeliveryStats, deliver_due
-from bot.i18n import make_i18n
+from bot.deliverer import Deliverer, DeliveryStats, deliver_due
 from storage.db import SessionMaker
 from storage.types import utcnow
 from tests.mocked_bot import MockedBot, Sent
+from ui.i18n import make_i18n
+from ui.settings import Settings
 
 
 async def deliver_all(

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.__main__ import main
-from handlers import tally_chart
+from reports import tally_chart
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker
 from tests.handlers.test_tally import Seeded, seed_tally

@@ -264,7 +264,7 @@ def test_catalog_covers_the_code(extracted: Catalog, locale: str) -> None:
 
 
 def test_the_bot_serves_the_translations() -> None:
-    from bot.i18n import make_i18n
+    from ui.i18n import make_i18n
 
     i18n = make_i18n("zh_CN")
     assert set(LOCALES) <= set(i18n.available_locales)
@@ -341,7 +341,7 @@ def test_chinese_quotes_titles_in_sentences() -> None:
 
 
 def test_a_missing_catalog_is_named(tmp_path: Path) -> None:
-    from bot.i18n import MissingCatalog, make_i18n
+    from ui.i18n import MissingCatalog, make_i18n
 
     english = tmp_path / "en" / "LC_MESSAGES"
     english.mkdir(parents=True)

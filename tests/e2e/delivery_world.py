@@ -10,12 +10,12 @@ from collections import Counter
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from handlers.messages import TEXT, text_payload
 from services import outbox
 from services.outbox import Message
 from standin.server import BotAPIStandin
 from storage.db import SessionMaker, write_transaction
 from storage.models import Broadcast, Outbox, OutboxState, Station, StationLevel, User
+from ui.outbox import TEXT, text_payload
 
 FIRST_CHAT = 800_001
 

@@ -8,12 +8,12 @@ import contextlib
 import time
 
 from bot.app import build_bot, build_dispatcher, poll
-from bot.config import Settings
 from standin.server import BotAPIStandin
 from storage.db import SessionMaker
 from storage.models import OutboxState
 from tests.conftest import load_example_tree
 from tests.e2e.delivery_world import queue_broadcast, states, wait_states
+from ui.settings import Settings
 
 N = 500
 RATE = 5  # messages per second: the broadcast takes 100 s

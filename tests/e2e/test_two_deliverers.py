@@ -8,13 +8,13 @@ from __future__ import annotations
 import asyncio
 
 from bot.app import build_bot
-from bot.config import Settings
-from bot.delivery import Deliverer
-from bot.i18n import make_i18n
+from bot.deliverer import Deliverer
 from standin.server import BotAPIStandin
 from storage.db import SessionMaker, make_engine, make_sessionmaker
 from storage.models import OutboxState
 from tests.e2e.delivery_world import chats, queue_broadcast, received, wait_states
+from ui.i18n import make_i18n
+from ui.settings import Settings
 
 N = 1200
 

@@ -7,8 +7,7 @@ from datetime import timedelta
 from aiogram import Dispatcher
 from sqlmodel import select
 
-from bot.config import Settings
-from handlers.activities import sweep_offers
+from bot.scheduler import sweep_offers
 from services import roles, stations
 from storage.db import SessionMaker
 from storage.models import Signup, SignupStatus
@@ -16,6 +15,7 @@ from storage.types import utcnow
 from tests.delivery_helpers import deliver
 from tests.factories import make_activity, make_volunteers
 from tests.mocked_bot import Conversation, MockedBot
+from ui.settings import Settings
 
 
 async def station_ids(maker: SessionMaker) -> dict[str, int]:

@@ -13,17 +13,6 @@ from aiogram.exceptions import TelegramForbiddenError
 from aiogram.methods import SendMessage, TelegramMethod
 from sqlmodel import col, select
 
-from bot.callbacks_activity import (
-    ActCancelCb,
-    ActEditCb,
-    ActKindCb,
-    ActManageCb,
-    ActPreviewCb,
-    ActQuickCb,
-    ActStationCb,
-    ActTargetCb,
-)
-from handlers.views import format_when
 from services import activities, roles, stations, users, when
 from storage.db import SessionMaker
 from storage.models import (
@@ -41,6 +30,17 @@ from storage.types import utcnow
 from tests.delivery_helpers import delivered
 from tests.factories import make_activity, make_volunteers
 from tests.mocked_bot import Conversation, MockedBot
+from ui.callbacks import (
+    ActCancelCb,
+    ActEditCb,
+    ActKindCb,
+    ActManageCb,
+    ActPreviewCb,
+    ActQuickCb,
+    ActStationCb,
+    ActTargetCb,
+)
+from ui.format import format_when
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CJK = re.compile("[\u3400-\u9fff]")

@@ -10,10 +10,8 @@ from aiogram import Dispatcher
 from sqlalchemy import delete, update
 from sqlmodel import col, select
 
-from bot.callbacks_delivery import AnnounceCb, BcPreviewCb
-from bot.callbacks_volunteer import JoinCb
-from bot.i18n import make_i18n
-from handlers.broadcast import broadcast_progress, render_broadcast
+from bot.scheduler import broadcast_progress
+from handlers.broadcast import render_broadcast
 from services import activity_admin, broadcasts, personal_data, roles, stations
 from storage.db import SessionMaker, write_transaction
 from storage.models import Broadcast, Outbox, OutboxState, Role, Volunteer
@@ -22,6 +20,8 @@ from tests.conftest import settings_for
 from tests.delivery_helpers import delivered
 from tests.factories import make_activity, make_volunteers
 from tests.mocked_bot import Conversation, MockedBot
+from ui.callbacks import AnnounceCb, BcPreviewCb, JoinCb
+from ui.i18n import make_i18n
 
 NO_PERMISSION = "You do not have permission for this."
 SHANGHAI = ZoneInfo("Asia/Shanghai")

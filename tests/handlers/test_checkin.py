@@ -10,14 +10,14 @@ from aiogram import Dispatcher
 from aiogram.types import MessageEntity, Update
 from sqlmodel import col, func, select
 
-from bot.callbacks_volunteer import LeaveCb
-from handlers.views import format_moment
 from services import activities, attendance, roles, stations
 from storage.db import SessionMaker
 from storage.models import Attendance, Signup, SignupStatus
 from storage.types import utcnow
 from tests.factories import make_activity, make_volunteers
 from tests.mocked_bot import Conversation, MockedBot
+from ui.callbacks import LeaveCb
+from ui.format import format_moment
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 STAFF = 8001

@@ -11,10 +11,8 @@ from aiogram import Dispatcher
 from aiogram.methods import EditMessageText
 
 from bot.app import build_dispatcher
-from bot.config import Settings
-from bot.i18n import make_i18n
+from bot.scheduler import broadcast_progress
 from handlers import broadcast as broadcast_handlers
-from handlers.broadcast import broadcast_progress
 from services import broadcasts, roles
 from storage.db import SessionMaker
 from storage.types import utcnow
@@ -22,6 +20,8 @@ from tests.conftest import load_example_tree, settings_for
 from tests.factories import make_activity, make_volunteers
 from tests.handlers.test_activities import station_ids
 from tests.mocked_bot import NOT_MODIFIED, QUERY_INVALID, Conversation, MockedBot, Sent
+from ui.i18n import make_i18n
+from ui.settings import Settings
 
 ADMIN = 9000
 SORRY = "Sorry, something went wrong"

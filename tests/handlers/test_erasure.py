@@ -14,7 +14,6 @@ from sqlmodel import col, select
 
 from bot.app import build_dispatcher
 from bot.cli import _migrate
-from bot.config import Settings
 from services import certificates
 from storage.db import SessionMaker
 from storage.models import Outbox, OutboxState, Signup, SignupStatus
@@ -26,6 +25,7 @@ from tests.handlers.test_activities import people, station_ids
 from tests.handlers.test_hours import ALL_TIME, SHANGHAI, needs_font, volunteer, year_start
 from tests.mocked_bot import Conversation, MockedBot
 from tests.storage.test_hours import HOME, credited
+from ui.settings import Settings
 
 
 async def _join(person: Conversation, title: str) -> None:

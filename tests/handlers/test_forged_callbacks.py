@@ -10,11 +10,11 @@ import pytest
 from aiogram import Dispatcher
 
 from bot.app import build_dispatcher
-from bot.config import Settings
 from storage.db import SessionMaker
 from tests.callback_catalog import factories, field_kind, pack, valid_values
 from tests.conftest import load_example_tree
 from tests.mocked_bot import Conversation, MockedBot
+from ui.settings import Settings
 
 ADMIN = 9000
 STALE = "This button is no longer active."

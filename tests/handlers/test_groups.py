@@ -31,12 +31,12 @@ from aiogram.types import (
 from sqlmodel import select
 
 from bot.app import build_dispatcher
-from bot.config import Settings
 from services import roles
 from storage.db import SessionMaker
 from storage.models import User as StoredUser
 from tests.conftest import load_example_tree
 from tests.mocked_bot import BOT_USER, MockedBot
+from ui.settings import Settings
 
 ADMIN, STAFF, PERSON, OTHER = 9000, 6301, 6302, 6303
 GROUP = Chat(id=-100500, type="supergroup", title="西园志愿者群")

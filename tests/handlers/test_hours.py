@@ -11,9 +11,8 @@ from aiogram import Dispatcher
 from pypdf import PdfReader
 from sqlmodel import select
 
-from bot.callbacks_hours import CertPeriodCb
-from handlers import certificate_pdf
 from handlers.hours import certificate_key
+from reports import certificate_pdf
 from services import certificates, hours
 from storage.db import SessionMaker
 from storage.models import AttendanceMark, Certificate
@@ -22,6 +21,7 @@ from tests.factories import make_volunteers
 from tests.handlers.test_activities import station_ids
 from tests.mocked_bot import Conversation, MockedBot, Sent
 from tests.storage.test_hours import HOME, activity_at, attend, credited, volunteer_id
+from ui.callbacks import CertPeriodCb
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 needs_font = pytest.mark.skipif(

@@ -11,7 +11,6 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot.app import build_dispatcher
-from bot.config import Settings
 from services import roles
 from storage.db import SessionMaker
 from storage.models import AuditLog, Invite, Role, RoleKind
@@ -19,6 +18,7 @@ from storage.types import utcnow
 from tests.conftest import load_example_tree
 from tests.delivery_helpers import deliver
 from tests.mocked_bot import Conversation, MockedBot
+from ui.settings import Settings
 
 ADMIN = 9000
 LINK = re.compile(r"https://t\.me/station_test_bot\?start=(inv_[A-Za-z0-9_-]+)")

@@ -13,7 +13,6 @@ from aiogram import Dispatcher
 from sqlmodel import select
 
 from bot.app import build_dispatcher
-from bot.config import Settings
 from services import activities, pledges, roles, users, volunteers
 from services.volunteers import Draft
 from storage.db import SessionMaker
@@ -23,6 +22,7 @@ from tests.callback_catalog import factories, id_kind, pack, valid_values
 from tests.conftest import load_example_tree
 from tests.factories import make_activity
 from tests.mocked_bot import Conversation, MockedBot, Sent
+from ui.settings import Settings
 
 ADMIN = 9000
 VOLUNTEER, STRANGER = 7301, 7302  # a volunteer with no role; someone never seen

@@ -9,12 +9,12 @@ import pytest
 from aiogram import Dispatcher
 
 from bot.app import build_dispatcher
-from bot.config import Settings
 from services import volunteers
 from storage.db import SessionMaker
 from tests.conftest import load_example_tree
 from tests.handlers.test_registration import register_in_english
 from tests.mocked_bot import Conversation, MockedBot
+from ui.settings import Settings
 
 ADMIN = 9000
 

@@ -11,12 +11,12 @@ from aiogram.exceptions import TelegramNetworkError
 from sqlmodel import col, select
 
 from bot.app import build_dispatcher
-from bot.config import Settings
 from storage.db import SessionMaker
 from storage.models import Outbox, OutboxState
 from tests.conftest import load_example_tree
 from tests.delivery_helpers import deliver
 from tests.mocked_bot import Conversation, MockedBot
+from ui.settings import Settings
 
 HELP = "What you can do"
 SORRY = "Sorry, something went wrong"

@@ -8,7 +8,6 @@ from aiogram import Dispatcher
 from sqlmodel import col, select
 
 from bot.app import build_dispatcher
-from bot.config import Settings
 from services import roles, users, volunteers
 from services.volunteers import Draft
 from storage.db import SessionMaker
@@ -16,6 +15,7 @@ from storage.models import AuditLog, Outbox, OutboxState, Volunteer, VolunteerSt
 from tests.conftest import load_example_tree
 from tests.delivery_helpers import deliver
 from tests.mocked_bot import Conversation, MockedBot
+from ui.settings import Settings
 
 ADMIN = 9000
 STAFF, OTHER_STAFF = 6001, 6002

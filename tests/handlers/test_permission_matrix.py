@@ -15,8 +15,14 @@ from aiogram.filters.callback_data import CallbackData
 from sqlmodel import func, select
 
 from bot.app import build_dispatcher
-from bot.callbacks import CB_INT_MAX
-from bot.callbacks_staff import (
+from services import roles, users, volunteers
+from services.volunteers import Draft
+from storage.db import SessionMaker
+from storage.models import Invite, Role, Volunteer, VolunteerStatus
+from tests.conftest import load_example_tree
+from tests.mocked_bot import Conversation, MockedBot, Sent
+from ui.callbacks import (
+    CB_INT_MAX,
     InviteConfirmCb,
     InviteRoleCb,
     InviteStationCb,
@@ -24,13 +30,7 @@ from bot.callbacks_staff import (
     TeamRevokeCb,
     TeamStationCb,
 )
-from bot.config import Settings
-from services import roles, users, volunteers
-from services.volunteers import Draft
-from storage.db import SessionMaker
-from storage.models import Invite, Role, Volunteer, VolunteerStatus
-from tests.conftest import load_example_tree
-from tests.mocked_bot import Conversation, MockedBot, Sent
+from ui.settings import Settings
 
 DENIED = "You do not have permission for this."
 

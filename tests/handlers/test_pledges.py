@@ -12,15 +12,6 @@ from aiogram import Dispatcher
 from aiogram.fsm.storage.base import StorageKey
 from sqlmodel import col, select
 
-from bot.callbacks_pledges import (
-    MyPledgeWithdrawCb,
-    PledgeAmountCb,
-    PledgeConfirmCb,
-    PledgeDecideCb,
-    PledgeListCb,
-)
-from bot.i18n import make_i18n
-from bot.states_pledges import PledgeDialog
 from handlers.pledges import render_decided, render_reminder
 from services import pledges, roles, stations, volunteers
 from storage.db import SessionMaker, write_transaction
@@ -28,6 +19,15 @@ from storage.models import Outbox, Pledge, PledgeStatus
 from storage.types import utcnow
 from tests.factories import make_activity, make_volunteers
 from tests.mocked_bot import Conversation, MockedBot
+from ui.callbacks import (
+    MyPledgeWithdrawCb,
+    PledgeAmountCb,
+    PledgeConfirmCb,
+    PledgeDecideCb,
+    PledgeListCb,
+)
+from ui.i18n import make_i18n
+from ui.states import PledgeDialog
 
 HOME = "hf-ss-xy-xyxc"
 RECEIPT = re.compile(r"P\d{8}-[0-9ABCDEFGHJKMNPQRSTVWXYZ]{6}")

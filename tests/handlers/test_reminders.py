@@ -10,10 +10,6 @@ from aiogram import Dispatcher
 from aiogram.types import InlineKeyboardMarkup
 from sqlmodel import col, select
 
-from bot.callbacks_delivery import ComingCb
-from bot.config import Settings
-from bot.i18n import make_i18n
-from handlers.messages import RENDERERS
 from handlers.reminders import render_reminder
 from services import activities, reminders, roles, stations, volunteers
 from storage.db import SessionMaker
@@ -21,6 +17,10 @@ from storage.models import Outbox, OutboxState, Signup, SignupStatus
 from storage.types import utcnow
 from tests.factories import make_activity, make_volunteers
 from tests.mocked_bot import Conversation, MockedBot, Sent
+from ui.callbacks import ComingCb
+from ui.i18n import make_i18n
+from ui.outbox import RENDERERS
+from ui.settings import Settings
 
 SETTINGS = Settings(_env_file=None)  # type: ignore[call-arg]
 I18N = make_i18n("zh_CN")

@@ -43,9 +43,7 @@ from aiogram.methods import (
 )
 from aiogram.types import CallbackQuery, Chat, Message, MessageEntity, Update, User
 
-import bot as bot_package
 from bot.app import build_dispatcher
-from bot.config import Settings
 from services import activities, attendance, pledges, roles, users, volunteers
 from services.volunteers import Draft
 from storage.db import SessionMaker
@@ -55,6 +53,8 @@ from tests.conftest import load_example_tree
 from tests.delivery_helpers import deliver
 from tests.factories import make_activity
 from tests.mocked_bot import BOT_USER, NOT_MODIFIED, Conversation, MockedBot, Sent
+from ui import states
+from ui.settings import Settings
 
 STEPS = int(os.environ.get("ROBUSTNESS_STEPS", "1200"))
 SEED = int(os.environ.get("ROBUSTNESS_SEED", "20261201"))
@@ -149,28 +149,17 @@ HINTS = {
 def _needs_a_missing_font() -> set[str]:
     """States a machine without a Chinese font cannot reach: /certificate says it
     cannot draw one there, and its dialog does not begin."""
-    from handlers.certificate_pdf import find_cjk_font
+    from reports.certificate_pdf import find_cjk_font
 
     return set() if find_cjk_font() is not None else {"CertificateDialog:period"}
 
 
 def all_states() -> set[str]:
-    """Every dialog state of the bot (bot/states*.py)."""
-    import importlib
-    import pkgutil
-
+    """Every dialog state of the bot (ui/states.py)."""
     found: set[str] = set()
-    for module in pkgutil.iter_modules(bot_package.__path__):
-        if not module.name.startswith("states"):
-            continue
-        loaded = importlib.import_module(f"bot.{module.name}")
-        for value in vars(loaded).values():
-            if (
-                isinstance(value, type)
-                and issubclass(value, StatesGroup)
-                and value is not StatesGroup
-            ):
-                found |= {s.state for s in value.__all_states__ if s.state}
+    for value in vars(states).values():
+        if isinstance(value, type) and issubclass(value, StatesGroup) and value is not StatesGroup:
+            found |= {s.state for s in value.__all_states__ if s.state}
     return found
 
 

@@ -18,22 +18,13 @@ from PIL import Image
 from pypdf import PdfReader
 from sqlmodel import col, select
 
-from bot.callbacks_attendance import (
-    RosterBenCb,
-    RosterCb,
-    RosterCloseCb,
-    RosterCodeCb,
-    RosterMarkCb,
-    RosterSheetCb,
-)
-from bot.i18n import make_i18n
-from handlers import certificate_pdf
 from handlers.roster import (
     qr_png,
     render_checkout_missing,
     render_records_due,
     render_records_overdue,
 )
+from reports import certificate_pdf
 from services import activities, attendance, records_followup, roles, stations
 from storage.db import SessionMaker, write_transaction
 from storage.models import (
@@ -52,6 +43,15 @@ from tests.conftest import load_example_tree
 from tests.delivery_helpers import delivered
 from tests.factories import make_activity, make_volunteers
 from tests.mocked_bot import BOT_USER, Conversation, MockedBot
+from ui.callbacks import (
+    RosterBenCb,
+    RosterCb,
+    RosterCloseCb,
+    RosterCodeCb,
+    RosterMarkCb,
+    RosterSheetCb,
+)
+from ui.i18n import make_i18n
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 STAFF = 9101

@@ -5,12 +5,12 @@ from __future__ import annotations
 from aiogram import Dispatcher
 from sqlmodel import select
 
-from bot.callbacks_delivery import SettingsCb
 from services import stations
 from storage.db import SessionMaker
 from storage.models import Volunteer
 from tests.factories import make_volunteers
 from tests.mocked_bot import Conversation, MockedBot
+from ui.callbacks import SettingsCb
 
 
 async def digest_of(maker: SessionMaker, user_id: int) -> bool:

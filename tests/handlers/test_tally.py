@@ -17,11 +17,8 @@ from sqlalchemy import delete, insert, update
 from sqlmodel import col, select
 
 from bot.app import build_dispatcher
-from bot.callbacks_tally import TallyStationCb, TallyViewCb
-from bot.config import Settings
-from bot.i18n import make_i18n
 from handlers import tally as tally_handlers
-from handlers import tally_chart
+from reports import tally_chart
 from services import roles, stations, tallies, tally_weekly
 from services.tallies import Period
 from storage.db import SessionMaker, write_transaction
@@ -43,6 +40,9 @@ from storage.models import (
 from storage.types import utcnow
 from tests.conftest import load_example_tree
 from tests.mocked_bot import Conversation, MockedBot
+from ui.callbacks import TallyStationCb, TallyViewCb
+from ui.i18n import make_i18n
+from ui.settings import Settings
 
 ZONE = ZoneInfo("Asia/Shanghai")
 ADMIN = 9000

@@ -11,8 +11,6 @@ from aiogram.methods import SendMessage, TelegramMethod
 from sqlmodel import select
 
 from bot.app import build_dispatcher
-from bot.callbacks_staff import TeamRevokeCb
-from bot.config import Settings
 from services import roles, users, volunteers
 from services.volunteers import Draft
 from storage.db import SessionMaker
@@ -20,6 +18,8 @@ from storage.models import AuditLog, Role
 from tests.conftest import load_example_tree
 from tests.delivery_helpers import deliver
 from tests.mocked_bot import Conversation, MockedBot
+from ui.callbacks import TeamRevokeCb
+from ui.settings import Settings
 
 ADMIN = 9000
 COORDINATOR, NAMED_STAFF, UNNAMED_STAFF = 5001, 5002, 5003

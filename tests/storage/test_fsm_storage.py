@@ -3,8 +3,8 @@
 from aiogram.fsm.storage.base import StorageKey
 
 from bot.fsm_storage import DatabaseStorage
-from bot.states import Registration
 from storage.db import SessionMaker
+from ui.states import Registration
 
 
 async def test_state_and_data_survive_a_new_storage(sessionmaker: SessionMaker) -> None:

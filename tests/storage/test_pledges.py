@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from bot.config import Settings
 from services import pledges, roles
 from services.errors import InvalidInput, NotAllowed, NotFound
 from storage.db import SessionMaker, write_transaction
@@ -28,6 +27,7 @@ from storage.models import (
 )
 from tests import factories
 from tests.factories import make_volunteers
+from ui.settings import Settings
 
 NOW = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 SETTINGS = Settings(_env_file=None)  # type: ignore[call-arg]

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from bot.config import Settings
 from services import activities, activity_admin, outbox, personal_data, reminders, volunteers
 from services.activities import OfferRules
 from services.errors import NotAllowed, NotFound
@@ -27,6 +26,7 @@ from storage.models import (
 from storage.types import utcnow
 from tests import factories
 from tests.factories import make_volunteers
+from ui.settings import Settings
 
 NOW = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 SETTINGS = Settings(_env_file=None)  # type: ignore[call-arg]

@@ -15,10 +15,10 @@ import pytest
 import segno
 from pypdf import PdfReader
 
-from bot.i18n import make_i18n
-from handlers import certificate_pdf
-from handlers.certificate_pdf import CjkFont
+from reports import certificate_pdf
+from reports.certificate_pdf import CjkFont
 from services.certificates import StatedActivity, Statement, StationNames
+from ui.i18n import make_i18n
 
 NO_FONT = (
     "no CJK font installed (Debian/Ubuntu: apt-get install fonts-noto-cjk), "

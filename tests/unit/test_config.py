@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
+from ui.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,10 +11,10 @@ from datetime import date
 
 import pytest
 
-from bot.i18n import make_i18n
-from handlers import tally_text
-from handlers.date_range import date_range
+from reports import tally_text
 from services.tallies import Period, iso_week
+from ui.date_range import date_range
+from ui.i18n import make_i18n
 
 
 @pytest.fixture(autouse=True)

@@ -22,16 +22,16 @@ from aiogram.methods import TelegramMethod
 from aiogram.utils.i18n import I18n
 from sqlmodel import col, select
 
-from bot.config import Settings
-from bot.delivery import Deliverer, deliver_due
-from bot.i18n import make_i18n
+from bot.deliverer import Deliverer, deliver_due
 from bot.scheduler import build_scheduler, wake_deliverer
-from handlers.messages import RENDERERS, Rendered, text_payload
 from services import outbox, users
 from services.outbox import Message
 from storage.db import SessionMaker, write_transaction
 from storage.models import Outbox, OutboxState, User
 from tests.mocked_bot import MockedBot
+from ui.i18n import make_i18n
+from ui.outbox import RENDERERS, Rendered, text_payload
+from ui.settings import Settings
 
 I18N = make_i18n("zh_CN")
 # 10:00 in Shanghai.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.i18n import make_i18n
-from handlers.durations import duration, hours_value
+from ui.durations import duration, hours_value
+from ui.i18n import make_i18n
 
 
 @pytest.mark.parametrize(

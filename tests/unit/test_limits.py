@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
-from bot.callbacks import (
+from services.volunteers import SKILLS
+from storage.models import AgeGroup
+from tests.callback_catalog import OTHER_INTS, TEXT_VALUES, factories, field_kind, id_kind
+from ui.callbacks import (
     CB_INT_MAX,
     AgeCb,
     ConsentCb,
@@ -15,9 +18,6 @@ from bot.callbacks import (
     StationCb,
     SummaryCb,
 )
-from services.volunteers import SKILLS
-from storage.models import AgeGroup
-from tests.callback_catalog import OTHER_INTS, TEXT_VALUES, factories, field_kind, id_kind
 
 
 def test_every_callback_payload_fits_64_bytes() -> None:

@@ -13,9 +13,9 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from bot.i18n import make_i18n
-from handlers import certificate_pdf, signin_sheet
+from reports import certificate_pdf, signin_sheet
 from services.signin_sheet import SheetLine, SigninSheet, phone_tail
+from ui.i18n import make_i18n
 
 FONT = certificate_pdf.find_cjk_font()
 needs_font = pytest.mark.skipif(

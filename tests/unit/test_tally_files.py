@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from bot.i18n import make_i18n
-from handlers import tally_chart, tally_xlsx
+from reports import tally_chart, tally_xlsx
 from services import stations, tallies, tally_details
 from services.tallies import Figures, Line, Period, Tally, iso_week
 from storage.db import SessionMaker
 from storage.models import ActivityKind, Station, StationLevel, TargetGroup
 from tests.conftest import load_example_tree
 from tests.storage.test_tallies import NOW, ZONE, _expected, _populate
+from ui.i18n import make_i18n
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ from datetime import date
 
 import pytest
 
-from bot.i18n import make_i18n
-from handlers import tally_text
+from reports import tally_text
 from services.tallies import Figures, Line, Period, Tally, iso_week
 from storage.models import ActivityKind, Station, StationLevel, TargetGroup
+from ui.i18n import make_i18n
 
 TODAY = date(2026, 11, 20)  # a Friday in ISO week 47
 
@@ -127,9 +127,7 @@ def test_the_text_compares_and_lists_children(english: None) -> None:
         Line(station(3, "琥珀街道社工站"), figures(0, 0, 0, 0, 0)),
     ]
     text = tally_text.tally_text(a_tally(lines), locale="en", today=TODAY)
-    assert text.startswith(
-        "<b>📊 Tally: Shushan District</b>\nWeek 47, 2026 (Nov 16 to 22)"
-    )
+    assert text.startswith("<b>📊 Tally: Shushan District</b>\nWeek 47, 2026 (Nov 16 to 22)")
     assert "Previous period: Week 46, 2026 (Nov 9 to 15)" in text
     assert "Activities: 12 (previous: 10, +2)" in text
     assert "Service time: 254 h 30 min (previous: 200 h, +54 h 30 min)" in text

@@ -414,8 +414,8 @@ def test_an_end_before_the_start_stays_before_it(start: datetime, text: str) -> 
     ],
 )
 def test_zone_names_as_people_say_them(zone: str, locale: str, name: str) -> None:
-    from bot.i18n import make_i18n
-    from handlers.views import zone_name
+    from ui.format import zone_name
+    from ui.i18n import make_i18n
 
     i18n = make_i18n("zh_CN")
     with i18n.context(), i18n.use_locale(locale):

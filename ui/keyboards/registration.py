@@ -11,8 +11,11 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot import labels
-from bot.callbacks import (
+from services.stations import StationNode
+from services.volunteers import SKILLS
+from storage.models import AgeGroup, StationLevel
+from ui import labels
+from ui.callbacks import (
     AgeCb,
     ConsentCb,
     EraseCb,
@@ -22,9 +25,6 @@ from bot.callbacks import (
     StationCb,
     SummaryCb,
 )
-from services.stations import StationNode
-from services.volunteers import SKILLS
-from storage.models import AgeGroup, StationLevel
 
 STATIONS_PER_PAGE = 8
 Markup = TypeVar("Markup", InlineKeyboardMarkup, ReplyKeyboardMarkup)

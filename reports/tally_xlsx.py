@@ -25,12 +25,12 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from bot import labels
-from handlers.durations import hours_value
-from handlers.tally_text import line_name, period_title, summary_sentence
+from reports.tally_text import line_name, period_title, summary_sentence
 from services.tallies import Figures, Tally
 from services.tally_details import Details
 from storage.models import AttendanceMark, PledgeStatus, Station
+from ui import labels
+from ui.durations import hours_value
 
 Number = TypeVar("Number", int, float, Decimal)  # a figure and the previous one alike
 MONEY = '"¥"#,##0.00'

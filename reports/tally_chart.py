@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot import labels
-from handlers.durations import duration, hours_value
-from handlers.tally_text import line_name, number, period_title
+from reports.tally_text import line_name, number, period_title
 from services.tallies import Tally
+from ui import labels
+from ui.durations import duration, hours_value
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -12,7 +12,7 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from babel.numbers import format_decimal
 
-from handlers.views import babel_locale
+from ui.format import babel_locale
 
 
 def duration(minutes: int, locale: str | None = None, *, signed: bool = False) -> str:

@@ -11,7 +11,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 
-from handlers.views import babel_locale
+from ui.format import babel_locale
 
 log = logging.getLogger(__name__)
 

@@ -1,20 +1,18 @@
 """The scope of one update's replies: what its requests share (see ``bot.replies``).
 
-Set by ``ReplyScopeMiddleware``, an outer middleware of the Dispatcher, and read
+Set by ``bot.middlewares.ReplyScopeMiddleware``, an outer middleware of the Dispatcher, and read
 through a context variable by the Bot's request middlewares and the error handler."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
 
-from aiogram import BaseMiddleware
-from aiogram.types import Message, TelegramObject, Update
-
-from storage.db import SessionMaker
+from aiogram.types import Message
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 DEFAULT_RETRY_SECONDS = 20.0
 DEFERRED_MESSAGE_ID = 0  # a message put in the outbox has no id yet: no real one has 0
@@ -25,7 +23,9 @@ class ReplyScope:
     """What the replies of one update share."""
 
     update_id: int
-    sessionmaker: SessionMaker | None = None
+    # for bot.replies, which puts a reply Telegram did not take in the outbox;
+    # the Telegram side only carries it
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None
     wake: Callable[[], None] | None = None  # the deliverer's
     retry_seconds: float = DEFAULT_RETRY_SECONDS
     user_id: int | None = None  # who the update is from: a button's alert goes to them
@@ -61,37 +61,3 @@ def answered(scope: ReplyScope | None, query_id: str) -> bool:
 def was_put_aside(message: Message) -> bool:
     """Whether a sent message went into the outbox instead (it has no id yet)."""
     return message.message_id == DEFERRED_MESSAGE_ID
-
-
-class ReplyScopeMiddleware(BaseMiddleware):
-    """Outer middleware of the Dispatcher: a fresh ``ReplyScope`` per update, also
-    given to handlers as ``reply_scope``."""
-
-    def __init__(
-        self,
-        *,
-        sessionmaker: SessionMaker,
-        wake: Callable[[], None],
-        retry_seconds: float = DEFAULT_RETRY_SECONDS,
-    ) -> None:
-        self.sessionmaker = sessionmaker
-        self.wake = wake
-        self.retry_seconds = retry_seconds
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        sender = data.get("event_from_user")
-        scope = ReplyScope(
-            update_id=event.update_id if isinstance(event, Update) else 0,
-            sessionmaker=self.sessionmaker,
-            wake=self.wake,
-            retry_seconds=self.retry_seconds,
-            user_id=sender.id if sender is not None else None,
-        )
-        data["reply_scope"] = scope
-        with within(scope):
-            return await handler(event, data)

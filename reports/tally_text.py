@@ -17,12 +17,12 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from babel.numbers import format_currency, format_decimal
 
-from bot import labels
-from handlers.date_range import date_range
-from handlers.durations import duration
-from handlers.views import babel_locale
 from services.tallies import Figures, Line, Period, Tally, week_of
 from storage.models import Station
+from ui import labels
+from ui.date_range import date_range
+from ui.durations import duration
+from ui.format import babel_locale
 
 # Telegram's limit for one message, in UTF-16 code units; kept with a margin.
 TEXT_LIMIT = 4096

@@ -1,6 +1,6 @@
 """How outbox rows become Telegram messages: one renderer per ``kind``.
 
-The deliverer (``bot.delivery``) calls the renderer for a row inside the
+The deliverer (``bot.deliverer``) calls the renderer for a row inside the
 recipient's language, and sends what it returns. A renderer gets a read session
 and the row's payload, and returns the text (HTML) and an optional keyboard, or
 None when the message is no longer wanted (the activity was cancelled, say); the

@@ -9,8 +9,11 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot import labels
-from bot.callbacks_staff import (
+from services.roles import TeamMember
+from services.scopes import ScopeView
+from storage.models import RoleKind
+from ui import labels
+from ui.callbacks import (
     InviteConfirmCb,
     InviteRoleCb,
     InviteStationCb,
@@ -20,9 +23,6 @@ from bot.callbacks_staff import (
     TeamRevokeCb,
     TeamStationCb,
 )
-from services.roles import TeamMember
-from services.scopes import ScopeView
-from storage.models import RoleKind
 
 STATIONS_PER_PAGE = 8
 MEMBERS_PER_PAGE = 8

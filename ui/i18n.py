@@ -15,7 +15,7 @@ from aiogram.utils.i18n import I18n
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot.config import SUPPORTED_LOCALES
+from ui.settings import SUPPORTED_LOCALES
 
 DOMAIN = "messages"
 

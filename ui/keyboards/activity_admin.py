@@ -9,8 +9,9 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot import labels
-from bot.callbacks_activity import (
+from storage.models import ActivityKind, TargetGroup
+from ui import labels
+from ui.callbacks import (
     ActCancelCb,
     ActEditCb,
     ActKindCb,
@@ -20,7 +21,6 @@ from bot.callbacks_activity import (
     ActStationCb,
     ActTargetCb,
 )
-from storage.models import ActivityKind, TargetGroup
 
 STATIONS_PER_PAGE = 8
 CAPACITY_PICKS = (5, 10, 20, 30, 50)

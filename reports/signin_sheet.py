@@ -25,9 +25,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
-from handlers.certificate_pdf import CjkFont
-from handlers.views import format_when
+from reports.certificate_pdf import CjkFont
 from services.signin_sheet import SheetLine, SigninSheet
+from ui.format import format_when
 
 FAMILY = "cjk"
 MARGIN = 15.0

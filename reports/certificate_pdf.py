@@ -32,9 +32,9 @@ from fpdf import FPDF
 from fpdf.enums import Align, WrapMode, XPos, YPos
 from fpdf.fonts import FontFace as TableStyle
 
-from handlers.date_range import date_range
 from services.certificates import Statement, StationNames, display_code, issuers
 from services.hours import hours_of
+from ui.date_range import date_range
 
 log = logging.getLogger(__name__)
 

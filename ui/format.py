@@ -15,10 +15,10 @@ from babel.dates import format_date, format_skeleton, format_time, get_timezone_
 from babel.lists import format_list
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import labels
 from services import stations
 from services.volunteers import Draft
 from storage.models import AgeGroup, VolunteerStatus
+from ui import labels
 
 # Zones that keep China's standard time, which people call Beijing time (北京时间).
 BEIJING_ZONES = frozenset(

@@ -2,7 +2,7 @@
 
 It runs as one asyncio task. Each pass claims due outbox rows in batches
 (``services.delivery.claim``), renders each in its recipient's language through
-``handlers.messages.RENDERERS`` and sends it, until nothing is due; then it sleeps
+``ui.outbox.RENDERERS`` and sends it, until nothing is due; then it sleeps
 until ``wake()`` (the scheduler calls it every few seconds, handlers may call it
 after queueing). Pacing, for all of its traffic together:
 
@@ -68,12 +68,12 @@ from aiogram.utils.i18n import I18n
 from aiolimiter import AsyncLimiter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.config import Settings
-from handlers.messages import RENDERERS
 from services import delivery
 from services.delivery import Claimed
 from storage.db import SessionMaker
 from storage.types import utcnow
+from ui.outbox import RENDERERS
+from ui.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks_attendance import (
+from ui.callbacks import (
     CheckoutCb,
     RosterBenCb,
     RosterCb,

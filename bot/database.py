@@ -1,0 +1,68 @@
+"""The database as the command line and the sandbox prepare it: migrated, the
+certificate key kept, a station tree loaded from YAML; and the one-line problems
+the person at the terminal can fix."""
+
+from __future__ import annotations
+
+from importlib.resources.abc import Traversable
+from typing import Any
+
+import yaml
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from services import certificate_key
+from storage import migrate
+from storage.db import make_engine, make_sessionmaker
+from ui.settings import Settings
+
+
+class UsageError(Exception):
+    """A problem the person at the terminal can fix; shown as one line, exit status 2."""
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
+def safe_url(settings: Settings) -> str:
+    return make_url(settings.database_url).render_as_string(hide_password=True)
+
+
+async def prepare(settings: Settings) -> None:
+    """Bring the schema up to date, and keep the certificate key: the first start
+    after the upgrade stores the key derived from the current token, before anyone
+    can rotate it (see services.certificate_key)."""
+    try:
+        await migrate.upgrade(settings.database_url)
+        await keep_certificate_key(settings)
+    except SQLAlchemyError as exc:
+        raise UsageError(f"cannot migrate {safe_url(settings)}: {first_line(exc)}") from exc
+
+
+async def keep_certificate_key(settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            await certificate_key.key(
+                session,
+                configured=settings.configured_certificate_key(),
+                legacy=settings.legacy_certificate_key(),
+            )
+    finally:
+        await engine.dispose()
+
+
+def load_tree(path: Traversable) -> list[dict[str, Any]]:
+    """A station tree from a YAML file (a path, or a file shipped in a package)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise UsageError(f"no such file: {path}") from exc
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path} is not valid YAML: {first_line(exc)}") from exc
+    tree = data.get("stations") if isinstance(data, dict) else data
+    if not isinstance(tree, list):
+        raise UsageError(f"{path}: expected a list of stations under `stations:`")
+    return tree

@@ -1,7 +1,0 @@
-"""States of /tally: a typed week or date range."""
-
-from aiogram.fsm.state import State, StatesGroup
-
-
-class TallyDialog(StatesGroup):
-    period = State()

@@ -1,0 +1,1 @@
+"""The Telegram side: settings, texts, buttons, dialog states, the screen kit."""
