@@ -88,7 +88,7 @@ def build_dispatcher(
     )
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dispatcher.update.outer_middleware(UserMiddleware(settings.default_locale))
-    dispatcher.update.outer_middleware(LocaleMiddleware(i18n))
+    dispatcher.update.outer_middleware(LocaleMiddleware(i18n, settings.admin_ids))
     dispatcher.include_routers(*get_routers())
 
     schedulers: list[AsyncIOScheduler] = []

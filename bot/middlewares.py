@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
@@ -21,6 +21,7 @@ from aiogram.types import User as TgUser
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
 from services import users
+from services.access import Actor
 from storage.db import SessionMaker
 from storage.models import User
 from ui.reply_scope import DEFAULT_RETRY_SECONDS, ReplyScope, within
@@ -62,10 +63,12 @@ class UserMiddleware(BaseMiddleware):
 
 
 class LocaleMiddleware(I18nMiddleware):
-    """The chosen language, else the Telegram client's, else the default."""
+    """The chosen language, else the Telegram client's, else the default; and the
+    person acting, as the services see them (``actor``: id, admin or not, locale)."""
 
-    def __init__(self, i18n: I18n) -> None:
+    def __init__(self, i18n: I18n, admin_ids: Collection[int] = ()) -> None:
         super().__init__(i18n=i18n)
+        self.admin_ids = frozenset(admin_ids)
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         user: User | None = data.get("user")
@@ -77,6 +80,8 @@ class LocaleMiddleware(I18nMiddleware):
                 tg_user.language_code if tg_user else None, self.i18n.default_locale
             )
         data["locale"] = locale  # for the error handler, which runs outside this context
+        if tg_user is not None:
+            data["actor"] = Actor.of(tg_user.id, self.admin_ids, locale)
         return locale
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Collection
+from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,6 +18,7 @@ from storage.models import RoleKind, Station
 
 __all__ = [
     "GRANTS",
+    "Actor",
     "Permission",
     "StationTree",
     "allowed",
@@ -24,6 +26,30 @@ __all__ = [
     "require_somewhere",
     "stations_where",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The person an update comes from, as the services see them: their Telegram id,
+    whether they are an admin (ADMIN_IDS), and the language they read. Handlers get
+    it from a middleware (``actor``) and hand it on."""
+
+    id: int
+    is_admin: bool = False
+    locale: str = "zh_CN"
+
+    @classmethod
+    def of(cls, user_id: int, admin_ids: Collection[int], locale: str = "zh_CN") -> Actor:
+        return cls(id=user_id, is_admin=user_id in admin_ids, locale=locale)
+
+
+def _who(actor: Actor | None, user_id: int | None, admin_ids: Collection[int]) -> Actor:
+    """The actor, also from the older pair of arguments (user_id, admin_ids)."""
+    if actor is not None:
+        return actor
+    if user_id is None:
+        raise TypeError("an actor (or user_id) is required")
+    return Actor.of(user_id, admin_ids)
 
 
 class Permission(enum.StrEnum):
@@ -51,14 +77,16 @@ async def load_tree(session: AsyncSession) -> StationTree:
 async def allowed(
     session: AsyncSession,
     *,
-    user_id: int,
-    admin_ids: Collection[int],
     permission: Permission,
     station_id: int,
+    actor: Actor | None = None,
+    user_id: int | None = None,
+    admin_ids: Collection[int] = (),
 ) -> bool:
-    if user_id in admin_ids:
+    who = _who(actor, user_id, admin_ids)
+    if who.is_admin:
         return True
-    roles = await queries.roles_of(session, user_id)
+    roles = await queries.roles_of(session, who.id)
     granting = {r.station_id for r in roles if r.role in GRANTS[permission]}
     if not granting:
         return False
@@ -69,45 +97,53 @@ async def allowed(
 async def require(
     session: AsyncSession,
     *,
-    user_id: int,
-    admin_ids: Collection[int],
     permission: Permission,
     station_id: int,
+    actor: Actor | None = None,
+    user_id: int | None = None,
+    admin_ids: Collection[int] = (),
 ) -> None:
     """Raise ``NotAllowed('not_allowed')`` unless the user may act on the station now."""
-    if not await allowed(
-        session,
-        user_id=user_id,
-        admin_ids=admin_ids,
-        permission=permission,
-        station_id=station_id,
-    ):
+    who = _who(actor, user_id, admin_ids)
+    if not await allowed(session, actor=who, permission=permission, station_id=station_id):
         raise NotAllowed("not_allowed", permission=permission.value)
 
 
 async def require_somewhere(
-    session: AsyncSession, *, user_id: int, admin_ids: Collection[int], permission: Permission
+    session: AsyncSession,
+    *,
+    permission: Permission,
+    actor: Actor | None = None,
+    user_id: int | None = None,
+    admin_ids: Collection[int] = (),
 ) -> None:
     """Raise ``NotAllowed('not_allowed')`` unless the user holds the permission on some
     station. Call it before looking up anything by an id a button or a person gave:
     someone without the permission anywhere then gets the one refusal whether the
     id exists or not, and learns nothing from it."""
-    if user_id in admin_ids:
+    who = _who(actor, user_id, admin_ids)
+    if who.is_admin:
         return
-    roles = await queries.roles_of(session, user_id)
+    roles = await queries.roles_of(session, who.id)
     if not any(r.role in GRANTS[permission] for r in roles):
         raise NotAllowed("not_allowed", permission=permission.value)
 
 
 async def stations_where(
-    session: AsyncSession, *, user_id: int, admin_ids: Collection[int], permission: Permission
+    session: AsyncSession,
+    *,
+    permission: Permission,
+    actor: Actor | None = None,
+    user_id: int | None = None,
+    admin_ids: Collection[int] = (),
 ) -> list[Station]:
     """Every station the user may act on with this permission, tree order."""
+    who = _who(actor, user_id, admin_ids)
     tree = await load_tree(session)
-    if user_id in admin_ids:
+    if who.is_admin:
         roots = tree.children.get(None, [])
     else:
-        roles = await queries.roles_of(session, user_id)
+        roles = await queries.roles_of(session, who.id)
         roots = sorted({r.station_id for r in roles if r.role in GRANTS[permission]})
     seen: list[int] = []
     for root in roots:
