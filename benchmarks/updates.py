@@ -55,7 +55,7 @@ from aiogram.types import Message
 from sqlalchemy.engine import make_url
 
 from bot.app import build_bot, build_dispatcher, make_app_engine, poll
-from bot.cli import load_tree
+from bot.database import load_tree
 from services import stations, users, volunteers
 from standin.server import BotAPIStandin
 from storage import migrate

@@ -9,7 +9,7 @@ import pytest
 from aiogram import Dispatcher
 
 from bot.app import build_dispatcher
-from bot.cli import load_tree
+from bot.database import load_tree
 from services import stations
 from storage import migrate
 from storage.db import SessionMaker, make_engine, make_sessionmaker

@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from sqlmodel import col, select
 
 from bot.app import build_dispatcher
-from bot.cli import _migrate
+from bot.database import prepare as _migrate
 from services import certificates
 from storage.db import SessionMaker
 from storage.models import Outbox, OutboxState, Signup, SignupStatus

@@ -136,7 +136,7 @@ async def test_station_import_is_idempotent_and_rejects_bad_trees(
     sessionmaker: SessionMaker, tree: dict[str, int]
 ) -> None:
     async with sessionmaker() as session:
-        from bot.cli import load_tree
+        from bot.database import load_tree
         from tests.conftest import EXAMPLE_TREE
 
         result = await stations.import_tree(session, load_tree(EXAMPLE_TREE))
