@@ -13,10 +13,11 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.roster import explain
+from handlers.attendance.common import explain
 from reports import certificate_pdf
 from reports.signin_sheet import sheet_pdf, sheet_xlsx
 from services import signin_sheet
+from services.access import Actor
 from services.errors import DomainError, NotAllowed
 from storage.types import utcnow
 from ui.callbacks import RosterSheetCb
@@ -34,6 +35,7 @@ async def sheet_pressed(
     session: AsyncSession,
     settings: Settings,
     i18n: I18n,
+    actor: Actor,
 ) -> None:
     locale = i18n.current_locale
     if callback_data.fmt not in (PDF, XLSX):
@@ -42,8 +44,7 @@ async def sheet_pressed(
     try:
         sheet = await signin_sheet.sheet(
             session,
-            actor_id=callback.from_user.id,
-            admin_ids=settings.admin_ids,
+            actor=actor,
             activity_id=callback_data.activity,
             now=utcnow(),
             default_timezone=settings.timezone,
