@@ -11,13 +11,13 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.attendance.common import leave_dialog, show
+from handlers.attendance.common import leave_dialog
 from services.access import Actor
 from services.errors import NotAllowed
 from services.roster import roster_activities
 from storage.models import Activity
 from storage.types import utcnow
-from ui import labels
+from ui import labels, paged, screen
 from ui.callbacks import RosterListCb
 from ui.format import format_when
 from ui.keyboards import attendance as kb
@@ -59,8 +59,8 @@ async def _list_view(
         _("Pick an activity to take attendance, record hours and beneficiaries, and close it."),
     ]
     buttons = []
-    first = found.page * LIST_PAGE + 1
-    for number, item in enumerate(found.items, start=first):
+    shown = paged.window(found.page, found.total, LIST_PAGE)
+    for number, item in enumerate(found.items, start=shown.first):
         activity = item.activity
         assert activity.id is not None
         lines += [
@@ -74,7 +74,7 @@ async def _list_view(
             ),
         ]
         buttons.append((activity.id, f"{number}. {activity.title}"))
-    return "\n".join(lines), kb.roster_list(buttons, page=found.page, pages=found.pages)
+    return "\n".join(lines), kb.roster_list(buttons, page=shown)
 
 
 async def show_list(
@@ -110,4 +110,4 @@ async def list_page(
     except NotAllowed:
         await refuse(callback)
         return
-    await show(callback, bot, text, markup)
+    await screen.replace(callback, bot, text, markup)

@@ -10,7 +10,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.attendance.common import explain, fail, load, show
+from handlers.attendance.common import explain, fail, load
 from services.access import Actor
 from services.attendance_values import BENEFICIARIES_MAX, check_group, parse_count
 from services.errors import DomainError, InvalidInput, NotAllowed
@@ -18,8 +18,9 @@ from services.marks import set_beneficiaries
 from services.roster import Roster
 from storage.models import TargetGroup
 from storage.types import utcnow
-from ui import labels
+from ui import labels, prompt, screen
 from ui.callbacks import RosterBenCb
+from ui.errors import general
 from ui.keyboards import attendance as kb
 from ui.people import refuse
 from ui.settings import Settings
@@ -66,7 +67,7 @@ async def open_beneficiaries(
         return
     if group is None:
         text, markup = beneficiaries_view(found)
-        await show(callback, bot, text, markup)
+        await screen.replace(callback, bot, text, markup)
         return
     await callback.answer()
     await state.set_state(RosterDialog.beneficiaries)
@@ -100,10 +101,12 @@ async def count_typed(
         activity_id, group = int(data["activity"]), str(data["group"])
     except (KeyError, TypeError, ValueError):
         await state.clear()
-        await message.answer(_("That did not work. Please try again."))
+        await message.answer(general())
         return
+    count = await prompt.take(message, parse_count)
+    if count is None:
+        return  # a bad count: the same question again
     try:
-        count = parse_count(message.text or "")
         row = await set_beneficiaries(
             session,
             actor=actor,
@@ -117,14 +120,9 @@ async def count_typed(
         await state.clear()
         await refuse(message)
         return
-    except InvalidInput as error:
-        if not error.code.startswith("count"):
-            await state.clear()
-        # a bad count: the same question again
-        await message.answer(await explain(error, session, settings, locale))
-        return
     except DomainError as error:
-        await state.clear()
+        if not (isinstance(error, InvalidInput) and error.code.startswith("count")):
+            await state.clear()  # else the same question again
         await message.answer(await explain(error, session, settings, locale))
         return
     await state.clear()

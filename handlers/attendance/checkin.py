@@ -17,13 +17,14 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.attendance.checkin_texts import blocked_text, error_text, result_text, wrong_text
-from handlers.attendance.common import ANSWER
+from handlers.attendance.checkin_texts import blocked_text, result_text, wrong_text
+from handlers.attendance.common import explain
 from services.attendance_codes import DEEP_LINK_PREFIX
 from services.checkin import ATTEMPT_WINDOW, AttemptLimiter, card_state, check_in, check_out
 from services.errors import DomainError
 from storage.types import utcnow
 from ui.callbacks import CheckinAskCb, CheckoutCb
+from ui.prompt import ANSWER
 from ui.settings import Settings
 from ui.states import CheckinDialog
 
@@ -68,7 +69,9 @@ async def _check_in(
     except DomainError as error:
         if error.code not in WRONG_CODE:
             await _leave_dialog(state)
-            await message.answer(await error_text(error, session, settings, locale))
+            await message.answer(
+                await explain(error, session, settings, locale, audience="volunteer")
+            )
             return
         left = limiter.fail(user_id, now, limit=limit)
         if left == 0:
@@ -173,7 +176,7 @@ async def _check_out(
                 "That code is not right. Send /checkout alone to check out of the activity "
                 "you are checked in to."
             ), None
-        return await error_text(error, session, settings, locale), None
+        return await explain(error, session, settings, locale, audience="volunteer"), None
     return await result_text(result, session, settings, locale)
 
 

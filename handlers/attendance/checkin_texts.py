@@ -4,7 +4,7 @@ why a check-in or check-out did not go through."""
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from aiogram import html
 from aiogram.types import InlineKeyboardMarkup
@@ -15,9 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.attendance.common import clock, zone_of
 from services.attendance_values import length_minutes
 from services.checkin import CheckOutcome, CheckResult
-from services.errors import DomainError
 from ui.durations import duration
-from ui.format import format_moment
 from ui.keyboards import attendance as kb
 from ui.settings import Settings
 
@@ -39,50 +37,6 @@ def wrong_text(left: int) -> str:
         "them again ({left} tries left), or send /cancel.",
         left,
     ).format(left=left)
-
-
-async def error_text(
-    error: DomainError, session: AsyncSession, settings: Settings, locale: str
-) -> str:
-    params = error.params
-    title = html.quote(str(params.get("title", "")))
-    at = params.get("at")
-    station = params.get("station")
-    moment = ""
-    if isinstance(at, datetime) and isinstance(station, int):
-        moment = format_moment(at, await zone_of(session, station, settings), locale)
-    texts = {
-        "not_registered": _("Please register first: send /start."),
-        "volunteer_pending": _(
-            "Your station has not approved your registration yet. You can check in once it has."
-        ),
-        "volunteer_not_active": _("Your registration is not active. Please ask your station."),
-        "code_expired": _(
-            "That code has expired: check-in for its activity is over. If you were there, "
-            "please ask the staff to record you."
-        ),
-        "checkin_not_open": _(
-            "Check-in for <b>{title}</b> opens at {at}, 30 minutes before the start."
-        ),
-        "checkin_closed": _(
-            "Check-in for <b>{title}</b> closed at {at}, when it ended. If you were there, "
-            "please ask the staff to record you."
-        ),
-        "checkout_closed": _(
-            "Check-out for <b>{title}</b> closed at {at}. The staff will confirm your time."
-        ),
-        "activity_cancelled": _("<b>{title}</b> has been cancelled."),
-        "activity_not_found": _("This activity no longer exists."),
-        "records_closed": _(
-            "The records of <b>{title}</b> are closed. If something is wrong, please ask the staff."
-        ),
-        "not_checked_in": _(
-            "You are not checked in to any activity right now. Check in with "
-            "/checkin and the code the staff show you."
-        ),
-    }
-    text = texts.get(error.code, _("That did not work. Please try again."))
-    return text.format(title=title, at=moment)
 
 
 async def result_text(

@@ -9,13 +9,15 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.attendance.common import error_text, fail, names, show
+from handlers.attendance.common import fail
 from services.access import Actor
 from services.closing import close, close_preview
 from services.errors import DomainError, InvalidInput, NotAllowed
 from storage.types import utcnow
+from ui import screen
 from ui.callbacks import RosterCloseCb
 from ui.durations import duration
+from ui.errors import error_text, names
 from ui.keyboards import attendance as kb
 from ui.people import refuse
 from ui.settings import Settings
@@ -42,7 +44,9 @@ async def close_pressed(
         return
     except InvalidInput as error:
         if error.code == "checkout_missing":
-            await show(callback, bot, error_text(error, locale), kb.back_to_roster(activity_id))
+            await screen.replace(
+                callback, bot, error_text(error, locale=locale), kb.back_to_roster(activity_id)
+            )
             return
         await fail(callback, bot, error, session, settings, locale)
         return
@@ -62,7 +66,7 @@ async def close_pressed(
                 result.volunteers,
             ).format(time=duration(result.minutes), n=result.volunteers)
         )
-    await show(callback, bot, text, kb.back_to_roster(activity_id))
+    await screen.replace(callback, bot, text, kb.back_to_roster(activity_id))
 
 
 async def _close_preview(
@@ -89,11 +93,13 @@ async def _close_preview(
     title = html.quote(activity.title)
     if activity.closed_at is not None:
         text = _("The records of <b>{title}</b> were already closed.").format(title=title)
-        await show(callback, bot, text, kb.back_to_roster(activity_id))
+        await screen.replace(callback, bot, text, kb.back_to_roster(activity_id))
         return
     if preview.unresolved:
         missing = InvalidInput("checkout_missing", names=preview.unresolved)
-        await show(callback, bot, error_text(missing, locale), kb.back_to_roster(activity_id))
+        await screen.replace(
+            callback, bot, error_text(missing, locale=locale), kb.back_to_roster(activity_id)
+        )
         return
     lines = [
         _("Close the records of <b>{title}</b>?").format(title=title),
@@ -117,4 +123,4 @@ async def _close_preview(
             "beneficiaries; every correction is logged."
         ),
     ]
-    await show(callback, bot, "\n".join(lines), kb.close_confirm(activity_id))
+    await screen.replace(callback, bot, "\n".join(lines), kb.close_confirm(activity_id))

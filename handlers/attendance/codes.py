@@ -12,13 +12,14 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.attendance.common import clock, fail, load, show
+from handlers.attendance.common import clock, fail, load
 from handlers.attendance.roster_screen import roster_view
 from services.access import Actor
 from services.attendance_codes import DEEP_LINK_PREFIX, open_checkin
 from services.attendance_values import window
 from services.errors import DomainError
 from storage.types import utcnow
+from ui import screen
 from ui.callbacks import RosterCodeCb
 from ui.format import format_moment
 from ui.settings import Settings
@@ -70,7 +71,7 @@ async def open_code(
         ]
     )
     text, markup = roster_view(found, callback_data.page, locale)
-    await show(callback, bot, text, markup)
+    await screen.replace(callback, bot, text, markup)
     await bot.send_photo(
         actor.id, BufferedInputFile(qr_png(link), filename=f"checkin-{code}.png"), caption=caption
     )

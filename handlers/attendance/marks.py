@@ -15,12 +15,10 @@ from handlers.attendance.common import (
     MARKS,
     alert,
     clock,
-    error_text,
     explain,
     fail,
     load,
     name_of,
-    show,
 )
 from services.access import Actor
 from services.attendance_values import length_minutes, parse_minutes, proposed_minutes
@@ -29,8 +27,10 @@ from services.marks import StaffAction, correct
 from services.roster import Roster, RosterRow
 from storage.models import SignupStatus
 from storage.types import utcnow
+from ui import prompt, screen
 from ui.callbacks import RosterMarkCb, RosterPersonCb
 from ui.durations import duration
+from ui.errors import error_text, general, no_longer_active
 from ui.format import format_when
 from ui.keyboards import attendance as kb
 from ui.people import refuse
@@ -111,10 +111,10 @@ async def open_person(
         return
     row = found.row(callback_data.volunteer)
     if row is None:
-        await alert(callback, bot, error_text(InvalidInput("not_on_roster"), locale))
+        await alert(callback, bot, error_text(InvalidInput("not_on_roster"), locale=locale))
         return
     text, markup = person_view(found, row, callback_data.page, locale)
-    await show(callback, bot, text, markup)
+    await screen.replace(callback, bot, text, markup)
 
 
 def _ask_minutes_text(found: Roster, row: RosterRow, late: bool) -> str:
@@ -149,7 +149,7 @@ async def marked(
     try:
         action = StaffAction(data.action)
     except ValueError:
-        await callback.answer(_("This button is no longer active."))
+        await callback.answer(no_longer_active())
         return
     ask = action is StaffAction.MINUTES
     try:
@@ -173,7 +173,7 @@ async def marked(
         return
     row = found.row(data.volunteer)
     if row is None:
-        await alert(callback, bot, error_text(InvalidInput("not_on_roster"), locale))
+        await alert(callback, bot, error_text(InvalidInput("not_on_roster"), locale=locale))
         return
     if ask:
         await callback.answer()
@@ -192,7 +192,7 @@ async def marked(
         )
         return
     text, markup = person_view(found, row, data.page, locale)
-    await show(callback, bot, text, markup)
+    await screen.replace(callback, bot, text, markup)
 
 
 async def minutes_typed(
@@ -210,10 +210,12 @@ async def minutes_typed(
         action, page, maximum = str(data["action"]), int(data["page"]), int(data["max"])
     except (KeyError, TypeError, ValueError):
         await state.clear()
-        await message.answer(_("That did not work. Please try again."))
+        await message.answer(general())
         return
+    minutes = await prompt.take(message, lambda text: parse_minutes(text, maximum=maximum))
+    if minutes is None:
+        return  # a bad time: the same question again
     try:
-        minutes = parse_minutes(message.text or "", maximum=maximum)
         await correct(
             session,
             actor=actor,
@@ -228,20 +230,15 @@ async def minutes_typed(
         await state.clear()
         await refuse(message)
         return
-    except InvalidInput as error:
-        if not error.code.startswith("minutes"):
-            await state.clear()
-        # a bad time: the same question again
-        await message.answer(await explain(error, session, settings, locale))
-        return
     except DomainError as error:
-        await state.clear()
+        if not (isinstance(error, InvalidInput) and error.code.startswith("minutes")):
+            await state.clear()  # else the same question again
         await message.answer(await explain(error, session, settings, locale))
         return
     await state.clear()
     row = found.row(volunteer_id)
     if row is None:
-        await message.answer(error_text(InvalidInput("not_on_roster"), locale))
+        await message.answer(error_text(InvalidInput("not_on_roster"), locale=locale))
         return
     text, markup = person_view(found, row, page, locale)
     await message.answer(_("Saved.") + "\n\n" + text, reply_markup=markup)

@@ -15,11 +15,11 @@ from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.attendance.common import names
 from services import activities, records_followup, stations, when
 from storage.models import Activity, ActivityStatus
 from storage.types import utcnow
 from ui import labels
+from ui.errors import names
 from ui.format import babel_locale, format_when
 from ui.keyboards import attendance as kb
 from ui.outbox import Rendered, renderer

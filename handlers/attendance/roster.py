@@ -16,7 +16,6 @@ from handlers.attendance.activity_list import list_page, show_list
 from handlers.attendance.beneficiaries import count_typed, open_beneficiaries
 from handlers.attendance.closing import close_pressed
 from handlers.attendance.codes import open_code
-from handlers.attendance.common import ANSWER
 from handlers.attendance.marks import marked, minutes_typed, open_person
 from handlers.attendance.roster_screen import open_roster
 from ui.callbacks import (
@@ -28,6 +27,7 @@ from ui.callbacks import (
     RosterMarkCb,
     RosterPersonCb,
 )
+from ui.prompt import ANSWER
 from ui.states import RosterDialog
 
 

@@ -9,17 +9,18 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.attendance.common import MARKS, clock, fail, load, name_of, show
+from handlers.attendance.common import MARKS, clock, fail, load, name_of
 from services.access import Actor
 from services.attendance_values import window
 from services.errors import DomainError
 from services.roster import Roster, RosterRow
 from storage.models import ActivityStatus, AttendanceMark, SignupStatus, TargetGroup
-from ui import labels
+from ui import labels, screen
 from ui.callbacks import RosterCb
 from ui.durations import duration
 from ui.format import format_moment, format_when
 from ui.keyboards import attendance as kb
+from ui.paged import Page, page_of
 from ui.settings import Settings
 
 PAGE = 10  # people per roster page: 300 volunteers make 30 pages, each well under 4096
@@ -86,12 +87,11 @@ def _code_line(found: Roster, locale: str) -> str:
     )
 
 
-def roster_text(found: Roster, page: int, locale: str) -> tuple[str, int, int]:
-    """The roster's text for one page; returns the text, the page shown and the pages."""
+def roster_text(found: Roster, page: int, locale: str) -> tuple[str, Page[RosterRow]]:
+    """The roster's text for one page; returns the text and the page shown."""
     activity = found.activity
     rows = found.rows
-    pages = max(1, -(-len(rows) // PAGE))
-    page = min(max(page, 0), pages - 1)
+    shown = page_of(rows, page, PAGE)
     seated = sum(1 for r in rows if not r.walk_in)
     walk_ins = len(rows) - seated
     checked_in = sum(1 for r in rows if r.attendance and r.attendance.checked_in_at)
@@ -124,34 +124,31 @@ def roster_text(found: Roster, page: int, locale: str) -> tuple[str, int, int]:
     ]
     if not rows:
         lines += ["", _("Nobody holds a seat or has checked in yet.")]
-        return "\n".join(lines), page, pages
-    if pages > 1:
-        lines.append(_("Page {page} of {pages}").format(page=page + 1, pages=pages))
-    first = page * PAGE
-    for number, row in enumerate(rows[first : first + PAGE], start=first + 1):
+        return "\n".join(lines), shown
+    if shown.count > 1:
+        lines.append(_("Page {page} of {pages}").format(page=shown.number + 1, pages=shown.count))
+    for number, row in enumerate(shown.items, start=shown.first):
         lines += [
             "",
             f"{number}. <b>{html.quote(name_of(row.name))}</b>{_tag(row)}",
             "    " + _detail(row, found, locale),
         ]
-    return "\n".join(lines), page, pages
+    return "\n".join(lines), shown
 
 
 def roster_view(found: Roster, page: int, locale: str) -> tuple[str, InlineKeyboardMarkup]:
-    text, page, pages = roster_text(found, page, locale)
+    text, shown = roster_text(found, page, locale)
     activity = found.activity
     assert activity.id is not None
-    first = page * PAGE
     people = [
         (r.volunteer_id, f"{'⚠️ ' if r.flagged else ''}{n}. {name_of(r.name)}")
-        for n, r in enumerate(found.rows[first : first + PAGE], start=first + 1)
+        for n, r in enumerate(shown.items, start=shown.first)
     ]
     usable = activity.status is ActivityStatus.PUBLISHED and activity.closed_at is None
     markup = kb.roster(
         activity.id,
         people,
-        page=page,
-        pages=pages,
+        page=shown,
         can_open=usable and found.now <= activity.ends_at,
         can_close=usable and found.now >= activity.starts_at,
     )
@@ -174,4 +171,4 @@ async def open_roster(
         await fail(callback, bot, error, session, settings, locale)
         return
     text, markup = roster_view(found, callback_data.page, locale)
-    await show(callback, bot, text, markup)
+    await screen.replace(callback, bot, text, markup)

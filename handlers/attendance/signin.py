@@ -4,8 +4,6 @@ or as a spreadsheet, for staff who may run its roster (checked again on each pre
 from __future__ import annotations
 
 import asyncio
-import re
-from html import unescape
 
 from aiogram import Bot, Router, html
 from aiogram.types import BufferedInputFile, CallbackQuery
@@ -21,6 +19,7 @@ from services.access import Actor
 from services.errors import DomainError, NotAllowed
 from storage.types import utcnow
 from ui.callbacks import RosterSheetCb
+from ui.errors import no_longer_active
 from ui.format import format_when
 from ui.people import refuse
 from ui.settings import Settings
@@ -39,7 +38,7 @@ async def sheet_pressed(
 ) -> None:
     locale = i18n.current_locale
     if callback_data.fmt not in (PDF, XLSX):
-        await callback.answer(_("This button is no longer active."))
+        await callback.answer(no_longer_active())
         return
     try:
         sheet = await signin_sheet.sheet(
@@ -53,8 +52,8 @@ async def sheet_pressed(
         await refuse(callback)
         return
     except DomainError as error:
-        text = await explain(error, session, settings, locale)
-        await callback.answer(unescape(re.sub(r"<[^>]+>", "", text)), show_alert=True)
+        text = await explain(error, session, settings, locale, plain=True)
+        await callback.answer(text, show_alert=True)
         return
     if callback_data.fmt == PDF:
         font = await asyncio.to_thread(certificate_pdf.find_cjk_font)

@@ -12,12 +12,10 @@ from handlers.hours.my_hours import show_hours
 from handlers.hours.verify import code_typed, verify, verify_link
 from services import certificates
 from ui.callbacks import CertPeriodCb
+from ui.prompt import ANSWER
 from ui.states import CertificateDialog, VerifyDialog
 
 __all__ = ["certificate_key", "make_router"]
-
-# Typed answers; a command is never taken as an answer.
-ANSWER = F.text & ~F.text.startswith("/")
 
 
 def make_router() -> Router:

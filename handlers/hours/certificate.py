@@ -4,11 +4,9 @@ a typed period."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import date
 
-from aiogram import Bot, html
-from aiogram.exceptions import TelegramBadRequest
+from aiogram import Bot
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n, ngettext
@@ -21,28 +19,16 @@ from reports import certificate_pdf
 from reports.certificate_pdf import hours_text
 from services import certificates, hours, stations
 from services.certificates import Period
-from services.errors import DomainError, InvalidInput, NotFound
+from services.errors import InvalidInput, NotFound
 from storage.types import utcnow
+from ui import prompt, screen
 from ui.callbacks import CertPeriodCb
 from ui.date_range import date_range
+from ui.errors import no_longer_active
 from ui.settings import Settings
 from ui.states import CertificateDialog
 
 FIRST_YEAR = 2000  # no certificate covers a year before this
-
-
-def period_error(error: DomainError) -> str:
-    texts = {
-        "period_format": _(
-            "Please type two dates, the first and the last day, such as "
-            "2026-01-01 2026-06-30 (or 2026-01-01 to 2026-06-30). Send /cancel to stop."
-        ),
-        "period_date": _("{date} is not a date in the calendar. Please check it."),
-        "period_order": _("The last day comes before the first. Please type them in order."),
-        "period_future": _("That period has not begun yet. Please choose a past period."),
-    }
-    text = texts.get(error.code, _("That did not work. Please try again."))
-    return text.format(**{k: html.quote(str(v)) for k, v in error.params.items()})
 
 
 async def _today(session: AsyncSession, user_id: int, settings: Settings) -> date:
@@ -109,14 +95,10 @@ async def period_chosen(
     elif callback_data.kind == "y" and FIRST_YEAR <= callback_data.year <= today.year:
         period = certificates.year_period(callback_data.year, today)
     else:
-        await callback.answer(_("This button is no longer active."))
+        await callback.answer(no_longer_active())
         return
     await callback.answer()
-    if callback.message is not None:  # one press, one certificate
-        with contextlib.suppress(TelegramBadRequest):  # gone, or too old to edit
-            await bot.edit_message_reply_markup(
-                chat_id=user_id, message_id=callback.message.message_id
-            )
+    await screen.strip(bot, callback)  # one press, one certificate
     await leave(state, CertificateDialog.period)
     await issue(bot, user_id, period, session, settings, i18n.current_locale)
 
@@ -132,14 +114,14 @@ async def period_typed(
     assert message.from_user is not None and message.text is not None
     user_id = message.from_user.id
     try:
-        period = certificates.parse_period(message.text, await _today(session, user_id, settings))
+        today = await _today(session, user_id, settings)
     except NotFound:
         await state.clear()
         await message.answer(not_registered())
         return
-    except InvalidInput as error:
-        await message.answer(period_error(error))
-        return
+    period = await prompt.take(message, lambda text: certificates.parse_period(text, today))
+    if period is None:
+        return  # the same question again
     await state.clear()
     await issue(bot, user_id, period, session, settings, i18n.current_locale)
 
