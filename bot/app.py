@@ -28,7 +28,7 @@ from bot.middlewares import (
 )
 from bot.scheduler import build_scheduler
 from handlers import get_routers
-from reports import certificate_pdf, tally_chart
+from reports import certificate_pdf
 from storage.db import SessionMaker, make_engine
 from ui.i18n import CatalogI18n, make_i18n
 from ui.menus import set_menus
@@ -65,10 +65,14 @@ async def poll(dispatcher: Dispatcher, bot: Bot, settings: Settings, **kwargs: A
 
 
 def _check_fonts() -> None:
-    if certificate_pdf.find_cjk_font() is None:
-        log.warning("no Chinese font found: certificates are not available (fonts-noto-cjk)")
-    if tally_chart.find_chart_font() is None:
-        log.warning("no Chinese font found: tally charts are not available (fonts-noto-cjk)")
+    """Log at startup when no Chinese font is installed; certificates and tally
+    charts need one. Only looks for the files: reading a font (tens of MiB) waits
+    for the first document."""
+    if not certificate_pdf.font_installed():
+        log.warning(
+            "no Chinese font found: certificates and tally charts are not available "
+            "(install fonts-noto-cjk)"
+        )
 
 
 def build_dispatcher(

@@ -201,6 +201,13 @@ def find_font(known: Iterable[str | Path] = KNOWN_FONTS) -> CjkFont | None:
     return None
 
 
+def font_installed(known: Iterable[str | Path] = KNOWN_FONTS) -> bool:
+    """Whether a Chinese font file is there at all: a cheap look for the startup log,
+    without reading the font (``find_cjk_font`` reads and tries it, when a document
+    is first made)."""
+    return any(path.is_file() for path, _index in _candidates(known))
+
+
 @functools.cache
 def find_cjk_font() -> CjkFont | None:
     """``find_font`` once per process (a font installed later needs a restart)."""
