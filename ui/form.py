@@ -79,7 +79,8 @@ def stale() -> str:
 class Step(Generic[D]):
     """One question of a form.
 
-    ``question`` and ``keyboard`` take the run (sync or async); ``parse`` takes the
+    ``question`` and ``keyboard`` take the run (sync or async; a question may also
+    return its text and keyboard together, as a pair); ``parse`` takes the
     run and the typed text, writes the answer into ``run.draft`` and raises a
     ``DomainError`` for a bad one (``error``, when given, words that refusal instead
     of the form's ``error_text``; ``retry_keyboard`` sends the keyboard again with
@@ -124,6 +125,8 @@ class Run(Generic[D]):
     field: str | None = None
     extra: dict[str, Any] = dataclass_field(default_factory=dict)
     actor: Actor | None = None
+    # The update's own values a hook may need (settings, ...); never stored.
+    context: dict[str, Any] = dataclass_field(default_factory=dict)
 
     async def store(self) -> None:
         await self.state.set_data(
@@ -148,6 +151,8 @@ class Run(Generic[D]):
         await self.state.set_state(step.state)
         text = await _value(step.question(self))
         markup = await _value(step.keyboard(self)) if step.keyboard else None
+        if isinstance(text, tuple):  # a question that makes its keyboard too
+            text, markup = text
         await self.send(text, markup)
 
     async def ask_again(self, step: Step[D], error: DomainError) -> None:
@@ -245,11 +250,12 @@ class Form(Generic[D]):
         field: str | None = None,
         extra: dict[str, Any] | None = None,
         actor: Actor | None = None,
+        context: dict[str, Any] | None = None,
     ) -> Run[D]:
         """Begin: a new form at its first step (or ``field``), or a saved thing's
         ``field`` alone (mode ``EDIT``)."""
         run = Run(self, bot, chat_id, state, session, locale, draft, mode, field, extra or {})
-        run.actor = actor
+        run.actor, run.context = actor, context or {}
         await run.store()
         await run.ask(field or self.steps[0].field)
         return run
@@ -263,6 +269,7 @@ class Form(Generic[D]):
         *,
         locale: str,
         actor: Actor | None = None,
+        context: dict[str, Any] | None = None,
     ) -> Run[D] | None:
         """The run kept in the dialog state, if it is this form's."""
         data = await state.get_data()
@@ -280,6 +287,7 @@ class Form(Generic[D]):
             data.get("field"),
             dict(data.get("extra") or {}),
             actor,
+            context or {},
         )
 
     async def resume(
@@ -290,13 +298,21 @@ class Form(Generic[D]):
         session: AsyncSession,
         i18n: I18n,
         actor: Actor | None = None,
+        **context: Any,
     ) -> Run[D] | None:
         """The run an answer or a press belongs to, after the permission re-check.
         None when there is none (the press is answered as no longer active) or the
-        presser may no longer go on (refused)."""
+        presser may no longer go on (refused). ``context``: the update's values the
+        form's hooks need (kept on the run, never stored)."""
         assert event.from_user is not None
         run = await self.load_run(
-            bot, event.from_user.id, state, session, locale=i18n.current_locale, actor=actor
+            bot,
+            event.from_user.id,
+            state,
+            session,
+            locale=i18n.current_locale,
+            actor=actor,
+            context=context,
         )
         if run is None:
             if isinstance(event, Message):
@@ -319,9 +335,10 @@ class Form(Generic[D]):
             session: AsyncSession,
             i18n: I18n,
             actor: Actor | None = None,
+            **context: Any,
         ) -> None:
             step = self.step_in(await state.get_state())
-            run = await self.resume(message, bot, state, session, i18n, actor)
+            run = await self.resume(message, bot, state, session, i18n, actor, **context)
             if run is None:
                 return
             if step is None or step.parse is None:
