@@ -5,7 +5,7 @@ bypass it. Plain Python: returns data, raises domain errors."""
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import access, activities, audit, outbox, plain_text, reminders, stations, when
-from services.access import Permission
+from services.access import Actor, Permission
 from services.activities import OfferRules, Promotion
 from services.errors import InvalidInput, NotFound
 from services.outbox import Message
@@ -29,6 +29,7 @@ from storage.models import (
     Station,
     TargetGroup,
 )
+from storage.queries import activity_admin as activity_queries
 
 TITLE_MAX = 80
 DESCRIPTION_MAX = 1000
@@ -38,7 +39,7 @@ REPEAT_MAX = 11  # extra weekly occurrences: up to 12 in all
 # Sign-ups whose volunteers hear of a change or a cancellation.
 SIGNED_UP = (*HOLDS_SEAT, SignupStatus.WAITLISTED)
 EDITABLE = ("title", "description", "place", "starts_at", "ends_at", "capacity", "target_group")
-# Outbox kinds (rendered in handlers/activity_admin.py), one row per volunteer signed up.
+# Outbox kinds (rendered in handlers/activity_admin/notices.py), one row per volunteer signed up.
 CHANGED = "activity_changed"  # {"activity_id", "fields", "old_title", "tz"}
 CANCELLED = "activity_cancelled"  # {"activity_id", "tz"}
 # Notices of a change or cancellation wait out quiet hours unless the activity is near.
@@ -230,7 +231,7 @@ class ActivityDraft:
 
 async def get(session: AsyncSession, activity_id: int) -> Activity | None:
     """An activity as it is now (for a message rendered when it is sent)."""
-    return await session.get(Activity, activity_id, populate_existing=True)
+    return await activity_queries.activity_now(session, activity_id)
 
 
 async def station_zone(
@@ -241,41 +242,27 @@ async def station_zone(
     return await stations.zone(session, station_id, default)
 
 
-async def manageable_stations(
-    session: AsyncSession, *, user_id: int, admin_ids: Collection[int]
-) -> list[Station]:
-    """Every station the user may publish on now, tree order."""
+async def manageable_stations(session: AsyncSession, *, actor: Actor) -> list[Station]:
+    """Every station the actor may publish on now, tree order."""
     found = await access.stations_where(
-        session, user_id=user_id, admin_ids=admin_ids, permission=Permission.MANAGE_ACTIVITIES
+        session, actor=actor, permission=Permission.MANAGE_ACTIVITIES
     )
     return [s for s in found if s.id is not None]
 
 
-async def require_station(
-    session: AsyncSession, *, user_id: int, admin_ids: Collection[int], station_id: int
-) -> None:
+async def require_station(session: AsyncSession, *, actor: Actor, station_id: int) -> None:
     await access.require(
-        session,
-        user_id=user_id,
-        admin_ids=admin_ids,
-        permission=Permission.MANAGE_ACTIVITIES,
-        station_id=station_id,
+        session, actor=actor, permission=Permission.MANAGE_ACTIVITIES, station_id=station_id
     )
 
 
-async def managed_activity(
-    session: AsyncSession, *, user_id: int, admin_ids: Collection[int], activity_id: int
-) -> Activity:
-    """The activity, if it exists and the user may manage it now."""
-    await access.require_somewhere(
-        session, user_id=user_id, admin_ids=admin_ids, permission=Permission.MANAGE_ACTIVITIES
-    )
+async def managed_activity(session: AsyncSession, *, actor: Actor, activity_id: int) -> Activity:
+    """The activity, if it exists and the actor may manage it now."""
+    await access.require_somewhere(session, actor=actor, permission=Permission.MANAGE_ACTIVITIES)
     activity = await queries.get_activity(session, activity_id)
     if activity is None:
         raise NotFound("activity_not_found")
-    await require_station(
-        session, user_id=user_id, admin_ids=admin_ids, station_id=activity.station_id
-    )
+    await require_station(session, actor=actor, station_id=activity.station_id)
     return activity
 
 
@@ -298,8 +285,7 @@ class ManagedPage:
 async def upcoming_managed(
     session: AsyncSession,
     *,
-    user_id: int,
-    admin_ids: Collection[int],
+    actor: Actor,
     now: datetime,
     page: int = 0,
     per_page: int = 5,
@@ -308,18 +294,18 @@ async def upcoming_managed(
     """Published activities not yet over on the stations the user may manage, soonest
     first, a page at a time."""
     station_ids: list[int] | None = None
-    if user_id not in admin_ids:
-        managed = await manageable_stations(session, user_id=user_id, admin_ids=admin_ids)
+    if not actor.is_admin:
+        managed = await manageable_stations(session, actor=actor)
         station_ids = [s.id for s in managed if s.id is not None]
         if not station_ids:
             return ManagedPage([], 0, 1, 0)
-    rows, total = await queries.managed_activities_not_over(
+    rows, total = await activity_queries.managed_activities_not_over(
         session, station_ids, now, offset=page * per_page, limit=per_page
     )
     pages = max(1, -(-total // per_page))
     if page >= pages:  # the list shrank since the button was made: show the last page
         page = pages - 1
-        rows, total = await queries.managed_activities_not_over(
+        rows, total = await activity_queries.managed_activities_not_over(
             session, station_ids, now, offset=page * per_page, limit=per_page
         )
     seats = await queries.seat_counts_of(
@@ -347,8 +333,7 @@ async def upcoming_managed(
 async def publish(
     session: AsyncSession,
     *,
-    actor_id: int,
-    admin_ids: Collection[int],
+    actor: Actor,
     station_id: int,
     draft: ActivityDraft,
     now: datetime,
@@ -363,7 +348,7 @@ async def publish(
         station = await queries.get_station(session, station_id)
         if station is None:
             raise NotFound("station_not_found")
-        await require_station(session, user_id=actor_id, admin_ids=admin_ids, station_id=station_id)
+        await require_station(session, actor=actor, station_id=station_id)
         tz = await station_zone(session, station_id, default_timezone)
         count = draft.occurrences()
         starts = when.weekly(draft.starts_at, count, tz)
@@ -380,7 +365,7 @@ async def publish(
                 capacity=check_capacity(draft.capacity or 0),
                 target_group=draft.target_group,
                 status=ActivityStatus.PUBLISHED,
-                created_by=actor_id,
+                created_by=actor.id,
                 created_at=now,
                 updated_at=now,
             )
@@ -394,7 +379,7 @@ async def publish(
             await session.flush()
         audit.record(
             session,
-            actor_id=actor_id,
+            actor_id=actor.id,
             action="activity.published",
             station_id=station_id,
             subject_type="activity",
@@ -437,8 +422,7 @@ def _audit_value(value: Any) -> Any:
 async def _usable(
     session: AsyncSession,
     *,
-    actor_id: int,
-    admin_ids: Collection[int],
+    actor: Actor,
     activity_id: int,
     now: datetime,
 ) -> Activity:
@@ -446,9 +430,7 @@ async def _usable(
     activity = await queries.lock_activity(session, activity_id)
     if activity is None:
         raise NotFound("activity_not_found")
-    await require_station(
-        session, user_id=actor_id, admin_ids=admin_ids, station_id=activity.station_id
-    )
+    await require_station(session, actor=actor, station_id=activity.station_id)
     if activity.status is ActivityStatus.CANCELLED:
         raise InvalidInput("activity_cancelled")
     if activity.ends_at <= now:
@@ -459,8 +441,7 @@ async def _usable(
 async def edit(
     session: AsyncSession,
     *,
-    actor_id: int,
-    admin_ids: Collection[int],
+    actor: Actor,
     activity_id: int,
     changes: Mapping[str, Any],
     now: datetime,
@@ -478,9 +459,7 @@ async def edit(
     rules = rules or OfferRules()
     cleaned = _clean_changes(changes)
     async with write_transaction(session):
-        activity = await _usable(
-            session, actor_id=actor_id, admin_ids=admin_ids, activity_id=activity_id, now=now
-        )
+        activity = await _usable(session, actor=actor, activity_id=activity_id, now=now)
         changed = {k: v for k, v in cleaned.items() if getattr(activity, k) != v}
         if not changed:
             return activity, []
@@ -509,7 +488,7 @@ async def edit(
             made = await activities.fill_free_seats(session, activity, now, rules)
             if promoted is not None:
                 promoted.extend(made)
-        recipients = await queries.signed_up_user_ids(session, activity_id, SIGNED_UP)
+        recipients = await activity_queries.signed_up_user_ids(session, activity_id, SIGNED_UP)
         payload = {
             "activity_id": activity_id,
             "fields": sorted(changed),
@@ -522,7 +501,7 @@ async def edit(
         )
         audit.record(
             session,
-            actor_id=actor_id,
+            actor_id=actor.id,
             action="activity.edited",
             station_id=activity.station_id,
             subject_type="activity",
@@ -537,8 +516,7 @@ async def edit(
 async def cancel(
     session: AsyncSession,
     *,
-    actor_id: int,
-    admin_ids: Collection[int],
+    actor: Actor,
     activity_id: int,
     now: datetime,
     default_tz: str = when.DEFAULT_ZONE,
@@ -546,11 +524,9 @@ async def cancel(
     """Cancel the activity and withdraw its open sign-ups; returns the Telegram user
     ids of the volunteers signed up, each told through the outbox."""
     async with write_transaction(session):
-        activity = await _usable(
-            session, actor_id=actor_id, admin_ids=admin_ids, activity_id=activity_id, now=now
-        )
-        recipients = await queries.signed_up_user_ids(session, activity_id, SIGNED_UP)
-        signups = await queries.signups_for_update(session, activity_id, SIGNED_UP)
+        activity = await _usable(session, actor=actor, activity_id=activity_id, now=now)
+        recipients = await activity_queries.signed_up_user_ids(session, activity_id, SIGNED_UP)
+        signups = await activity_queries.signups_for_update(session, activity_id, SIGNED_UP)
         for signup in signups:
             signup.status = SignupStatus.WITHDRAWN
             signup.offer_expires_at = None
@@ -566,7 +542,7 @@ async def cancel(
         )
         audit.record(
             session,
-            actor_id=actor_id,
+            actor_id=actor.id,
             action="activity.cancelled",
             station_id=activity.station_id,
             subject_type="activity",

@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import col, select
 
 from services import activities, activity_admin, personal_data, roles, stations, when
+from services.access import Actor
 from services.activities import OfferRules, Promotion
 from services.activity_admin import ActivityDraft
 from services.errors import InvalidInput, NotAllowed, NotFound
@@ -76,8 +77,7 @@ async def publish(
     async with maker() as session:
         return await activity_admin.publish(
             session,
-            actor_id=actor,
-            admin_ids=frozenset(),
+            actor=Actor(actor),
             station_id=station_id,
             draft=the_draft,
             now=now(),
@@ -197,8 +197,7 @@ async def test_publish_needs_the_permission_on_that_station(
     async with sessionmaker() as session:
         await activity_admin.publish(
             session,
-            actor_id=NOBODY,
-            admin_ids=frozenset({NOBODY}),
+            actor=Actor(NOBODY, is_admin=True),
             station_id=staffed["hf-bh-wh"],
             draft=draft(),
             now=now(),
@@ -289,8 +288,7 @@ async def edit(
     async with maker() as session:
         return await activity_admin.edit(
             session,
-            actor_id=actor,
-            admin_ids=frozenset(),
+            actor=Actor(actor),
             activity_id=activity_id,
             changes=changes,
             now=now(),
@@ -387,8 +385,7 @@ async def test_edit_and_cancel_need_the_permission(
             with pytest.raises(NotAllowed):
                 await activity_admin.cancel(
                     session,
-                    actor_id=actor,
-                    admin_ids=frozenset(),
+                    actor=Actor(actor),
                     activity_id=activity_id,
                     now=now(),
                 )
@@ -404,7 +401,7 @@ async def test_cancel_withdraws_the_signups(
     activity_id, signed_up = await signed_up_activity(sessionmaker, staffed)
     async with sessionmaker() as session:
         told = await activity_admin.cancel(
-            session, actor_id=STAFF, admin_ids=frozenset(), activity_id=activity_id, now=now()
+            session, actor=Actor(STAFF), activity_id=activity_id, now=now()
         )
     assert sorted(told) == signed_up
     # 604 cancelled, 605 gave up their seat on erasure; the other three are withdrawn.
@@ -422,7 +419,7 @@ async def test_cancel_withdraws_the_signups(
     async with sessionmaker() as session:
         with pytest.raises(InvalidInput) as caught:
             await activity_admin.cancel(
-                session, actor_id=STAFF, admin_ids=frozenset(), activity_id=activity_id, now=now()
+                session, actor=Actor(STAFF), activity_id=activity_id, now=now()
             )
     assert caught.value.code == "activity_cancelled"
     with pytest.raises(InvalidInput) as caught:
@@ -452,19 +449,17 @@ async def test_managed_list_shows_only_what_one_may_manage(
     await publish(sessionmaker, staffed["hf-bh-wh"], draft(title="望湖"), actor=OTHER_STAFF)
     async with sessionmaker() as session:
         first = await activity_admin.upcoming_managed(
-            session, user_id=STAFF, admin_ids=frozenset(), now=now(), page=0, per_page=5
+            session, actor=Actor(STAFF), now=now(), page=0, per_page=5
         )
         second = await activity_admin.upcoming_managed(
-            session, user_id=STAFF, admin_ids=frozenset(), now=now(), page=1, per_page=5
+            session, actor=Actor(STAFF), now=now(), page=1, per_page=5
         )
         beyond = await activity_admin.upcoming_managed(
-            session, user_id=STAFF, admin_ids=frozenset(), now=now(), page=9, per_page=5
+            session, actor=Actor(STAFF), now=now(), page=9, per_page=5
         )
-        nothing = await activity_admin.upcoming_managed(
-            session, user_id=NOBODY, admin_ids=frozenset(), now=now()
-        )
+        nothing = await activity_admin.upcoming_managed(session, actor=Actor(NOBODY), now=now())
         admin = await activity_admin.upcoming_managed(
-            session, user_id=NOBODY, admin_ids=frozenset({NOBODY}), now=now(), per_page=50
+            session, actor=Actor(NOBODY, is_admin=True), now=now(), per_page=50
         )
     assert (first.total, first.pages, second.page, beyond.page) == (7, 2, 1, 1)
     listed = [i.activity.id for i in first.items + second.items]
