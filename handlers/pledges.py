@@ -40,7 +40,7 @@ from ui.callbacks import (
     PledgePurposeCb,
     PledgePurposePageCb,
 )
-from ui.format import babel_locale
+from ui.format import babel_locale, money_text
 from ui.outbox import Rendered, renderer
 from ui.people import day, no_permission, refuse
 from ui.screen import show_in_place
@@ -56,11 +56,6 @@ ANSWER = F.text & ~F.text.startswith("/")
 
 
 # --- words and numbers --------------------------------------------------------------
-
-
-def money_text(fen: int, locale: str) -> str:
-    """An amount for the reader's locale: ¥50.00 / CN¥50.00."""
-    return format_currency(money.yuan(fen), "CNY", locale=babel_locale(locale))
 
 
 def button_money(fen: int, locale: str) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import access
-from services.access import Permission, StationTree
+from services.access import Actor, Permission, StationTree
 from services.errors import NotAllowed, NotFound
 from services.stations import StationNode
 
@@ -39,18 +39,20 @@ def _node(tree: StationTree, station_id: int) -> StationNode:
 async def view(
     session: AsyncSession,
     *,
-    actor_id: int,
-    admin_ids: Collection[int],
     permission: Permission,
     station_id: int = TOP,
+    actor: Actor | None = None,
+    actor_id: int | None = None,
+    admin_ids: Collection[int] = (),
 ) -> ScopeView:
     """The top of the actor's scope (``TOP``) or one station in it with its children.
     Raises NotAllowed when the actor may not act there (or anywhere, for ``TOP``)."""
-    where = await access.stations_where(
-        session, user_id=actor_id, admin_ids=admin_ids, permission=permission
-    )
+    if actor is None:
+        assert actor_id is not None, "an actor is required"
+        actor = Actor.of(actor_id, admin_ids)
+    where = await access.stations_where(session, actor=actor, permission=permission)
     in_scope = {s.id for s in where if s.id is not None}
-    is_admin = actor_id in admin_ids
+    is_admin = actor.is_admin
     if not in_scope and not is_admin:
         raise NotAllowed("not_allowed", permission=permission.value)
     tree = await access.load_tree(session)

@@ -13,9 +13,10 @@ from aiogram.utils.i18n import gettext as _
 from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time, get_timezone_location
 from babel.lists import format_list
+from babel.numbers import format_currency
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import stations
+from services import money, stations
 from services.volunteers import Draft
 from storage.models import AgeGroup, VolunteerStatus
 from ui import labels
@@ -118,3 +119,8 @@ def zone_name(zone: ZoneInfo, locale: str) -> str:
     if zone.key in BEIJING_ZONES:
         return _("Beijing time")
     return get_timezone_location(zone, locale=babel_locale(locale))
+
+
+def money_text(fen: int, locale: str) -> str:
+    """An amount for the reader's locale: ¥50.00 / CN¥50.00."""
+    return format_currency(money.yuan(fen), "CNY", locale=babel_locale(locale))

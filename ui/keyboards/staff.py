@@ -12,7 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from services.roles import TeamMember
 from services.scopes import ScopeView
 from storage.models import RoleKind
-from ui import labels
+from ui import labels, station_picker
 from ui.callbacks import (
     InviteConfirmCb,
     InviteRoleCb,
@@ -45,40 +45,8 @@ def station_walk(
     page: int,
     locale: str,
 ) -> InlineKeyboardMarkup:
-    """A page of stations in scope: open one with children, pick one without; on an
-    opened station also pick it and go back. ``factory(action=, id=[, page=])`` makes
-    the buttons' data: "o" opens a station (0 is the top of the scope), "p" picks it;
-    a ``functools.partial`` of a callback class carries other fields along."""
-    kb = InlineKeyboardBuilder()
-    count = pages(len(view.nodes), STATIONS_PER_PAGE)
-    page = min(max(page, 0), count - 1)
-    shown = view.nodes[page * STATIONS_PER_PAGE : (page + 1) * STATIONS_PER_PAGE]
-    for node in shown:
-        name = labels.station_name(node, locale)
-        if node.children:
-            kb.button(text=f"{name} ›", callback_data=factory(action="o", id=node.id))
-        else:
-            kb.button(text=name, callback_data=factory(action="p", id=node.id))
-    sizes = [1] * len(shown)
-    here = view.current.id if view.current else 0
-    row = 0
-    if page > 0:
-        kb.button(text=_("‹ Previous"), callback_data=factory(action="o", id=here, page=page - 1))
-        row += 1
-    if page < count - 1:
-        kb.button(text=_("Next ›"), callback_data=factory(action="o", id=here, page=page + 1))
-        row += 1
-    if row:
-        sizes.append(row)
-    if view.current is not None:
-        kb.button(
-            text=_("✓ Choose {name}").format(name=labels.station_name(view.current, locale)),
-            callback_data=factory(action="p", id=view.current.id),
-        )
-        kb.button(text=_("‹ Back"), callback_data=factory(action="o", id=view.parent))
-        sizes += [1, 1]
-    kb.adjust(*sizes)
-    return kb.as_markup()
+    """The station walk's keyboard (``ui.station_picker.keyboard``)."""
+    return station_picker.keyboard(view, factory, page=page, locale=locale)
 
 
 def invite_roles(station_id: int, back_to: int) -> InlineKeyboardMarkup:
