@@ -28,7 +28,7 @@ A tiny example (tests/unit/test_form.py has it running)::
         ),
         load=Pet.from_dict, dump=Pet.to_dict,
         preview_state=PetStates.preview, preview=pet_card,
-        finish=save_pet, error_text=error_text,
+        finish=save_pet,
     )
 """
 
@@ -52,11 +52,12 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.access import Actor
 from services.errors import DomainError
+from ui.errors import error_text as catalogue_text
+from ui.errors import no_longer_active
 from ui.people import refuse
 
 NEW, REVIEW, EDIT = "new", "review", "edit"
@@ -71,8 +72,7 @@ async def _value(result: Maybe) -> Any:
     return await result if inspect.isawaitable(result) else result
 
 
-def stale() -> str:
-    return _("This button is no longer active.")
+stale = no_longer_active
 
 
 @dataclass(frozen=True)
@@ -205,8 +205,8 @@ class Form(Generic[D]):
     preview_state: State
     preview: Callable[[Run[D]], Awaitable[tuple[str, Markup]]]
     finish: Callable[[Run[D]], Awaitable[None]]
-    error_text: Callable[[DomainError], str]
     guard: Callable[[Run[D]], Awaitable[bool]] | None = None
+    error_text: Callable[[DomainError], str] = catalogue_text
 
     def step(self, field_name: str | None) -> Step[D] | None:
         return next((s for s in self.steps if s.field == field_name), None)

@@ -37,12 +37,11 @@ from ui.callbacks import (
     ActStationCb,
     ActTargetCb,
 )
+from ui.prompt import ANSWER
 from ui.states import ActivityDialog
 
 __all__ = ["make_router", "notices"]
 
-# Typed answers; a command is never taken as an answer.
-ANSWER = F.text & ~F.text.startswith("/")
 QUICK_STATES = (
     ActivityDialog.description,
     ActivityDialog.starts_at,

@@ -11,14 +11,14 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.activity_admin.common import close, error_text, told
+from handlers.activity_admin.common import error_text, told
 from handlers.activity_admin.form import begin_edit
 from services import activity_admin
 from services.access import Actor
 from services.errors import InvalidInput, NotAllowed, NotFound
 from storage.models import Activity, ActivityStatus
 from storage.types import utcnow
-from ui import labels
+from ui import labels, screen
 from ui.callbacks import ActCancelCb, ActEditCb, ActManageCb
 from ui.format import format_when
 from ui.keyboards import activity_admin as kb
@@ -146,7 +146,7 @@ async def edit_chosen(
             reply_markup=kb.published_fields(activity.id),
         )
         return
-    await close(bot, callback)
+    await screen.strip(bot, callback)
     await begin_edit(
         bot,
         actor.id,
@@ -186,7 +186,7 @@ async def cancel_chosen(
             reply_markup=kb.confirm_cancel(activity.id),
         )
         return
-    await close(bot, callback)
+    await screen.strip(bot, callback)
     if callback_data.action != "yes":
         await bot.send_message(chat_id, _("Nothing was changed."))
         return

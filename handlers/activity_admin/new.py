@@ -13,7 +13,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.activity_admin.common import SCHEDULE_ERRORS, close, day, error_text
+from handlers.activity_admin.common import SCHEDULE_ERRORS, day, error_text
 from handlers.activity_admin.form import ACTIVITY, begin_new, set_end, set_start, zone_of
 from handlers.broadcast import announce_button
 from services import access, activity_admin
@@ -21,7 +21,7 @@ from services.access import Actor, Permission
 from services.errors import InvalidInput, NotAllowed, NotFound
 from storage.models import Station
 from storage.types import utcnow
-from ui import labels
+from ui import labels, screen
 from ui.callbacks import ActKindCb, ActPreviewCb, ActQuickCb, ActStationCb, ActTargetCb
 from ui.form import stale
 from ui.format import format_when
@@ -97,7 +97,7 @@ async def station_chosen(
         await refuse(callback)
         return
     await callback.answer()
-    await close(bot, callback)
+    await screen.strip(bot, callback)
     await begin_new(
         bot,
         actor.id,
@@ -130,7 +130,7 @@ async def kind_chosen(
         return
     run.draft.kind = kind
     await callback.answer()
-    await close(bot, callback, _("Kind: {kind}").format(kind=labels.KINDS[kind]))
+    await screen.strip(bot, callback, _("Kind: {kind}").format(kind=labels.KINDS[kind]))
     await run.advance("kind")
 
 
@@ -154,7 +154,7 @@ async def target_chosen(
         return
     run.draft.target_group = group
     await callback.answer()
-    await close(bot, callback, _("For: {target}").format(target=labels.TARGETS[group]))
+    await screen.strip(bot, callback, _("For: {target}").format(target=labels.TARGETS[group]))
     await run.advance("target_group")
 
 
@@ -204,7 +204,7 @@ async def quick_pick(
         await run.send(error_text(error))
         return
     await callback.answer()
-    await close(bot, callback)
+    await screen.strip(bot, callback)
     await run.advance(field)
 
 
@@ -231,10 +231,10 @@ async def preview_action(
         )
     elif action == "cancel":
         await state.clear()
-        await close(bot, callback)
+        await screen.strip(bot, callback)
         await run.send(_("Cancelled. Nothing was published."))
     elif action in kb.DRAFT_FIELDS:
-        await close(bot, callback)
+        await screen.strip(bot, callback)
         await run.edit(action)
 
 
@@ -275,12 +275,12 @@ async def publish(
         await callback.answer()
         await run.send(error_text(error))
         if error.code in SCHEDULE_ERRORS:
-            await close(bot, callback)
+            await screen.strip(bot, callback)
             await run.ask("starts_at")
         return
     await callback.answer()
     await state.clear()
-    await close(bot, callback)
+    await screen.strip(bot, callback)
     locale = i18n.current_locale
     first, last = created[0], created[-1]
     title = html.quote(first.title)

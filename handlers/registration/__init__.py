@@ -26,12 +26,10 @@ from handlers.registration.answers import (
 from handlers.registration.form import REGISTRATION, begin, begin_profile_edit
 from handlers.registration.station import station_walk
 from ui.callbacks import AgeCb, ConsentCb, LanguageCb, SkillCb, StationCb, SummaryCb
+from ui.prompt import ANSWER
 from ui.states import Registration
 
 __all__ = ["begin", "begin_profile_edit", "make_router"]
-
-# Typed answers; a command is never taken as an answer.
-ANSWER = F.text & ~F.text.startswith("/")
 
 
 def make_router() -> Router:

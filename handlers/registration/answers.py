@@ -12,31 +12,17 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.registration.form import REGISTRATION, begin, error_text
+from handlers.registration.form import REGISTRATION, begin
 from services import phones, users, volunteers
 from services.access import Actor
 from services.errors import InvalidInput, NotFound
 from storage.models import AgeGroup, User, VolunteerStatus
-from ui import labels
+from ui import labels, screen
 from ui.callbacks import AgeCb, ConsentCb, LanguageCb, SkillCb, SummaryCb
+from ui.errors import error_text
 from ui.format import display_phone, join
 from ui.keyboards import registration as kb
 from ui.settings import Settings
-
-
-async def _strip(bot: Bot, callback: CallbackQuery, text: str | None = None) -> None:
-    """Take the buttons off the message pressed, optionally replacing its text."""
-    message = callback.message
-    if message is None:
-        return
-    if text is None:
-        await bot.edit_message_reply_markup(
-            chat_id=callback.from_user.id, message_id=message.message_id
-        )
-    else:
-        await bot.edit_message_text(
-            text, chat_id=callback.from_user.id, message_id=message.message_id
-        )
 
 
 async def start(
@@ -74,7 +60,7 @@ async def language_chosen(
     await users.set_locale(session, user, callback_data.code)
     i18n.current_locale = run.locale = callback_data.code
     await callback.answer(labels.LANGUAGES[callback_data.code])
-    await _strip(bot, callback)
+    await screen.strip(bot, callback)
     await run.advance("language")
 
 
@@ -144,7 +130,7 @@ async def skill_toggled(
     if callback_data.code == "done":
         await callback.answer()
         chosen = join(str(labels.SKILLS[s]) for s in draft.skills) or _("none chosen")
-        await _strip(bot, callback, _("Skills: {skills}").format(skills=chosen))
+        await screen.strip(bot, callback, _("Skills: {skills}").format(skills=chosen))
         await run.advance("skills")
         return
     if callback_data.code not in labels.SKILLS:
@@ -186,7 +172,7 @@ async def age_chosen(
     if draft.age_group != group.value:
         draft.guardian_consent = False
     draft.age_group = group.value
-    await _strip(bot, callback, _("Age group: {age}").format(age=labels.AGE_GROUPS[group]))
+    await screen.strip(bot, callback, _("Age group: {age}").format(age=labels.AGE_GROUPS[group]))
     if group is not AgeGroup.TEEN:
         draft.guardian_name = draft.guardian_phone = None
         draft.guardian_consent = False
@@ -201,7 +187,7 @@ async def guardian_agreed(
         return
     await callback.answer()
     run.draft.guardian_consent = True
-    await _strip(bot, callback)
+    await screen.strip(bot, callback)
     await run.advance("guardian_consent")
 
 
@@ -217,7 +203,7 @@ async def privacy_answered(
     if run is None:
         return
     await callback.answer()
-    await _strip(bot, callback)
+    await screen.strip(bot, callback)
     if callback_data.what != "privacy_yes":
         await state.clear()
         await run.send(
@@ -245,7 +231,7 @@ async def summary_action(
     if run is None:
         return
     await callback.answer()
-    await _strip(bot, callback)
+    await screen.strip(bot, callback)
     if callback_data.action == "cancel":
         await state.clear()
         await run.send(_("Registration cancelled. Nothing has been saved."))

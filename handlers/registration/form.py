@@ -14,34 +14,17 @@ from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import phones, stations, volunteers
-from services.errors import DomainError, InvalidInput, NotFound
+from services.errors import InvalidInput, NotFound
+from services.scopes import TOP, ScopeView
 from services.volunteers import Draft
 from storage.models import AgeGroup
+from ui import station_picker
+from ui.callbacks import StationCb
+from ui.errors import error_text
 from ui.form import EDIT, Form, Markup, Run, Step
 from ui.format import profile_text, station_path
 from ui.keyboards import registration as kb
 from ui.states import Registration
-
-
-def error_text(error: DomainError) -> str:
-    """A translated sentence for each input error the dialog can meet."""
-    texts = {
-        "name_too_short": _("Please type your full real name (at least 2 characters)."),
-        "name_too_long": _("That is too long: at most {max} characters, please."),
-        "name_has_digits": _("A name should not contain digits. Please type your real name."),
-        "name_no_letters": _("Please type your real name in letters."),
-        "phone_invalid": _(
-            "That does not look like a mainland mobile number. Type 11 digits such as "
-            "13812345678 (spaces, dashes and +86 are fine), or use the button."
-        ),
-        "age_under_14": _(
-            "Thank you for wanting to help! Volunteers under 14 cannot register themselves. "
-            "Please take part together with a parent or guardian, who can register as a "
-            "volunteer. Nothing has been saved."
-        ),
-        "station_not_found": _("That station no longer exists. Please choose again."),
-    }
-    return texts.get(error.code, _("That did not work. Please try again.")).format(**error.params)
 
 
 def privacy_notice() -> str:
@@ -82,7 +65,15 @@ async def station_view(
             "No stations have been set up yet. Please ask your station's staff, "
             "then send /start again."
         )
-    return text, kb.stations(nodes, current=current, page=page, locale=locale)
+    view = ScopeView(current, list(nodes), current.parent_id or TOP if current else TOP)
+    markup = station_picker.keyboard(
+        view,
+        StationCb,
+        page=page,
+        locale=locale,
+        pickable=lambda node: node.level in kb.PICKABLE,
+    )
+    return text, markup
 
 
 # --- the steps ------------------------------------------------------------------------
@@ -250,7 +241,6 @@ REGISTRATION: Form[Draft] = Form(
     preview_state=Registration.summary,
     preview=_summary,
     finish=_save_profile,
-    error_text=error_text,
 )
 
 

@@ -10,10 +10,11 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.registration.form import REGISTRATION, error_text, station_view
+from handlers.registration.form import REGISTRATION, station_view
 from services import stations
 from services.errors import NotFound
 from ui.callbacks import StationCb
+from ui.errors import error_text
 from ui.format import station_path
 from ui.keyboards import registration as kb
 
