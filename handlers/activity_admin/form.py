@@ -16,9 +16,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.activities import rules
 from handlers.activity_admin.common import clock, day, error_text, start_picks, told
-from services import activity_admin, when
+from services import activity_admin, activity_draft, when
 from services.access import Actor
-from services.activity_admin import ActivityDraft
+from services.activity_draft import ActivityDraft
 from services.errors import InvalidInput, NotAllowed, NotFound
 from storage.models import Activity
 from storage.types import utcnow
@@ -68,15 +68,15 @@ def set_end(run: Activities, end: datetime, now: datetime) -> None:
 
 
 def _title(run: Activities, text: str) -> None:
-    run.draft.title = activity_admin.clean_title(text)
+    run.draft.title = activity_draft.clean_title(text)
 
 
 def _description(run: Activities, text: str) -> None:
-    run.draft.description = activity_admin.clean_description(text)
+    run.draft.description = activity_draft.clean_description(text)
 
 
 def _place(run: Activities, text: str) -> None:
-    run.draft.place = activity_admin.clean_place(text)
+    run.draft.place = activity_draft.clean_place(text)
 
 
 def _starts_at(run: Activities, text: str) -> None:
@@ -91,11 +91,11 @@ def _ends_at(run: Activities, text: str) -> None:
 
 
 def _capacity(run: Activities, text: str) -> None:
-    run.draft.capacity = activity_admin.parse_capacity(text)
+    run.draft.capacity = activity_draft.parse_capacity(text)
 
 
 def _repeat(run: Activities, text: str) -> None:
-    run.draft.repeat_weeks = activity_admin.parse_repeat(text)
+    run.draft.repeat_weeks = activity_draft.parse_repeat(text)
 
 
 # --- questions ----------------------------------------------------------------------
@@ -131,7 +131,7 @@ STEPS: tuple[Step[ActivityDraft], ...] = (
         ActivityDialog.title,
         question=lambda run: _(
             "The title, as volunteers will see it (at most {max} characters):"
-        ).format(max=activity_admin.TITLE_MAX),
+        ).format(max=activity_draft.TITLE_MAX),
         parse=_title,
     ),
     Step(
@@ -140,7 +140,7 @@ STEPS: tuple[Step[ActivityDraft], ...] = (
         question=lambda run: _(
             "A description: what volunteers will do, what to bring, whom to ask "
             "(at most {max} characters). Or skip it."
-        ).format(max=activity_admin.DESCRIPTION_MAX),
+        ).format(max=activity_draft.DESCRIPTION_MAX),
         keyboard=lambda run: kb.skip_description(),
         parse=_description,
     ),
@@ -148,7 +148,7 @@ STEPS: tuple[Step[ActivityDraft], ...] = (
         "place",
         ActivityDialog.place,
         question=lambda run: _("Where does it take place? (at most {max} characters)").format(
-            max=activity_admin.PLACE_MAX
+            max=activity_draft.PLACE_MAX
         ),
         parse=_place,
     ),
@@ -165,7 +165,7 @@ STEPS: tuple[Step[ActivityDraft], ...] = (
         ActivityDialog.capacity,
         question=lambda run: _(
             "How many volunteers can take part? Type a number from {min} to {max}."
-        ).format(min=activity_admin.CAPACITY_MIN, max=activity_admin.CAPACITY_MAX),
+        ).format(min=activity_draft.CAPACITY_MIN, max=activity_draft.CAPACITY_MAX),
         keyboard=lambda run: kb.capacities(),
         parse=_capacity,
     ),
@@ -181,7 +181,7 @@ STEPS: tuple[Step[ActivityDraft], ...] = (
         question=lambda run: _(
             "Does it repeat every week at the same time? Pick below, or type how many "
             "weeks in all (1 to {max})."
-        ).format(max=activity_admin.REPEAT_MAX + 1),
+        ).format(max=activity_draft.REPEAT_MAX + 1),
         keyboard=lambda run: kb.repeats(),
         parse=_repeat,
     ),

@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.activity_admin.common import SCHEDULE_ERRORS, day, error_text
 from handlers.activity_admin.form import ACTIVITY, begin_new, set_end, set_start, zone_of
 from handlers.broadcast import announce_button
-from services import access, activity_admin
+from services import access, activity_admin, activity_draft
 from services.access import Actor, Permission
 from services.errors import InvalidInput, NotAllowed, NotFound
 from storage.models import Station
@@ -124,7 +124,7 @@ async def kind_chosen(
     if run is None:
         return
     try:
-        kind = activity_admin.check_kind(callback_data.kind)
+        kind = activity_draft.check_kind(callback_data.kind)
     except InvalidInput:
         await callback.answer(stale())
         return
@@ -148,7 +148,7 @@ async def target_chosen(
     if run is None:
         return
     try:
-        group = activity_admin.check_target(callback_data.group)
+        group = activity_draft.check_target(callback_data.group)
     except InvalidInput:
         await callback.answer(stale())
         return
@@ -196,9 +196,9 @@ async def quick_pick(
             assert draft.starts_at is not None
             set_end(run, draft.starts_at + timedelta(minutes=value), now)
         elif field == "capacity":
-            draft.capacity = activity_admin.check_capacity(value)
+            draft.capacity = activity_draft.check_capacity(value)
         else:
-            draft.repeat_weeks = activity_admin.check_repeat(value)
+            draft.repeat_weeks = activity_draft.check_repeat(value)
     except InvalidInput as error:
         await callback.answer()
         await run.send(error_text(error))

@@ -26,10 +26,14 @@ from ui.settings import Settings
 
 
 async def start(
-    message: Message, bot: Bot, state: FSMContext, session: AsyncSession, i18n: I18n
+    message: Message,
+    bot: Bot,
+    state: FSMContext,
+    session: AsyncSession,
+    i18n: I18n,
+    actor: Actor,
 ) -> None:
-    assert message.from_user is not None
-    volunteer = await volunteers.get(session, message.from_user.id)
+    volunteer = await volunteers.get(session, actor.id)
     if volunteer is not None:
         await state.clear()
         await message.answer(
@@ -241,7 +245,7 @@ async def summary_action(
         return
     try:
         volunteer = await volunteers.save(
-            session, user_id=actor.id, draft=run.draft, admin_ids=settings.admin_ids
+            session, actor=actor, draft=run.draft, admin_ids=settings.admin_ids
         )
     except (InvalidInput, NotFound) as error:
         await run.send(error_text(error))

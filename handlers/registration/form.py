@@ -14,6 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import phones, stations, volunteers
+from services.access import Actor
 from services.errors import InvalidInput, NotFound
 from services.scopes import TOP, ScopeView
 from services.volunteers import Draft
@@ -220,7 +221,9 @@ async def _summary(run: Run[Draft]) -> tuple[str, Markup]:
 async def _save_profile(run: Run[Draft]) -> None:
     """A profile field edited (and any step it made necessary): save it."""
     try:
-        volunteer = await volunteers.save(run.session, user_id=run.chat_id, draft=run.draft)
+        volunteer = await volunteers.save(
+            run.session, actor=run.actor or Actor(run.chat_id), draft=run.draft
+        )
     except (InvalidInput, NotFound) as error:
         await run.send(error_text(error))
         return

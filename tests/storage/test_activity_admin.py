@@ -9,10 +9,18 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, select
 
-from services import activities, activity_admin, personal_data, roles, stations, when
+from services import (
+    activities,
+    activity_admin,
+    activity_draft,
+    personal_data,
+    roles,
+    stations,
+    when,
+)
 from services.access import Actor
 from services.activities import OfferRules, Promotion
-from services.activity_admin import ActivityDraft
+from services.activity_draft import ActivityDraft
 from services.errors import InvalidInput, NotAllowed, NotFound
 from storage.db import SessionMaker, write_transaction
 from storage.models import (
@@ -228,14 +236,14 @@ def test_draft_survives_the_dialog_storage() -> None:
     [("1", 0), ("8", 7), ("８周", 7), ("十二周", 11), ("12 weeks", 11), ("不重复", 0), ("no", 0)],
 )
 def test_repeat_as_typed(text: str, weeks: int) -> None:
-    assert activity_admin.parse_repeat(text) == weeks
+    assert activity_draft.parse_repeat(text) == weeks
 
 
 @pytest.mark.parametrize(
     ("text", "places"), [("20", 20), ("２０人", 20), ("二十", 20), ("1000", 1000)]
 )
 def test_capacity_as_typed(text: str, places: int) -> None:
-    assert activity_admin.parse_capacity(text) == places
+    assert activity_draft.parse_capacity(text) == places
 
 
 @pytest.mark.parametrize(
@@ -248,7 +256,7 @@ def test_capacity_as_typed(text: str, places: int) -> None:
 )
 def test_bad_capacity(text: str, code: str) -> None:
     with pytest.raises(InvalidInput) as caught:
-        activity_admin.parse_capacity(text)
+        activity_draft.parse_capacity(text)
     assert caught.value.code == code
 
 
