@@ -56,6 +56,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.access import Actor
 from services.errors import DomainError
+from ui import screen
 from ui.errors import error_text as catalogue_text
 from ui.errors import no_longer_active
 from ui.people import refuse
@@ -84,7 +85,8 @@ class Step(Generic[D]):
     run and the typed text, writes the answer into ``run.draft`` and raises a
     ``DomainError`` for a bad one (``error``, when given, words that refusal instead
     of the form's ``error_text``; ``retry_keyboard`` sends the keyboard again with
-    it). ``when`` is the condition for the step to be asked at all; ``answered``
+    it). ``pick`` takes a quick pick's number (a button under the question) the
+    same way. ``when`` is the condition for the step to be asked at all; ``answered``
     says whether the draft holds its answer (by default: the draft's attribute of
     the field's name is not None). An ``optional`` step is never missing: a new
     form asks it in its turn, a review only when chosen."""
@@ -99,6 +101,7 @@ class Step(Generic[D]):
     optional: bool = False
     error: Callable[[DomainError], str] | None = None
     retry_keyboard: bool = False
+    pick: Callable[[Run[D], int], None] | None = None
 
     def applies(self, draft: D) -> bool:
         return self.when is None or self.when(draft)
@@ -162,6 +165,19 @@ class Run(Generic[D]):
         if step.retry_keyboard and step.keyboard:
             markup = await _value(step.keyboard(self))
         await self.send(text, markup)
+
+    async def picked(self, callback: CallbackQuery, step: Step[D], value: int) -> None:
+        """A quick pick pressed: its value into the draft and on, or why not."""
+        assert step.pick is not None
+        try:
+            step.pick(self, value)
+        except DomainError as error:
+            await callback.answer()
+            await self.ask_again(step, error)
+            return
+        await callback.answer()
+        await screen.strip(self.bot, callback)
+        await self.advance(step.field)
 
     async def show_preview(self) -> None:
         self.mode = REVIEW

@@ -6,7 +6,7 @@ Every answer and press re-checks that the presser may still manage the station."
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiogram import Bot, html
@@ -98,6 +98,28 @@ def _repeat(run: Activities, text: str) -> None:
     run.draft.repeat_weeks = activity_draft.parse_repeat(text)
 
 
+def _pick_description(run: Activities, value: int) -> None:
+    run.draft.description = ""  # skipped
+
+
+def _pick_start(run: Activities, minutes: int) -> None:
+    set_start(run, datetime.fromtimestamp(minutes * 60, UTC), utcnow())
+
+
+def _pick_end(run: Activities, minutes: int) -> None:
+    start = run.draft.starts_at
+    assert start is not None
+    set_end(run, start + timedelta(minutes=minutes), utcnow())
+
+
+def _pick_capacity(run: Activities, value: int) -> None:
+    run.draft.capacity = activity_draft.check_capacity(value)
+
+
+def _pick_repeat(run: Activities, value: int) -> None:
+    run.draft.repeat_weeks = activity_draft.check_repeat(value)
+
+
 # --- questions ----------------------------------------------------------------------
 
 
@@ -143,6 +165,7 @@ STEPS: tuple[Step[ActivityDraft], ...] = (
         ).format(max=activity_draft.DESCRIPTION_MAX),
         keyboard=lambda run: kb.skip_description(),
         parse=_description,
+        pick=_pick_description,
     ),
     Step(
         "place",
@@ -152,13 +175,20 @@ STEPS: tuple[Step[ActivityDraft], ...] = (
         ),
         parse=_place,
     ),
-    Step("starts_at", ActivityDialog.starts_at, question=_ask_start, parse=_starts_at),
+    Step(
+        "starts_at",
+        ActivityDialog.starts_at,
+        question=_ask_start,
+        parse=_starts_at,
+        pick=_pick_start,
+    ),
     Step(
         "ends_at",
         ActivityDialog.ends_at,
         question=_ask_end,
         keyboard=lambda run: kb.ends(),
         parse=_ends_at,
+        pick=_pick_end,
     ),
     Step(
         "capacity",
@@ -168,6 +198,7 @@ STEPS: tuple[Step[ActivityDraft], ...] = (
         ).format(min=activity_draft.CAPACITY_MIN, max=activity_draft.CAPACITY_MAX),
         keyboard=lambda run: kb.capacities(),
         parse=_capacity,
+        pick=_pick_capacity,
     ),
     Step(
         "target_group",
@@ -184,6 +215,7 @@ STEPS: tuple[Step[ActivityDraft], ...] = (
         ).format(max=activity_draft.REPEAT_MAX + 1),
         keyboard=lambda run: kb.repeats(),
         parse=_repeat,
+        pick=_pick_repeat,
     ),
 )
 

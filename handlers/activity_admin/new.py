@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
 
 from aiogram import Bot, html
 from aiogram.fsm.context import FSMContext
@@ -14,7 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.activity_admin.common import SCHEDULE_ERRORS, day, error_text
-from handlers.activity_admin.form import ACTIVITY, begin_new, set_end, set_start, zone_of
+from handlers.activity_admin.form import ACTIVITY, begin_new, zone_of
 from handlers.broadcast import announce_button
 from services import access, activity_admin, activity_draft
 from services.access import Actor, Permission
@@ -186,26 +185,7 @@ async def quick_pick(
     run = await ACTIVITY.resume(callback, bot, state, session, i18n, actor, settings=settings)
     if run is None:
         return
-    draft, now, value = run.draft, utcnow(), callback_data.value
-    try:
-        if field == "description":
-            draft.description = ""
-        elif field == "starts_at":
-            set_start(run, datetime.fromtimestamp(value * 60, UTC), now)
-        elif field == "ends_at":
-            assert draft.starts_at is not None
-            set_end(run, draft.starts_at + timedelta(minutes=value), now)
-        elif field == "capacity":
-            draft.capacity = activity_draft.check_capacity(value)
-        else:
-            draft.repeat_weeks = activity_draft.check_repeat(value)
-    except InvalidInput as error:
-        await callback.answer()
-        await run.send(error_text(error))
-        return
-    await callback.answer()
-    await screen.strip(bot, callback)
-    await run.advance(field)
+    await run.picked(callback, step, callback_data.value)
 
 
 async def preview_action(

@@ -42,6 +42,10 @@ class PetCb(CallbackData, prefix="tpet"):
     action: str  # a kind, ok, or a field to edit
 
 
+class PetPickCb(CallbackData, prefix="tpick"):
+    value: int
+
+
 @dataclass
 class Pet:
     name: str | None = None
@@ -69,6 +73,19 @@ def set_tricks(run: Run[Pet], text: str) -> None:
 
 def set_nickname(run: Run[Pet], text: str) -> None:
     run.draft.nickname = text
+
+
+def pick_nickname(run: Run[Pet], value: int) -> None:
+    if value > 1:
+        raise InvalidInput("too_short")
+    run.draft.nickname = "" if value == 0 else "Buddy"
+
+
+def nicknames(run: Run[Pet]) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for value, label in ((0, "None"), (1, "Buddy"), (2, "X")):
+        kb.button(text=label, callback_data=PetPickCb(value=value))
+    return kb.as_markup()
 
 
 def kinds(run: Run[Pet]) -> InlineKeyboardMarkup:
@@ -120,7 +137,9 @@ PET: Form[Pet] = Form(
             "nickname",
             PetStates.nickname,
             question=lambda run: "Nickname?",
+            keyboard=nicknames,
             parse=set_nickname,
+            pick=pick_nickname,
             optional=True,
         ),
     ),
@@ -171,6 +190,21 @@ async def pressed(
         await run.edit(callback_data.action)
 
 
+async def picked(
+    callback: CallbackQuery,
+    callback_data: PetPickCb,
+    bot: Bot,
+    state: FSMContext,
+    session: AsyncSession,
+    i18n: I18n,
+    actor: Actor,
+) -> None:
+    step = PET.step_in(await state.get_state())
+    run = await PET.resume(callback, bot, state, session, i18n, actor)
+    if run is not None and step is not None:
+        await run.picked(callback, step, callback_data.value)
+
+
 def make_dispatcher(actor_id: int = 1001) -> Dispatcher:
     dp = Dispatcher(session=None, actor=Actor(actor_id))
     ConstI18nMiddleware(locale="en", i18n=make_i18n("en")).setup(dp)
@@ -179,6 +213,7 @@ def make_dispatcher(actor_id: int = 1001) -> Dispatcher:
     router.message.register(edit_name, F.text == "/rename")
     router.message.register(PET.typed, StateFilter(*PET.states(typed=True)), F.text)
     router.callback_query.register(pressed, PetCb.filter())
+    router.callback_query.register(picked, PetPickCb.filter())
     dp.include_router(router)
     return dp
 
@@ -231,6 +266,16 @@ async def test_edit_one_field_from_the_preview(chat: Conversation) -> None:
     assert out[-1].text == "Tricks?"  # the change made a step necessary
     out = await chat.send("roll")
     assert out[-1].text == "Pet: Tib, dog, tricks roll, nick Tommy"
+
+
+async def test_a_quick_pick_answers_a_step(chat: Conversation) -> None:
+    await chat.send("/pet")
+    await chat.send("Tom")
+    await chat.press("cat")
+    out = await chat.press("X")
+    assert out[-1].text == "Too short."  # refused: the same question stays
+    out = await chat.press("Buddy", message=chat.last_with_buttons())
+    assert out[-1].text == "Pet: Tom, cat, tricks None, nick Buddy"
 
 
 async def test_a_single_field_edit_finishes(chat: Conversation) -> None:
