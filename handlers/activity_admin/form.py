@@ -377,7 +377,6 @@ async def begin_edit(
             "station_id": activity.station_id,
             "zone": zone.key,
             "activity_id": activity.id,
-            "old_title": activity.title,
         },
         actor=actor,
         context={"settings": settings},
