@@ -86,14 +86,10 @@ async def manage_page(
     if not await activity_admin.manageable_stations(session, actor=actor):
         await refuse(callback)
         return
-    await callback.answer()
     text, markup = await _manage_view(
         session, settings, actor, callback_data.page, i18n.current_locale
     )
-    if callback.message is not None:
-        await bot.edit_message_text(
-            text, chat_id=actor.id, message_id=callback.message.message_id, reply_markup=markup
-        )
+    await screen.replace(callback, bot, text, markup)
 
 
 async def _managed(

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.registration.form import REGISTRATION, station_view
 from services import stations
 from services.errors import NotFound
+from ui import screen
 from ui.callbacks import StationCb
 from ui.errors import error_text
 from ui.format import station_path
@@ -28,7 +29,6 @@ async def station_walk(
     i18n: I18n,
 ) -> None:
     locale = i18n.current_locale
-    message = callback.message
     try:
         if callback_data.action == "p":
             node = await stations.get(session, callback_data.id)
@@ -40,28 +40,15 @@ async def station_walk(
                 return
             await callback.answer()
             run.draft.station_id = node.id
-            if message is not None:
-                await bot.edit_message_text(
-                    _("Home station: {path}").format(
-                        path=await station_path(session, node.id, locale)
-                    ),
-                    chat_id=callback.from_user.id,
-                    message_id=message.message_id,
-                )
+            path = await station_path(session, node.id, locale)
+            await screen.strip(bot, callback, _("Home station: {path}").format(path=path))
             await run.advance("station")
             return
         target: int | None = callback_data.id or None
-        if callback_data.action == "u" and target is not None:
+        if callback_data.action == "u" and target is not None:  # "up", on older buttons
             target = (await stations.get(session, target)).parent_id
         text, markup = await station_view(session, target, callback_data.page, locale)
     except NotFound as error:
         await callback.answer(error_text(error), show_alert=True)
         return
-    await callback.answer()
-    if message is not None:
-        await bot.edit_message_text(
-            text,
-            chat_id=callback.from_user.id,
-            message_id=message.message_id,
-            reply_markup=markup,
-        )
+    await screen.replace(callback, bot, text, markup)
