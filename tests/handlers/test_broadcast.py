@@ -293,7 +293,7 @@ async def test_an_announcement_of_a_cancelled_activity_is_withdrawn(
     )
     async with sqlite_sessionmaker() as session:
         created = await broadcasts.announce(
-            session, actor=Actor(900, is_admin=True), activity_id=activity
+            session, actor_id=900, admin_ids={900}, activity_id=activity
         )
         await activity_admin.cancel(
             session, actor=Actor(900, is_admin=True), activity_id=activity, now=utcnow()
