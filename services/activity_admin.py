@@ -1,21 +1,30 @@
-"""Staff publish, edit and cancel activities. Every function re-checks the actor's
+"""Staff publish, edit and cancel activities (the draft and its fields:
+services.activity_draft). Every function re-checks the actor's
 permission on the activity's station in the database, so a replayed button cannot
 bypass it. Plain Python: returns data, raises domain errors."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import access, activities, audit, outbox, plain_text, reminders, stations, when
-from services.access import Permission
+from services import access, activities, audit, outbox, reminders, stations, when
+from services.access import Actor, Permission
 from services.activities import OfferRules, Promotion
+from services.activity_draft import (
+    ActivityDraft,
+    aware,
+    check_capacity,
+    check_target,
+    clean_description,
+    clean_place,
+    clean_title,
+)
 from services.errors import InvalidInput, NotFound
 from services.outbox import Message
 from storage import queries
@@ -29,200 +38,16 @@ from storage.models import (
     Station,
     TargetGroup,
 )
+from storage.queries import activity_admin as activity_queries
 
-TITLE_MAX = 80
-DESCRIPTION_MAX = 1000
-PLACE_MAX = 120
-CAPACITY_MIN, CAPACITY_MAX = 1, 1000
-REPEAT_MAX = 11  # extra weekly occurrences: up to 12 in all
 # Sign-ups whose volunteers hear of a change or a cancellation.
 SIGNED_UP = (*HOLDS_SEAT, SignupStatus.WAITLISTED)
 EDITABLE = ("title", "description", "place", "starts_at", "ends_at", "capacity", "target_group")
-# Outbox kinds (rendered in handlers/activity_admin.py), one row per volunteer signed up.
+# Outbox kinds (rendered in handlers/activity_admin/notices.py), one row per volunteer signed up.
 CHANGED = "activity_changed"  # {"activity_id", "fields", "old_title", "tz"}
 CANCELLED = "activity_cancelled"  # {"activity_id", "tz"}
 # Notices of a change or cancellation wait out quiet hours unless the activity is near.
 URGENT_NOTICE = timedelta(hours=12)
-
-_CAPACITY_RE = re.compile(r"^(\d+)\s*(?:人|名|位|个|people|persons?)?$")
-_REPEAT_RE = re.compile(r"^(\d+)\s*(?:周|次|个星期|个礼拜|weeks?|times?|x)?$")
-_NO_REPEAT = {"no", "none", "once", "不", "否", "不重复", "无", "一次", "0"}
-
-
-# --- one field at a time ------------------------------------------------------------
-
-
-def clean_title(text: str) -> str:
-    title = plain_text.one_line(text)
-    if not title:
-        raise InvalidInput("title_empty")
-    if len(title) > TITLE_MAX:
-        raise InvalidInput("title_too_long", max=TITLE_MAX)
-    return title
-
-
-def clean_description(text: str) -> str:
-    """Line breaks kept, at most one blank line in a row; may be empty."""
-    description = re.sub(r"\n{3,}", "\n\n", "\n".join(plain_text.lines(text))).strip()
-    if len(description) > DESCRIPTION_MAX:
-        raise InvalidInput("description_too_long", max=DESCRIPTION_MAX)
-    return description
-
-
-def clean_place(text: str) -> str:
-    place = plain_text.one_line(text)
-    if not place:
-        raise InvalidInput("place_empty")
-    if len(place) > PLACE_MAX:
-        raise InvalidInput("place_too_long", max=PLACE_MAX)
-    return place
-
-
-def check_capacity(value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput("capacity_not_a_number")
-    if not CAPACITY_MIN <= value <= CAPACITY_MAX:
-        raise InvalidInput("capacity_out_of_range", min=CAPACITY_MIN, max=CAPACITY_MAX)
-    return value
-
-
-def parse_capacity(text: str) -> int:
-    """``20``, ``２０``, ``20人``, ``二十``."""
-    match = _CAPACITY_RE.match(when.plain_digits(text))
-    if match is None:
-        raise InvalidInput("capacity_not_a_number")
-    return check_capacity(int(match.group(1)))
-
-
-def check_repeat(value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput("repeat_out_of_range", max=REPEAT_MAX + 1)
-    if not 0 <= value <= REPEAT_MAX:
-        raise InvalidInput("repeat_out_of_range", max=REPEAT_MAX + 1)
-    return value
-
-
-def parse_repeat(text: str) -> int:
-    """How many weeks in all, as typed (``8``, ``8周``, ``八次``, ``no``), as the number
-    of extra weekly occurrences: ``8`` -> 7."""
-    cleaned = when.plain_digits(text)
-    if cleaned in _NO_REPEAT:
-        return 0
-    match = _REPEAT_RE.match(cleaned)
-    if match is None:
-        raise InvalidInput("repeat_not_a_number", max=REPEAT_MAX + 1)
-    weeks = int(match.group(1))
-    if not 1 <= weeks <= REPEAT_MAX + 1:
-        raise InvalidInput("repeat_out_of_range", max=REPEAT_MAX + 1)
-    return weeks - 1
-
-
-def check_kind(value: str) -> ActivityKind:
-    try:
-        return ActivityKind(value)
-    except ValueError:
-        raise InvalidInput("kind_unknown") from None
-
-
-def check_target(value: str) -> TargetGroup:
-    try:
-        return TargetGroup(value)
-    except ValueError:
-        raise InvalidInput("target_unknown") from None
-
-
-def _aware(value: object, code: str) -> datetime:
-    if not isinstance(value, datetime) or value.tzinfo is None:
-        raise InvalidInput(code)
-    return value
-
-
-# --- the draft ----------------------------------------------------------------------
-
-
-@dataclass
-class ActivityDraft:
-    """An activity being written, kept in the dialog state between steps. A field is
-    None until it is answered; a skipped description is the empty string."""
-
-    kind: ActivityKind | None = None
-    title: str | None = None
-    description: str | None = None
-    place: str | None = None
-    starts_at: datetime | None = None  # aware UTC
-    ends_at: datetime | None = None  # aware UTC
-    capacity: int | None = None
-    target_group: TargetGroup | None = None
-    repeat_weeks: int | None = None  # extra weekly occurrences, 0..11
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for item in fields(self):
-            value = getattr(self, item.name)
-            if isinstance(value, datetime):
-                value = value.isoformat()
-            elif isinstance(value, ActivityKind | TargetGroup):
-                value = value.value
-            out[item.name] = value
-        return out
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> ActivityDraft:
-        data = data or {}
-        draft = cls()
-        if data.get("kind"):
-            draft.kind = check_kind(str(data["kind"]))
-        if data.get("target_group"):
-            draft.target_group = check_target(str(data["target_group"]))
-        for name in ("title", "description", "place"):
-            if data.get(name) is not None:
-                setattr(draft, name, str(data[name]))
-        for name in ("starts_at", "ends_at"):
-            if data.get(name):
-                setattr(draft, name, datetime.fromisoformat(str(data[name])))
-        for name in ("capacity", "repeat_weeks"):
-            if data.get(name) is not None:
-                setattr(draft, name, int(data[name]))
-        return draft
-
-    @classmethod
-    def of(cls, activity: Activity) -> ActivityDraft:
-        """A saved activity as a draft, to edit it with the same steps."""
-        return cls(
-            kind=activity.kind,
-            title=activity.title,
-            description=activity.description,
-            place=activity.place,
-            starts_at=activity.starts_at,
-            ends_at=activity.ends_at,
-            capacity=activity.capacity,
-            target_group=activity.target_group,
-            repeat_weeks=0,
-        )
-
-    def missing(self) -> list[str]:
-        """Unanswered fields, in the order the dialog asks them."""
-        return [item.name for item in fields(self) if getattr(self, item.name) is None]
-
-    def validate(self, now: datetime) -> None:
-        """Every field present and within its limits, and a schedule that can happen."""
-        missing = self.missing()
-        if missing:
-            raise InvalidInput("draft_incomplete", fields=", ".join(missing))
-        assert self.kind is not None and self.target_group is not None
-        check_kind(self.kind)
-        check_target(self.target_group)
-        clean_title(self.title or "")
-        clean_description(self.description or "")
-        clean_place(self.place or "")
-        check_capacity(self.capacity)  # type: ignore[arg-type]
-        check_repeat(self.repeat_weeks)  # type: ignore[arg-type]
-        start = _aware(self.starts_at, "when_unreadable")
-        end = _aware(self.ends_at, "when_unreadable")
-        when.validate_schedule(start, end, now)
-
-    def occurrences(self) -> int:
-        return (self.repeat_weeks or 0) + 1
 
 
 # --- reading ------------------------------------------------------------------------
@@ -230,7 +55,7 @@ class ActivityDraft:
 
 async def get(session: AsyncSession, activity_id: int) -> Activity | None:
     """An activity as it is now (for a message rendered when it is sent)."""
-    return await session.get(Activity, activity_id, populate_existing=True)
+    return await activity_queries.activity_now(session, activity_id)
 
 
 async def station_zone(
@@ -241,41 +66,27 @@ async def station_zone(
     return await stations.zone(session, station_id, default)
 
 
-async def manageable_stations(
-    session: AsyncSession, *, user_id: int, admin_ids: Collection[int]
-) -> list[Station]:
-    """Every station the user may publish on now, tree order."""
+async def manageable_stations(session: AsyncSession, *, actor: Actor) -> list[Station]:
+    """Every station the actor may publish on now, tree order."""
     found = await access.stations_where(
-        session, user_id=user_id, admin_ids=admin_ids, permission=Permission.MANAGE_ACTIVITIES
+        session, actor=actor, permission=Permission.MANAGE_ACTIVITIES
     )
     return [s for s in found if s.id is not None]
 
 
-async def require_station(
-    session: AsyncSession, *, user_id: int, admin_ids: Collection[int], station_id: int
-) -> None:
+async def require_station(session: AsyncSession, *, actor: Actor, station_id: int) -> None:
     await access.require(
-        session,
-        user_id=user_id,
-        admin_ids=admin_ids,
-        permission=Permission.MANAGE_ACTIVITIES,
-        station_id=station_id,
+        session, actor=actor, permission=Permission.MANAGE_ACTIVITIES, station_id=station_id
     )
 
 
-async def managed_activity(
-    session: AsyncSession, *, user_id: int, admin_ids: Collection[int], activity_id: int
-) -> Activity:
-    """The activity, if it exists and the user may manage it now."""
-    await access.require_somewhere(
-        session, user_id=user_id, admin_ids=admin_ids, permission=Permission.MANAGE_ACTIVITIES
-    )
+async def managed_activity(session: AsyncSession, *, actor: Actor, activity_id: int) -> Activity:
+    """The activity, if it exists and the actor may manage it now."""
+    await access.require_somewhere(session, actor=actor, permission=Permission.MANAGE_ACTIVITIES)
     activity = await queries.get_activity(session, activity_id)
     if activity is None:
         raise NotFound("activity_not_found")
-    await require_station(
-        session, user_id=user_id, admin_ids=admin_ids, station_id=activity.station_id
-    )
+    await require_station(session, actor=actor, station_id=activity.station_id)
     return activity
 
 
@@ -298,8 +109,7 @@ class ManagedPage:
 async def upcoming_managed(
     session: AsyncSession,
     *,
-    user_id: int,
-    admin_ids: Collection[int],
+    actor: Actor,
     now: datetime,
     page: int = 0,
     per_page: int = 5,
@@ -308,18 +118,18 @@ async def upcoming_managed(
     """Published activities not yet over on the stations the user may manage, soonest
     first, a page at a time."""
     station_ids: list[int] | None = None
-    if user_id not in admin_ids:
-        managed = await manageable_stations(session, user_id=user_id, admin_ids=admin_ids)
+    if not actor.is_admin:
+        managed = await manageable_stations(session, actor=actor)
         station_ids = [s.id for s in managed if s.id is not None]
         if not station_ids:
             return ManagedPage([], 0, 1, 0)
-    rows, total = await queries.managed_activities_not_over(
+    rows, total = await activity_queries.managed_activities_not_over(
         session, station_ids, now, offset=page * per_page, limit=per_page
     )
     pages = max(1, -(-total // per_page))
     if page >= pages:  # the list shrank since the button was made: show the last page
         page = pages - 1
-        rows, total = await queries.managed_activities_not_over(
+        rows, total = await activity_queries.managed_activities_not_over(
             session, station_ids, now, offset=page * per_page, limit=per_page
         )
     seats = await queries.seat_counts_of(
@@ -347,8 +157,7 @@ async def upcoming_managed(
 async def publish(
     session: AsyncSession,
     *,
-    actor_id: int,
-    admin_ids: Collection[int],
+    actor: Actor,
     station_id: int,
     draft: ActivityDraft,
     now: datetime,
@@ -363,7 +172,7 @@ async def publish(
         station = await queries.get_station(session, station_id)
         if station is None:
             raise NotFound("station_not_found")
-        await require_station(session, user_id=actor_id, admin_ids=admin_ids, station_id=station_id)
+        await require_station(session, actor=actor, station_id=station_id)
         tz = await station_zone(session, station_id, default_timezone)
         count = draft.occurrences()
         starts = when.weekly(draft.starts_at, count, tz)
@@ -380,7 +189,7 @@ async def publish(
                 capacity=check_capacity(draft.capacity or 0),
                 target_group=draft.target_group,
                 status=ActivityStatus.PUBLISHED,
-                created_by=actor_id,
+                created_by=actor.id,
                 created_at=now,
                 updated_at=now,
             )
@@ -394,7 +203,7 @@ async def publish(
             await session.flush()
         audit.record(
             session,
-            actor_id=actor_id,
+            actor_id=actor.id,
             action="activity.published",
             station_id=station_id,
             subject_type="activity",
@@ -416,7 +225,7 @@ def _clean_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
         elif name == "place":
             cleaned[name] = clean_place(str(value))
         elif name in ("starts_at", "ends_at"):
-            cleaned[name] = _aware(value, "when_unreadable")
+            cleaned[name] = aware(value, "when_unreadable")
         elif name == "capacity":
             cleaned[name] = check_capacity(value)
         elif name == "target_group":
@@ -437,8 +246,7 @@ def _audit_value(value: Any) -> Any:
 async def _usable(
     session: AsyncSession,
     *,
-    actor_id: int,
-    admin_ids: Collection[int],
+    actor: Actor,
     activity_id: int,
     now: datetime,
 ) -> Activity:
@@ -446,9 +254,7 @@ async def _usable(
     activity = await queries.lock_activity(session, activity_id)
     if activity is None:
         raise NotFound("activity_not_found")
-    await require_station(
-        session, user_id=actor_id, admin_ids=admin_ids, station_id=activity.station_id
-    )
+    await require_station(session, actor=actor, station_id=activity.station_id)
     if activity.status is ActivityStatus.CANCELLED:
         raise InvalidInput("activity_cancelled")
     if activity.ends_at <= now:
@@ -459,8 +265,7 @@ async def _usable(
 async def edit(
     session: AsyncSession,
     *,
-    actor_id: int,
-    admin_ids: Collection[int],
+    actor: Actor,
     activity_id: int,
     changes: Mapping[str, Any],
     now: datetime,
@@ -478,9 +283,7 @@ async def edit(
     rules = rules or OfferRules()
     cleaned = _clean_changes(changes)
     async with write_transaction(session):
-        activity = await _usable(
-            session, actor_id=actor_id, admin_ids=admin_ids, activity_id=activity_id, now=now
-        )
+        activity = await _usable(session, actor=actor, activity_id=activity_id, now=now)
         changed = {k: v for k, v in cleaned.items() if getattr(activity, k) != v}
         if not changed:
             return activity, []
@@ -509,7 +312,7 @@ async def edit(
             made = await activities.fill_free_seats(session, activity, now, rules)
             if promoted is not None:
                 promoted.extend(made)
-        recipients = await queries.signed_up_user_ids(session, activity_id, SIGNED_UP)
+        recipients = await activity_queries.signed_up_user_ids(session, activity_id, SIGNED_UP)
         payload = {
             "activity_id": activity_id,
             "fields": sorted(changed),
@@ -522,7 +325,7 @@ async def edit(
         )
         audit.record(
             session,
-            actor_id=actor_id,
+            actor_id=actor.id,
             action="activity.edited",
             station_id=activity.station_id,
             subject_type="activity",
@@ -537,8 +340,7 @@ async def edit(
 async def cancel(
     session: AsyncSession,
     *,
-    actor_id: int,
-    admin_ids: Collection[int],
+    actor: Actor,
     activity_id: int,
     now: datetime,
     default_tz: str = when.DEFAULT_ZONE,
@@ -546,11 +348,9 @@ async def cancel(
     """Cancel the activity and withdraw its open sign-ups; returns the Telegram user
     ids of the volunteers signed up, each told through the outbox."""
     async with write_transaction(session):
-        activity = await _usable(
-            session, actor_id=actor_id, admin_ids=admin_ids, activity_id=activity_id, now=now
-        )
-        recipients = await queries.signed_up_user_ids(session, activity_id, SIGNED_UP)
-        signups = await queries.signups_for_update(session, activity_id, SIGNED_UP)
+        activity = await _usable(session, actor=actor, activity_id=activity_id, now=now)
+        recipients = await activity_queries.signed_up_user_ids(session, activity_id, SIGNED_UP)
+        signups = await activity_queries.signups_for_update(session, activity_id, SIGNED_UP)
         for signup in signups:
             signup.status = SignupStatus.WITHDRAWN
             signup.offer_expires_at = None
@@ -566,7 +366,7 @@ async def cancel(
         )
         audit.record(
             session,
-            actor_id=actor_id,
+            actor_id=actor.id,
             action="activity.cancelled",
             station_id=activity.station_id,
             subject_type="activity",

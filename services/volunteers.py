@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import approvals, audit, plain_text, stations
+from services.access import Actor
 from services.errors import InvalidInput, NotFound
 from storage import queries
 from storage.db import write_transaction
@@ -112,13 +113,23 @@ def check_age_group(value: str) -> AgeGroup:
 
 
 async def save(
-    session: AsyncSession, *, user_id: int, draft: Draft, admin_ids: Collection[int] = ()
+    session: AsyncSession,
+    *,
+    draft: Draft,
+    actor: Actor | None = None,
+    user_id: int | None = None,
+    admin_ids: Collection[int] = (),
 ) -> Volunteer:
-    """Store a completed registration, or the edited profile of a registered volunteer.
-    Consent times are kept from the first time they were given. A volunteer who waits
-    for approval is brought to the approvers (``approvals.ask_approvers``; the admins
-    when nobody up the tree may approve), once, and again only if they move to another
-    station while waiting."""
+    """Store a completed registration, or the edited profile of a registered volunteer
+    (the ``actor``'s own; ``user_id`` is the older way to name them). Consent times
+    are kept from the first time they were given. A volunteer who waits for approval
+    is brought to the approvers (``approvals.ask_approvers``; ``admin_ids``, the
+    admins, when nobody up the tree may approve), once, and again only if they move
+    to another station while waiting."""
+    if actor is not None:
+        user_id = actor.id
+    if user_id is None:
+        raise TypeError("an actor (or user_id) is required")
     if draft.missing():
         raise InvalidInput("registration_incomplete", steps=draft.missing())
     assert draft.station_id is not None and draft.age_group is not None

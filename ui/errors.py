@@ -202,6 +202,13 @@ FOR_VOLUNTEERS: dict[str, Callable[[], str]] = {
 }
 
 
+# What staff managing activities read (``audience="manager"``): /manage and /new_activity.
+FOR_MANAGERS: dict[str, Callable[[], str]] = {
+    "activity_cancelled": lambda: _("This activity has been cancelled already."),
+    "station_not_found": lambda: _("That station no longer exists."),
+}
+
+
 class _Blank(dict[str, object]):
     """Parameters for str.format_map: one a text names but the error lacks is blank."""
 
@@ -287,6 +294,8 @@ def _text(
     text = None
     if audience == "volunteer":
         text = FOR_VOLUNTEERS.get(error.code)
+    elif audience == "manager":
+        text = FOR_MANAGERS.get(error.code)
     if text is None and error.params.get("title"):
         text = TITLED.get(error.code)
     if text is None:

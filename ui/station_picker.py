@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services import scopes
 from services.access import Actor, Permission
 from services.scopes import ScopeView
+from services.stations import StationNode
 from ui import labels
 from ui.format import station_path
 from ui.paged import nav_row, page_of
@@ -44,11 +45,13 @@ def keyboard(
     *,
     page: int,
     locale: str,
+    pickable: Callable[[StationNode], bool] | None = None,
 ) -> InlineKeyboardMarkup:
     """A page of stations in scope: open one with children, pick one without; on an
-    opened station also pick it and go back. ``factory(action=, id=[, page=])`` makes
-    the buttons' data: "o" opens a station (0 is the top of the scope), "p" picks it;
-    a ``functools.partial`` of a callback class carries other fields along."""
+    opened station also pick it (when ``pickable`` allows) and go back.
+    ``factory(action=, id=[, page=])`` makes the buttons' data: "o" opens a station
+    (0 is the top of the scope), "p" picks it; a ``functools.partial`` of a callback
+    class carries other fields along."""
     kb = InlineKeyboardBuilder()
     shown = page_of(view.nodes, page, STATIONS_PER_PAGE)
     for node in shown.items:
@@ -63,12 +66,14 @@ def keyboard(
     if row:
         sizes.append(row)
     if view.current is not None:
-        kb.button(
-            text=_("✓ Choose {name}").format(name=labels.station_name(view.current, locale)),
-            callback_data=factory(action="p", id=view.current.id),
-        )
+        if pickable is None or pickable(view.current):
+            kb.button(
+                text=_("✓ Choose {name}").format(name=labels.station_name(view.current, locale)),
+                callback_data=factory(action="p", id=view.current.id),
+            )
+            sizes.append(1)
         kb.button(text=_("‹ Back"), callback_data=factory(action="o", id=view.parent))
-        sizes += [1, 1]
+        sizes.append(1)
     kb.adjust(*sizes)
     return kb.as_markup()
 

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from bot.scheduler import broadcast_progress
 from handlers.broadcast import render_broadcast
 from services import activity_admin, broadcasts, personal_data, roles, stations
+from services.access import Actor
 from storage.db import SessionMaker, write_transaction
 from storage.models import Broadcast, Outbox, OutboxState, Role, Volunteer
 from storage.types import utcnow
@@ -295,7 +296,7 @@ async def test_an_announcement_of_a_cancelled_activity_is_withdrawn(
             session, actor_id=900, admin_ids={900}, activity_id=activity
         )
         await activity_admin.cancel(
-            session, actor_id=900, admin_ids={900}, activity_id=activity, now=utcnow()
+            session, actor=Actor(900, is_admin=True), activity_id=activity, now=utcnow()
         )
     i18n = make_i18n("zh_CN")
     async with sqlite_sessionmaker() as session:

@@ -9,9 +9,18 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, select
 
-from services import activities, activity_admin, personal_data, roles, stations, when
+from services import (
+    activities,
+    activity_admin,
+    activity_draft,
+    personal_data,
+    roles,
+    stations,
+    when,
+)
+from services.access import Actor
 from services.activities import OfferRules, Promotion
-from services.activity_admin import ActivityDraft
+from services.activity_draft import ActivityDraft
 from services.errors import InvalidInput, NotAllowed, NotFound
 from storage.db import SessionMaker, write_transaction
 from storage.models import (
@@ -76,8 +85,7 @@ async def publish(
     async with maker() as session:
         return await activity_admin.publish(
             session,
-            actor_id=actor,
-            admin_ids=frozenset(),
+            actor=Actor(actor),
             station_id=station_id,
             draft=the_draft,
             now=now(),
@@ -197,8 +205,7 @@ async def test_publish_needs_the_permission_on_that_station(
     async with sessionmaker() as session:
         await activity_admin.publish(
             session,
-            actor_id=NOBODY,
-            admin_ids=frozenset({NOBODY}),
+            actor=Actor(NOBODY, is_admin=True),
             station_id=staffed["hf-bh-wh"],
             draft=draft(),
             now=now(),
@@ -229,14 +236,14 @@ def test_draft_survives_the_dialog_storage() -> None:
     [("1", 0), ("8", 7), ("８周", 7), ("十二周", 11), ("12 weeks", 11), ("不重复", 0), ("no", 0)],
 )
 def test_repeat_as_typed(text: str, weeks: int) -> None:
-    assert activity_admin.parse_repeat(text) == weeks
+    assert activity_draft.parse_repeat(text) == weeks
 
 
 @pytest.mark.parametrize(
     ("text", "places"), [("20", 20), ("２０人", 20), ("二十", 20), ("1000", 1000)]
 )
 def test_capacity_as_typed(text: str, places: int) -> None:
-    assert activity_admin.parse_capacity(text) == places
+    assert activity_draft.parse_capacity(text) == places
 
 
 @pytest.mark.parametrize(
@@ -249,7 +256,7 @@ def test_capacity_as_typed(text: str, places: int) -> None:
 )
 def test_bad_capacity(text: str, code: str) -> None:
     with pytest.raises(InvalidInput) as caught:
-        activity_admin.parse_capacity(text)
+        activity_draft.parse_capacity(text)
     assert caught.value.code == code
 
 
@@ -289,8 +296,7 @@ async def edit(
     async with maker() as session:
         return await activity_admin.edit(
             session,
-            actor_id=actor,
-            admin_ids=frozenset(),
+            actor=Actor(actor),
             activity_id=activity_id,
             changes=changes,
             now=now(),
@@ -387,8 +393,7 @@ async def test_edit_and_cancel_need_the_permission(
             with pytest.raises(NotAllowed):
                 await activity_admin.cancel(
                     session,
-                    actor_id=actor,
-                    admin_ids=frozenset(),
+                    actor=Actor(actor),
                     activity_id=activity_id,
                     now=now(),
                 )
@@ -404,7 +409,7 @@ async def test_cancel_withdraws_the_signups(
     activity_id, signed_up = await signed_up_activity(sessionmaker, staffed)
     async with sessionmaker() as session:
         told = await activity_admin.cancel(
-            session, actor_id=STAFF, admin_ids=frozenset(), activity_id=activity_id, now=now()
+            session, actor=Actor(STAFF), activity_id=activity_id, now=now()
         )
     assert sorted(told) == signed_up
     # 604 cancelled, 605 gave up their seat on erasure; the other three are withdrawn.
@@ -422,7 +427,7 @@ async def test_cancel_withdraws_the_signups(
     async with sessionmaker() as session:
         with pytest.raises(InvalidInput) as caught:
             await activity_admin.cancel(
-                session, actor_id=STAFF, admin_ids=frozenset(), activity_id=activity_id, now=now()
+                session, actor=Actor(STAFF), activity_id=activity_id, now=now()
             )
     assert caught.value.code == "activity_cancelled"
     with pytest.raises(InvalidInput) as caught:
@@ -452,19 +457,17 @@ async def test_managed_list_shows_only_what_one_may_manage(
     await publish(sessionmaker, staffed["hf-bh-wh"], draft(title="望湖"), actor=OTHER_STAFF)
     async with sessionmaker() as session:
         first = await activity_admin.upcoming_managed(
-            session, user_id=STAFF, admin_ids=frozenset(), now=now(), page=0, per_page=5
+            session, actor=Actor(STAFF), now=now(), page=0, per_page=5
         )
         second = await activity_admin.upcoming_managed(
-            session, user_id=STAFF, admin_ids=frozenset(), now=now(), page=1, per_page=5
+            session, actor=Actor(STAFF), now=now(), page=1, per_page=5
         )
         beyond = await activity_admin.upcoming_managed(
-            session, user_id=STAFF, admin_ids=frozenset(), now=now(), page=9, per_page=5
+            session, actor=Actor(STAFF), now=now(), page=9, per_page=5
         )
-        nothing = await activity_admin.upcoming_managed(
-            session, user_id=NOBODY, admin_ids=frozenset(), now=now()
-        )
+        nothing = await activity_admin.upcoming_managed(session, actor=Actor(NOBODY), now=now())
         admin = await activity_admin.upcoming_managed(
-            session, user_id=NOBODY, admin_ids=frozenset({NOBODY}), now=now(), per_page=50
+            session, actor=Actor(NOBODY, is_admin=True), now=now(), per_page=50
         )
     assert (first.total, first.pages, second.page, beyond.page) == (7, 2, 1, 1)
     listed = [i.activity.id for i in first.items + second.items]

@@ -12,6 +12,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from services import activities, activity_admin, outbox, personal_data, reminders, volunteers
+from services.access import Actor
 from services.activities import OfferRules
 from services.errors import NotAllowed, NotFound
 from storage.db import SessionMaker, write_transaction
@@ -157,8 +158,7 @@ async def test_reschedule_moves_them_and_cancelling_withdraws_them(
         async with sessionmaker() as session:
             await activity_admin.edit(
                 session,
-                actor_id=ADMIN,
-                admin_ids={ADMIN},
+                actor=Actor(ADMIN, is_admin=True),
                 activity_id=activity,
                 changes={"starts_at": start, "ends_at": start + timedelta(hours=2)},
                 now=NOW,
@@ -189,7 +189,7 @@ async def test_reschedule_moves_them_and_cancelling_withdraws_them(
         )
     async with sessionmaker() as session:
         await activity_admin.cancel(
-            session, actor_id=ADMIN, admin_ids={ADMIN}, activity_id=activity, now=NOW
+            session, actor=Actor(ADMIN, is_admin=True), activity_id=activity, now=NOW
         )
     states = {k: r.state for k, r in (await rows(sessionmaker)).items()}
     assert states.pop(f"remind:{first}:2h") is OutboxState.SENT

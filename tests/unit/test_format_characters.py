@@ -8,7 +8,7 @@ import unicodedata
 
 import pytest
 
-from services import activity_admin, volunteers
+from services import activity_draft, volunteers
 from services.errors import InvalidInput
 
 RLO, PDF, ZWSP, ZWJ, BOM, WJ = "\u202e", "\u202c", "\u200b", "\u200d", "\ufeff", "\u2060"
@@ -38,7 +38,7 @@ def test_a_name_of_format_characters_only_is_too_short() -> None:
     assert caught.value.code == "name_too_short"
 
 
-@pytest.mark.parametrize("clean", [activity_admin.clean_title, activity_admin.clean_place])
+@pytest.mark.parametrize("clean", [activity_draft.clean_title, activity_draft.clean_place])
 def test_titles_and_places_lose_format_characters(clean: object) -> None:
     assert callable(clean)
     assert clean(f"周六{ZWSP}垃圾{RLO}分类{PDF}督导") == "周六垃圾分类督导"
@@ -48,11 +48,11 @@ def test_titles_and_places_lose_format_characters(clean: object) -> None:
 
 def test_descriptions_lose_them_and_keep_their_lines() -> None:
     typed = f"带好手套{ZWSP}\n{RLO}注意安全\n\n\n结束后合影{BOM}"
-    assert activity_admin.clean_description(typed) == "带好手套\n注意安全\n\n结束后合影"
+    assert activity_draft.clean_description(typed) == "带好手套\n注意安全\n\n结束后合影"
 
 
 @pytest.mark.parametrize("char", INVISIBLE)
 def test_every_kind_is_taken_out(char: str) -> None:
     assert visible(volunteers.clean_name(f"张{char}三"))
-    assert visible(activity_admin.clean_title(f"敬老{char}活动"))
-    assert visible(activity_admin.clean_place(f"西园{char}新村"))
+    assert visible(activity_draft.clean_title(f"敬老{char}活动"))
+    assert visible(activity_draft.clean_place(f"西园{char}新村"))

@@ -10,7 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from storage.models import ActivityKind, TargetGroup
-from ui import labels
+from ui import confirm, labels
 from ui.callbacks import (
     ActCancelCb,
     ActEditCb,
@@ -21,6 +21,7 @@ from ui.callbacks import (
     ActStationCb,
     ActTargetCb,
 )
+from ui.paged import Page, nav_row, page_of
 
 STATIONS_PER_PAGE = 8
 CAPACITY_PICKS = (5, 10, 20, 30, 50)
@@ -67,23 +68,15 @@ def field_label(field: str) -> str:
 def stations(items: Sequence[tuple[int, str]], *, page: int) -> tuple[InlineKeyboardMarkup, int]:
     """Stations as (id, name), a page at a time; returns the page actually shown."""
     kb = InlineKeyboardBuilder()
-    pages = max(1, -(-len(items) // STATIONS_PER_PAGE))
-    page = min(max(page, 0), pages - 1)
-    shown = items[page * STATIONS_PER_PAGE : (page + 1) * STATIONS_PER_PAGE]
-    for station_id, name in shown:
+    shown = page_of(items, page, STATIONS_PER_PAGE)
+    for station_id, name in shown.items:
         kb.button(text=name, callback_data=ActStationCb(id=station_id))
-    sizes = [1] * len(shown)
-    paging = 0
-    if page > 0:
-        kb.button(text=_("‹ Previous"), callback_data=ActStationCb(id=0, page=page - 1))
-        paging += 1
-    if page < pages - 1:
-        kb.button(text=_("Next ›"), callback_data=ActStationCb(id=0, page=page + 1))
-        paging += 1
+    sizes = [1] * len(shown.items)
+    paging = nav_row(kb, shown, lambda n: ActStationCb(id=0, page=n))
     if paging:
         sizes.append(paging)
     kb.adjust(*sizes)
-    return kb.as_markup(), page
+    return kb.as_markup(), shown.number
 
 
 def kinds() -> InlineKeyboardMarkup:
@@ -188,13 +181,7 @@ def manage(activity_ids: Sequence[int], *, page: int, pages: int) -> InlineKeybo
             callback_data=ActCancelCb(id=activity_id),
         )
         sizes.append(2)
-    paging = 0
-    if page > 0:
-        kb.button(text=_("‹ Previous"), callback_data=ActManageCb(page=page - 1))
-        paging += 1
-    if page < pages - 1:
-        kb.button(text=_("Next ›"), callback_data=ActManageCb(page=page + 1))
-        paging += 1
+    paging = nav_row(kb, Page(activity_ids, page, pages, 0, 0), lambda n: ActManageCb(page=n))
     if paging:
         sizes.append(paging)
     kb.adjust(*sizes)
@@ -202,8 +189,9 @@ def manage(activity_ids: Sequence[int], *, page: int, pages: int) -> InlineKeybo
 
 
 def confirm_cancel(activity_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("🗑 Yes, cancel it"), callback_data=ActCancelCb(id=activity_id, action="yes"))
-    kb.button(text=_("Don't cancel"), callback_data=ActCancelCb(id=activity_id, action="keep"))
-    kb.adjust(1)
-    return kb.as_markup()
+    return confirm.keyboard(
+        yes=ActCancelCb(id=activity_id, action="yes"),
+        yes_text=_("🗑 Yes, cancel it"),
+        no=ActCancelCb(id=activity_id, action="keep"),
+        no_text=_("Don't cancel"),
+    )

@@ -11,7 +11,6 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from services.stations import StationNode
 from services.volunteers import SKILLS
 from storage.models import AgeGroup, StationLevel
 from ui import labels
@@ -22,11 +21,9 @@ from ui.callbacks import (
     LanguageCb,
     ProfileCb,
     SkillCb,
-    StationCb,
     SummaryCb,
 )
 
-STATIONS_PER_PAGE = 8
 Markup = TypeVar("Markup", InlineKeyboardMarkup, ReplyKeyboardMarkup)
 
 
@@ -45,6 +42,7 @@ def per_locale(build: Callable[[], Markup]) -> Callable[[], Markup]:
     return cached
 
 
+# Where one may live: a street, or a community.
 PICKABLE = (StationLevel.STREET, StationLevel.COMMUNITY)
 
 
@@ -66,48 +64,6 @@ def share_phone() -> ReplyKeyboardMarkup:
         one_time_keyboard=True,
         input_field_placeholder=_("or type 11 digits"),
     )
-
-
-def stations(
-    nodes: Sequence[StationNode], *, current: StationNode | None, page: int, locale: str
-) -> InlineKeyboardMarkup:
-    """Children of the current node, a page at a time, with pick, back and paging."""
-    kb = InlineKeyboardBuilder()
-    pages = max(1, -(-len(nodes) // STATIONS_PER_PAGE))
-    page = min(max(page, 0), pages - 1)
-    shown = nodes[page * STATIONS_PER_PAGE : (page + 1) * STATIONS_PER_PAGE]
-    for node in shown:
-        name = labels.station_name(node, locale)
-        if node.children:
-            kb.button(text=f"{name} ›", callback_data=StationCb(action="o", id=node.id))
-        else:
-            kb.button(text=name, callback_data=StationCb(action="p", id=node.id))
-    sizes = [1] * len(shown)
-    row: list[int] = []
-    parent_id = current.id if current else 0
-    if page > 0:
-        kb.button(
-            text=_("‹ Previous"), callback_data=StationCb(action="o", id=parent_id, page=page - 1)
-        )
-        row.append(1)
-    if page < pages - 1:
-        kb.button(
-            text=_("Next ›"), callback_data=StationCb(action="o", id=parent_id, page=page + 1)
-        )
-        row.append(1)
-    if row:
-        sizes.append(len(row))
-    if current is not None:
-        if current.level in PICKABLE:
-            kb.button(
-                text=_("✓ Choose {name}").format(name=labels.station_name(current, locale)),
-                callback_data=StationCb(action="p", id=current.id),
-            )
-            sizes.append(1)
-        kb.button(text=_("‹ Back"), callback_data=StationCb(action="u", id=current.id))
-        sizes.append(1)
-    kb.adjust(*sizes)
-    return kb.as_markup()
 
 
 def skills(chosen: Sequence[str]) -> InlineKeyboardMarkup:
