@@ -624,6 +624,10 @@ def summarise(command: Command, found: list[Round]) -> dict[str, Any]:
 
     echo, ours = side(a), side(b)
     ratio = statistics.median(ratios)
+
+    def cpu(figures: dict[str, Any]) -> float:
+        return float(figures["cpu_ms_per_update"] + (figures["server_cpu_ms_per_update"] or 0))
+
     return {
         "command": command.label,
         "sent": command.text if command.text is not None else "a station-walk button",
@@ -635,6 +639,9 @@ def summarise(command: Command, found: list[Round]) -> dict[str, Any]:
         "echo": echo,
         "ours": ours,
         "own_cpu_ms_per_update": round(ours["cpu_ms_per_update"] - echo["cpu_ms_per_update"], 3),
+        # CPU per update of A over B's, the server's included: what the ratio would
+        # be on a machine the two bots had to themselves, if CPU were all that counted.
+        "cpu_ratio": round(cpu(echo) / cpu(ours), 3),
     }
 
 
@@ -736,7 +743,8 @@ def report(result: dict[str, Any]) -> str:
             f"  B our bot  {c['ours']['median_updates_per_s']:>8.1f} updates/s  "
             f"CPU {c['ours']['cpu_ms_per_update']:.2f} ms/update this process, "
             f"{_ms(c['ours']['server_cpu_ms_per_update'])} ms PostgreSQL",
-            f"  our own work (B - A, this process): {c['own_cpu_ms_per_update']:.2f} ms/update",
+            f"  our own work (B - A, this process): {c['own_cpu_ms_per_update']:.2f} ms/update;"
+            f" CPU ratio A/B (PostgreSQL's included) {c['cpu_ratio']:.3f}",
             "",
         ]
     database = result["database"] + (f" {result['database_url']}" if result["database_url"] else "")
