@@ -12,7 +12,7 @@ Then ``services.tallies.tally`` (the figures, the previous week beside them and 
 line per child station: exactly what /tally and the Monday message compute) runs
 for the latest complete week, for the city and for one street, ``--repeat`` (20)
 times each after one warm-up; the median and the spread are printed (goal: a
-median under 50 ms each). Several scales in one run show how the time grows.
+median under 10 ms each). Several scales in one run show how the time grows.
 
     .venv/bin/python -m benchmarks.tally                       # SQLite, scales 0.1 and 1
     .venv/bin/python -m benchmarks.tally --scale 0.1 --scale 1 \\
@@ -80,7 +80,7 @@ COMMUNITIES = 3  # per street
 FULL = {"volunteers": 100_000, "activities": 50_000, "pledges": 20_000}
 PER_ACTIVITY = 20  # attendance rows
 CHUNK = 5_000
-GOAL_MS = 50.0
+GOAL_MS = 10.0  # issue 15: the city tally at 1,000,000 attendance rows
 CODE = "bench"
 
 
@@ -428,7 +428,7 @@ def report(timings: Sequence[Timing]) -> None:
         f"{'particip.':>9} {'median ms':>9} {'min':>7} {'max':>7} {'cpu ms':>7}"
     )
     for t in timings:
-        flag = "" if t.median_ms < GOAL_MS else "  over the goal"
+        flag = "  goal met" if t.median_ms < GOAL_MS else "  goal not met"
         print(
             f"{t.backend:10} {t.scale:5g} {t.target:7} {t.stations:8} {t.activities:10} "
             f"{t.participations:9} {t.median_ms:9.2f} {t.min_ms:7.2f} {t.max_ms:7.2f} "
@@ -446,7 +446,10 @@ def report(timings: Sequence[Timing]) -> None:
                 f"growth {backend} {target}: x{t.median_ms / before.median_ms:.1f} in time "
                 f"for x{high / low:g} rows"
             )
-    print(f"goal: median under {GOAL_MS:g} ms each")
+    print(
+        f"goal: median under {GOAL_MS:g} ms (issue 15 names the city at scale 1, on both "
+        "backends; the street and the smaller scales are held to it too)"
+    )
     print(
         "cpu ms: CPU time per tally (mean): this process (with SQLite, the database too) "
         "plus, for a PostgreSQL on this machine, its server process; unlike the wall "

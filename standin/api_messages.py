@@ -161,6 +161,7 @@ async def edit_message_text(world: World, params: Params) -> Any:
     if markup is not None or _current_inline(message) is not None:
         message.reply_markup = markup
     _apply_edit(chat, message)
+    world.stats.messages_edited += 1
     return world.message_json(chat, message)
 
 
@@ -172,6 +173,7 @@ async def edit_message_reply_markup(world: World, params: Params) -> Any:
         raise bad_request(NOT_MODIFIED)
     message.reply_markup = markup
     _apply_edit(chat, message)
+    world.stats.messages_edited += 1
     return world.message_json(chat, message)
 
 

@@ -182,6 +182,7 @@ class Stats:
 
     requests: int = 0
     messages_sent: int = 0
+    messages_edited: int = 0  # editMessageText and editMessageReplyMarkup that took effect
     too_many_requests: int = 0
     held: int = 0  # requests left unanswered by ``hold_after``
     outage: int = 0  # requests refused or dropped by ``outage``

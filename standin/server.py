@@ -51,6 +51,7 @@ class BotAPIStandin(Simulator):
         bot_username: str = "station_test_bot",
         bot_first_name: str = "Station Bot",
         strict_rate_limits: bool = False,
+        call_delay: float = 0.0,
     ) -> None:
         super().__init__(
             bot_id=bot_id,
@@ -60,6 +61,10 @@ class BotAPIStandin(Simulator):
         )
         self.host = host
         self.port = port
+        # Seconds every Bot API call but getUpdates waits before it takes effect and
+        # is answered, like a round trip to Telegram (benchmarks/updates.py
+        # --head-of-line); 0 answers at once. It may be changed while running.
+        self.call_delay = call_delay
         self.faults: list[Fault] = []
         self.internal_errors: list[BaseException] = []
         self._runner: web.AppRunner | None = None
@@ -208,6 +213,8 @@ class BotAPIStandin(Simulator):
             return self._error(ApiError(outage.error_code, outage.description))
         try:
             params = await read_params(request)
+            if self.call_delay > 0 and name != "getUpdates":
+                await asyncio.sleep(self.call_delay)
             self.stats.requests += 1
             self.requests.append((name, params.loggable()))
             if (fault := self._injected_fault(name, params)) is not None:

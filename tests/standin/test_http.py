@@ -190,3 +190,26 @@ async def test_webhook_blocks_get_updates(
     standin.send_text(ALICE, "pending")
     await call(http, standin, "deleteWebhook", json={"drop_pending_updates": True})
     assert await updates(http, standin) == []
+
+
+async def test_call_delay_holds_every_call_but_get_updates(
+    http: aiohttp.ClientSession, standin: BotAPIStandin
+) -> None:
+    standin.call_delay = 0.2
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    status, body = await call(http, standin, "sendMessage", json={"chat_id": ALICE, "text": "x"})
+    assert status == 200 and loop.time() - started >= 0.2
+    message_id = body["result"]["message_id"]
+    started = loop.time()
+    status, _ = await call(http, standin, "getUpdates", json={"timeout": 0})
+    assert status == 200 and loop.time() - started < 0.2
+    standin.call_delay = 0
+    status, _ = await call(
+        http,
+        standin,
+        "editMessageText",
+        json={"chat_id": ALICE, "message_id": message_id, "text": "y"},
+    )
+    assert status == 200
+    assert (standin.stats.messages_sent, standin.stats.messages_edited) == (1, 1)
