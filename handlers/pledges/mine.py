@@ -9,7 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.pledges.words import purpose_text, status_text
+from handlers.pledges.words import purpose_text, show_list, status_text
 from services import pledge_decisions, pledge_lists, stations
 from services.access import Actor
 from services.errors import DomainError, NotAllowed
@@ -110,29 +110,6 @@ async def my_pledges(
     await message.answer(text, reply_markup=markup)
 
 
-async def _show_mine(
-    callback: CallbackQuery,
-    bot: Bot,
-    session: AsyncSession,
-    actor: Actor,
-    page: int,
-    settings: Settings,
-    *,
-    note: str | None = None,
-    alert: bool = False,
-) -> None:
-    """The list in place of the pressed message; the press answered with ``note``."""
-    try:
-        text, markup = await my_screen(session, actor, page, settings)
-    except DomainError as error:
-        if note is None:
-            await callback.answer(error_text(error, plain=True), show_alert=True)
-        else:
-            await callback.answer(note, show_alert=alert or None)
-        return
-    await screen.replace(callback, bot, text, markup, note=note, alert=alert)
-
-
 async def my_page(
     callback: CallbackQuery,
     callback_data: MyPledgesCb,
@@ -141,7 +118,7 @@ async def my_page(
     settings: Settings,
     actor: Actor,
 ) -> None:
-    await _show_mine(callback, bot, session, actor, callback_data.page, settings)
+    await show_list(callback, bot, my_screen(session, actor, callback_data.page, settings))
 
 
 async def my_withdraw(
@@ -166,13 +143,15 @@ async def my_withdraw(
                 session, user_id=actor.id, pledge_id=callback_data.pledge, now=utcnow()
             )
             note = _("Withdrawn: {receipt}").format(receipt=view.pledge.receipt)
-            await _show_mine(callback, bot, session, actor, page, settings, note=note)
+            await show_list(callback, bot, my_screen(session, actor, page, settings), note=note)
             return
     except NotAllowed:
         await refuse(callback)
         return
     except DomainError as error:
         note = error_text(error, plain=True)
-        await _show_mine(callback, bot, session, actor, page, settings, note=note, alert=True)
+        await show_list(
+            callback, bot, my_screen(session, actor, page, settings), note=note, alert=True
+        )
         return
-    await _show_mine(callback, bot, session, actor, page, settings)  # keep
+    await show_list(callback, bot, my_screen(session, actor, page, settings))  # keep

@@ -10,7 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.pledges.words import name_text, purpose_text
+from handlers.pledges.words import name_text, purpose_text, show_list
 from services import pledge_decisions, pledge_lists, stations
 from services.access import Actor
 from services.errors import InvalidInput, NotAllowed, NotFound
@@ -113,29 +113,6 @@ async def staff_list(
     await message.answer(text, reply_markup=markup)
 
 
-async def _show_staff(
-    callback: CallbackQuery,
-    bot: Bot,
-    session: AsyncSession,
-    actor: Actor,
-    page: int,
-    settings: Settings,
-    *,
-    note: str | None = None,
-    alert: bool = False,
-) -> None:
-    """The list in place of the pressed message; the press answered with ``note``."""
-    try:
-        text, markup = await staff_screen(session, actor, page, settings)
-    except NotAllowed:
-        if note is None:
-            await refuse(callback)
-        else:
-            await callback.answer(note, show_alert=alert or None)
-        return
-    await screen.replace(callback, bot, text, markup, note=note, alert=alert)
-
-
 async def staff_page(
     callback: CallbackQuery,
     callback_data: PledgeListCb,
@@ -144,7 +121,7 @@ async def staff_page(
     settings: Settings,
     actor: Actor,
 ) -> None:
-    await _show_staff(callback, bot, session, actor, callback_data.page, settings)
+    await show_list(callback, bot, staff_screen(session, actor, callback_data.page, settings))
 
 
 async def staff_decide(
@@ -178,13 +155,15 @@ async def staff_decide(
             else:
                 note = _("Cancelled: {receipt}. The volunteer will be told.")
             note = note.format(receipt=view.pledge.receipt)
-            await _show_staff(callback, bot, session, actor, page, settings, note=note)
+            await show_list(callback, bot, staff_screen(session, actor, page, settings), note=note)
             return
     except NotAllowed:
         await refuse(callback)
         return
     except (InvalidInput, NotFound) as error:
         note = error_text(error, plain=True)
-        await _show_staff(callback, bot, session, actor, page, settings, note=note, alert=True)
+        await show_list(
+            callback, bot, staff_screen(session, actor, page, settings), note=note, alert=True
+        )
         return
-    await _show_staff(callback, bot, session, actor, page, settings)  # keep
+    await show_list(callback, bot, staff_screen(session, actor, page, settings))  # keep

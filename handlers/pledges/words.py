@@ -3,11 +3,12 @@ it, its status, the note that the bot takes no money, and how a refusal is told.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from decimal import Decimal
 
 from aiogram import Bot, html
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from babel.numbers import format_currency
 
@@ -89,3 +90,24 @@ async def fail(callback: CallbackQuery, bot: Bot, state: FSMContext, error: Doma
     await state.clear()
     await alert(callback, error)
     await screen.strip(bot, callback)
+
+
+async def show_list(
+    callback: CallbackQuery,
+    bot: Bot,
+    build: Awaitable[tuple[str, InlineKeyboardMarkup | None]],
+    *,
+    note: str | None = None,
+    alert: bool = False,
+) -> None:
+    """A list built again (``build``) in place of the pressed message, the press
+    answered with ``note``; when the list cannot be shown, with the note or why not."""
+    try:
+        text, markup = await build
+    except DomainError as error:
+        if note is None:
+            await callback.answer(error_text(error, plain=True), show_alert=True)
+        else:
+            await callback.answer(note, show_alert=alert or None)
+        return
+    await screen.replace(callback, bot, text, markup, note=note, alert=alert)
