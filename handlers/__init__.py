@@ -8,7 +8,6 @@ from handlers import (
     activities,
     activity_admin,
     broadcast,
-    checkin,
     errors,
     fallback,
     groups,
@@ -18,12 +17,11 @@ from handlers import (
     pledges,
     registration,
     reminders,
-    roster,
     settings_menu,
-    signin,
     tally,
     team,
 )
+from handlers.attendance import checkin, roster, signin
 from ui import outbox  # noqa: F401  (the outbox's "text" kind)
 
 

@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import checkin
+from handlers.attendance import checkin_card
 from services import activities, stations
 from services import when as wh
 from services.activities import OfferRules, Outcome, Seats
@@ -185,8 +185,8 @@ async def detail_view(
     kb = InlineKeyboardBuilder()
     status = signup.status if signup is not None else None
     if status is SignupStatus.CONFIRMED:
-        # Check-in and check-out (handlers/checkin.py): a line and buttons when due.
-        extras = await checkin.card_extras(session, user_id, activity_id, settings, locale)
+        # Check-in and check-out (handlers/attendance/checkin_card.py): a line and buttons when due.
+        extras = await checkin_card.card_extras(session, user_id, activity_id, settings, locale)
         if extras.checked_in:  # the note says so, with the time
             text += "\n" + extras.note
         else:
