@@ -2,6 +2,10 @@
 fund or to an upcoming activity. The bot takes no money: staff mark a pledge
 received when the station has it, or cancelled.
 
+This module is the volunteer making a pledge, and the words the pledge services
+share; the lists are in ``pledge_lists``, the decisions (staff's, and the
+volunteer's withdrawal) in ``pledge_decisions``, the reminder in ``pledge_reminders``.
+
 - Amounts are integer fen; one pledge is at most the ceiling (PLEDGE_CEILING_YUAN).
 - A pledge's station is the fund's station (the volunteer's home station) or the
   activity's; staff of that station or above decide it.
@@ -18,23 +22,16 @@ received when the station has it, or cancelled.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from datetime import date, datetime
 
-from sqlalchemy import func, update
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from sqlmodel.sql.expression import SelectOfScalar
 
-from services import access, activity_admin, audit, money, outbox, stations, when
-from services.access import Permission
+from services import audit, money, stations, when
 from services.errors import InvalidInput, NotAllowed, NotFound
-from services.outbox import Message
 from storage import queries
-from storage.db import SessionMaker, write_transaction
+from storage.db import write_transaction
 from storage.models import (
     Activity,
     ActivityStatus,
@@ -44,7 +41,7 @@ from storage.models import (
     Volunteer,
     VolunteerStatus,
 )
-from storage.types import utcnow
+from storage.queries import pledges as pledge_queries
 
 REMINDER = "pledge_reminder"
 DECIDED = "pledge_decided"
@@ -52,17 +49,6 @@ QUICK_AMOUNTS_FEN = (2_000, 5_000, 10_000, 20_000)  # ¥20, ¥50, ¥100, ¥200
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 TOKEN_LENGTH = 6
 _RECEIPT_ATTEMPTS = 8
-_REMINDER_BATCH = 500
-
-
-class PledgeSettings(Protocol):
-    """What the reminder job reads from the settings."""
-
-    @property
-    def pledge_reminder_days(self) -> float: ...
-
-    @property
-    def timezone(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -112,12 +98,29 @@ class Created:
     created: bool  # False: this confirmation had already made the pledge
 
 
-@dataclass(frozen=True)
-class Page:
-    items: Sequence[PledgeView]
-    total: int
-    offset: int
-    amount_fen: int  # the sum over all ``total`` pledges, not only this page
+def view_from(row: pledge_queries.Row) -> PledgeView:
+    pledge, volunteer, station, activity = row
+    return PledgeView(
+        pledge=pledge,
+        purpose=Purpose(station=station, activity=activity),
+        name=volunteer.real_name,
+        user_id=volunteer.user_id,
+    )
+
+
+async def view_of(session: AsyncSession, pledge_id: int) -> PledgeView | None:
+    """One pledge as it is now, for a message to its volunteer (the outbox renderers)
+    and after a change."""
+    row = await pledge_queries.one(session, pledge_id)
+    return view_from(row) if row is not None else None
+
+
+def decided_key(pledge_id: int, status: PledgeStatus) -> str:
+    return f"pledge:{pledge_id}:{status.value}"
+
+
+def reminder_key(pledge_id: int) -> str:
+    return f"pledge:{pledge_id}:reminder"
 
 
 # --- receipts -----------------------------------------------------------------------
@@ -138,7 +141,7 @@ def receipt_for(day: date, token: str) -> str:
     return f"P{day:%Y%m%d}-{token}"
 
 
-# --- reading ------------------------------------------------------------------------
+# --- what a volunteer may pledge to -------------------------------------------------
 
 
 async def active_volunteer(session: AsyncSession, user_id: int) -> Volunteer:
@@ -210,150 +213,7 @@ async def purpose(
     return Purpose(station=station, activity=activity)
 
 
-def _listing() -> SelectOfScalar[Any]:
-    """Pledges with their volunteer, station and activity (if any)."""
-    return (
-        select(Pledge, Volunteer, Station, Activity)  # type: ignore[return-value]
-        .join(Volunteer, col(Volunteer.id) == col(Pledge.volunteer_id))
-        .join(Station, col(Station.id) == col(Pledge.station_id))
-        .outerjoin(Activity, col(Activity.id) == col(Pledge.activity_id))
-    )
-
-
-def _view(row: Any) -> PledgeView:
-    pledge, volunteer, station, activity = row
-    return PledgeView(
-        pledge=pledge,
-        purpose=Purpose(station=station, activity=activity),
-        name=volunteer.real_name,
-        user_id=volunteer.user_id,
-    )
-
-
-async def _one(session: AsyncSession, pledge_id: int) -> PledgeView | None:
-    query = _listing().where(col(Pledge.id) == pledge_id)
-    row = (await session.exec(query.execution_options(populate_existing=True))).first()
-    return _view(row) if row is not None else None
-
-
-async def _page(session: AsyncSession, where: Sequence[Any], *, offset: int, limit: int) -> Page:
-    total, amount = (
-        await session.exec(
-            select(func.count(), func.coalesce(func.sum(col(Pledge.amount_fen)), 0)).where(*where)
-        )
-    ).one()
-    offset = max(0, min(offset, max(0, total - 1) // limit * limit))
-    query = (
-        _listing()
-        .where(*where)
-        .order_by(col(Pledge.created_at).desc(), col(Pledge.id).desc())
-        .offset(offset)
-        .limit(limit)
-    )
-    rows = (await session.exec(query)).all()
-    return Page(
-        items=[_view(r) for r in rows], total=int(total), offset=offset, amount_fen=int(amount)
-    )
-
-
-async def _staff_station_ids(
-    session: AsyncSession, actor_id: int, admin_ids: Collection[int]
-) -> list[int]:
-    where = await access.stations_where(
-        session, user_id=actor_id, admin_ids=admin_ids, permission=Permission.MANAGE_ACTIVITIES
-    )
-    if not where and actor_id not in admin_ids:
-        raise NotAllowed("not_allowed", permission=Permission.MANAGE_ACTIVITIES.value)
-    return [s.id for s in where if s.id is not None]
-
-
-async def open_for_staff(
-    session: AsyncSession,
-    *,
-    actor_id: int,
-    admin_ids: Collection[int],
-    offset: int = 0,
-    limit: int = 5,
-) -> Page:
-    """Open pledges of the stations the actor manages (and those below), newest first.
-    Raises NotAllowed when the actor manages no station."""
-    ids = await _staff_station_ids(session, actor_id, admin_ids)
-    if not ids:
-        return Page(items=[], total=0, offset=0, amount_fen=0)
-    where = (col(Pledge.station_id).in_(ids), col(Pledge.status) == PledgeStatus.OPEN)
-    return await _page(session, where, offset=offset, limit=limit)
-
-
-async def mine(session: AsyncSession, *, user_id: int, offset: int = 0, limit: int = 5) -> Page:
-    """The user's own pledges, newest first, whatever their status."""
-    volunteer = await queries.get_volunteer_by_user(session, user_id)
-    if volunteer is None or volunteer.id is None:
-        raise NotAllowed("not_registered")
-    where = (col(Pledge.volunteer_id) == volunteer.id,)
-    return await _page(session, where, offset=offset, limit=limit)
-
-
-async def _require_staff_somewhere(
-    session: AsyncSession, actor_id: int, admin_ids: Collection[int]
-) -> None:
-    """Before any pledge is looked up: see ``access.require_somewhere``."""
-    await access.require_somewhere(
-        session, user_id=actor_id, admin_ids=admin_ids, permission=Permission.MANAGE_ACTIVITIES
-    )
-
-
-async def _require_staff(
-    session: AsyncSession, actor_id: int, admin_ids: Collection[int], pledge: Pledge
-) -> None:
-    await access.require(
-        session,
-        user_id=actor_id,
-        admin_ids=admin_ids,
-        permission=Permission.MANAGE_ACTIVITIES,
-        station_id=pledge.station_id,
-    )
-
-
-async def for_staff(
-    session: AsyncSession, *, actor_id: int, admin_ids: Collection[int], pledge_id: int
-) -> PledgeView:
-    """One pledge, for staff of its station (or above). NotFound('pledge_not_found')."""
-    await _require_staff_somewhere(session, actor_id, admin_ids)
-    view = await _one(session, pledge_id)
-    if view is None:
-        raise NotFound("pledge_not_found")
-    await _require_staff(session, actor_id, admin_ids, view.pledge)
-    return view
-
-
-async def own(session: AsyncSession, *, user_id: int, pledge_id: int) -> PledgeView:
-    """One of the user's own pledges. Anyone else's is NotFound('pledge_not_found'),
-    as if it did not exist: nobody learns which receipts others hold."""
-    view = await _one(session, pledge_id)
-    if view is None or view.user_id is None or view.user_id != user_id:
-        raise NotFound("pledge_not_found")
-    return view
-
-
-async def view_of(session: AsyncSession, pledge_id: int) -> PledgeView | None:
-    """One pledge for a message to its volunteer (the outbox renderers)."""
-    return await _one(session, pledge_id)
-
-
-# --- writing ------------------------------------------------------------------------
-
-
-async def _made_with(session: AsyncSession, volunteer_id: int, token: str) -> Pledge | None:
-    query = select(Pledge).where(
-        col(Pledge.volunteer_id) == volunteer_id,
-        col(Pledge.receipt).endswith("-" + token),
-    )
-    return (await session.exec(query)).first()
-
-
-async def _receipt_taken(session: AsyncSession, receipt: str) -> bool:
-    query = select(func.count()).where(col(Pledge.receipt) == receipt)
-    return bool((await session.exec(query)).one())
+# --- making the pledge --------------------------------------------------------------
 
 
 async def create(
@@ -376,20 +236,20 @@ async def create(
     async with write_transaction(session):
         volunteer = await active_volunteer(session, user_id)
         assert volunteer.id is not None
-        earlier = await _made_with(session, volunteer.id, token)
+        earlier = await pledge_queries.made_with(session, volunteer.id, token)
         if earlier is not None and earlier.id is not None:
-            view = await _one(session, earlier.id)
+            view = await view_of(session, earlier.id)
             assert view is not None
             return Created(view=view, created=False)
         chosen = await purpose(session, user_id=user_id, activity_id=activity_id, now=now)
         money.check_fen(amount_fen, ceiling_fen=ceiling_fen)
-        zone = await activity_admin.station_zone(session, chosen.station_id, default_tz)
+        zone = await stations.zone(session, chosen.station_id, default_tz)
         day = now.astimezone(zone).date()
         pledge: Pledge | None = None
         candidate = token
         for _attempt in range(_RECEIPT_ATTEMPTS):
             receipt = receipt_for(day, candidate)
-            if not await _receipt_taken(session, receipt):
+            if not await pledge_queries.receipt_taken(session, receipt):
                 row = Pledge(
                     receipt=receipt,
                     volunteer_id=volunteer.id,
@@ -400,13 +260,7 @@ async def create(
                     status=PledgeStatus.OPEN,
                     created_at=now,
                 )
-                try:
-                    async with session.begin_nested():
-                        session.add(row)
-                        await session.flush()
-                except IntegrityError:  # taken by a concurrent writer just now
-                    pass
-                else:
+                if await pledge_queries.insert(session, row):
                     pledge = row
                     break
             candidate = new_token()
@@ -428,170 +282,3 @@ async def create(
             pledge=pledge, purpose=chosen, name=volunteer.real_name, user_id=volunteer.user_id
         )
     return Created(view=view, created=True)
-
-
-async def _locked(session: AsyncSession, pledge_id: int) -> Pledge:
-    query = select(Pledge).where(col(Pledge.id) == pledge_id).with_for_update()
-    pledge = (await session.exec(query.execution_options(populate_existing=True))).first()
-    if pledge is None:
-        raise NotFound("pledge_not_found")
-    return pledge
-
-
-def decided_key(pledge_id: int, status: PledgeStatus) -> str:
-    return f"pledge:{pledge_id}:{status.value}"
-
-
-def reminder_key(pledge_id: int) -> str:
-    return f"pledge:{pledge_id}:reminder"
-
-
-async def decide(
-    session: AsyncSession,
-    *,
-    actor_id: int,
-    admin_ids: Collection[int],
-    pledge_id: int,
-    status: PledgeStatus,
-    now: datetime,
-    default_tz: str = when.DEFAULT_ZONE,
-) -> PledgeView:
-    """Staff mark an open pledge received or cancelled; the volunteer's note is queued
-    in the same transaction. Raises NotFound('pledge_not_found'), NotAllowed, or
-    InvalidInput('pledge_decided', status=...) when it was decided already."""
-    if status is PledgeStatus.OPEN:
-        raise InvalidInput("bad_status")
-    async with write_transaction(session):
-        await _require_staff_somewhere(session, actor_id, admin_ids)
-        pledge = await _locked(session, pledge_id)
-        await _require_staff(session, actor_id, admin_ids, pledge)
-        if pledge.status is not PledgeStatus.OPEN:
-            raise InvalidInput("pledge_decided", status=pledge.status.value, receipt=pledge.receipt)
-        pledge.status = status
-        pledge.decided_at = now
-        pledge.decided_by = actor_id
-        session.add(pledge)
-        await session.flush()
-        view = await _one(session, pledge_id)
-        assert view is not None
-        if view.user_id is not None:
-            await outbox.enqueue(
-                session,
-                [
-                    Message(
-                        user_id=view.user_id,
-                        kind=DECIDED,
-                        key=decided_key(pledge_id, status),
-                        payload={"pledge_id": pledge_id, "tz": default_tz},
-                        priority=outbox.NOTICE,
-                        station_id=pledge.station_id,
-                    )
-                ],
-            )
-        audit.record(
-            session,
-            actor_id=actor_id,
-            action="pledge." + status.value,
-            station_id=pledge.station_id,
-            subject_type="pledge",
-            subject_id=pledge_id,
-            receipt=pledge.receipt,
-            amount_fen=pledge.amount_fen,
-        )
-    return view
-
-
-async def withdraw(
-    session: AsyncSession, *, user_id: int, pledge_id: int, now: datetime
-) -> PledgeView:
-    """The volunteer takes back their own open pledge (it is cancelled; staff are not
-    messaged, it leaves their list). Raises NotFound (also when it is not theirs, see
-    ``own``) or InvalidInput('pledge_decided', status=...)."""
-    async with write_transaction(session):
-        pledge = await _locked(session, pledge_id)
-        volunteer = await session.get(Volunteer, pledge.volunteer_id)
-        if volunteer is None or volunteer.user_id is None or volunteer.user_id != user_id:
-            raise NotFound("pledge_not_found")
-        if pledge.status is not PledgeStatus.OPEN:
-            raise InvalidInput("pledge_decided", status=pledge.status.value, receipt=pledge.receipt)
-        pledge.status = PledgeStatus.CANCELLED
-        pledge.decided_at = now
-        pledge.decided_by = user_id
-        session.add(pledge)
-        await session.flush()
-        await outbox.withdraw(session, [reminder_key(pledge_id)])
-        audit.record(
-            session,
-            actor_id=user_id,
-            action="pledge.withdrawn",
-            station_id=pledge.station_id,
-            subject_type="pledge",
-            subject_id=pledge_id,
-            receipt=pledge.receipt,
-            amount_fen=pledge.amount_fen,
-        )
-        view = await _one(session, pledge_id)
-        assert view is not None
-    return view
-
-
-# --- the reminder -------------------------------------------------------------------
-
-
-async def remind_open_pledges(
-    *, sessionmaker: SessionMaker, settings: PledgeSettings, now: datetime | None = None
-) -> int:
-    """Periodic job (hourly): queue one reminder to the volunteer of each pledge open
-    for more than PLEDGE_REMINDER_DAYS and not reminded yet, marking it reminded in
-    the same transaction. Returns how many reminders were queued."""
-    now = now or utcnow()
-    cutoff = now - timedelta(days=settings.pledge_reminder_days)
-    queued = 0
-    while True:
-        async with sessionmaker() as session, write_transaction(session):
-            query = (
-                select(Pledge, Volunteer.user_id)
-                .join(Volunteer, col(Volunteer.id) == col(Pledge.volunteer_id))
-                .where(
-                    col(Pledge.status) == PledgeStatus.OPEN,
-                    col(Pledge.reminded_at).is_(None),
-                    col(Pledge.created_at) <= cutoff,
-                    col(Volunteer.user_id).is_not(None),
-                )
-                .order_by(col(Pledge.id))
-                .limit(_REMINDER_BATCH)
-                .with_for_update(of=Pledge, skip_locked=True)
-            )
-            rows = (await session.exec(query)).all()
-            if not rows:
-                break
-            messages = []
-            for pledge, user_id in rows:
-                assert pledge.id is not None and user_id is not None
-                messages.append(
-                    Message(
-                        user_id=user_id,
-                        kind=REMINDER,
-                        key=reminder_key(pledge.id),
-                        payload={"pledge_id": pledge.id, "tz": settings.timezone},
-                        priority=outbox.REMINDER,
-                        station_id=pledge.station_id,
-                    )
-                )
-            queued += await outbox.enqueue(session, messages)
-            ids = [pledge.id for pledge, _user in rows]
-            await session.exec(
-                update(Pledge).where(col(Pledge.id).in_(ids)).values(reminded_at=now)
-            )
-        if len(rows) < _REMINDER_BATCH:
-            break
-    return queued
-
-
-async def reminder_view(session: AsyncSession, pledge_id: int) -> PledgeView | None:
-    """The pledge a reminder is about, or None when it is no longer open (or its
-    volunteer erased)."""
-    view = await _one(session, pledge_id)
-    if view is None or view.pledge.status is not PledgeStatus.OPEN or view.user_id is None:
-        return None
-    return view

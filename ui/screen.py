@@ -13,10 +13,17 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 
 
 async def replace(
-    callback: CallbackQuery, bot: Bot, text: str, markup: InlineKeyboardMarkup | None = None
+    callback: CallbackQuery,
+    bot: Bot,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+    *,
+    note: str | None = None,
+    alert: bool = False,
 ) -> None:
-    """Answer the button press and show ``text`` in place of the message it was on."""
-    await callback.answer()
+    """Answer the button press (with ``note``, a short line, or with ``alert`` a box to
+    dismiss) and show ``text`` in place of the message it was on."""
+    await callback.answer(note, show_alert=alert or None)
     if callback.message is not None:
         await bot.edit_message_text(
             text,

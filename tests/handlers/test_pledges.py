@@ -12,8 +12,9 @@ from aiogram import Dispatcher
 from aiogram.fsm.storage.base import StorageKey
 from sqlmodel import col, select
 
-from handlers.pledges import render_decided, render_reminder
-from services import pledges, roles, stations, volunteers
+from handlers.pledges.notices import render_decided, render_reminder
+from services import pledge_decisions, pledge_reminders, pledges, roles, stations, volunteers
+from services.access import Actor
 from storage.db import SessionMaker, write_transaction
 from storage.models import Outbox, Pledge, PledgeStatus
 from storage.types import utcnow
@@ -326,7 +327,7 @@ async def test_withdraw_and_the_reminder(
     settings = dp["settings"]
     later = utcnow() + timedelta(days=settings.pledge_reminder_days, minutes=5)
     assert (
-        await pledges.remind_open_pledges(
+        await pledge_reminders.remind_open_pledges(
             sessionmaker=sqlite_sessionmaker, settings=settings, now=later
         )
         == 2
@@ -364,10 +365,9 @@ async def test_withdraw_and_the_reminder(
     assert f"pledge:{dropped}:cancelled" not in await queued(sqlite_sessionmaker)
 
     async with sqlite_sessionmaker() as session:
-        await pledges.decide(
+        await pledge_decisions.decide(
             session,
-            actor_id=900,
-            admin_ids=frozenset(),
+            actor=Actor(900),
             pledge_id=kept,
             status=PledgeStatus.RECEIVED,
             now=utcnow(),

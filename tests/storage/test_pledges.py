@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from services import pledges, roles
+from services import pledge_decisions, pledge_lists, pledge_reminders, pledges, roles
+from services.access import Actor
 from services.errors import InvalidInput, NotAllowed, NotFound
 from storage.db import SessionMaker, write_transaction
 from storage.models import (
@@ -25,6 +26,7 @@ from storage.models import (
     Pledge,
     PledgeStatus,
 )
+from storage.queries import pledges as pledge_queries
 from tests import factories
 from tests.factories import make_volunteers
 from ui.settings import Settings
@@ -79,10 +81,9 @@ async def decide(
     maker: SessionMaker, actor_id: int, pledge_id: int, status: PledgeStatus
 ) -> pledges.PledgeView:
     async with maker() as session:
-        return await pledges.decide(
+        return await pledge_decisions.decide(
             session,
-            actor_id=actor_id,
-            admin_ids=frozenset(),
+            actor=Actor(actor_id),
             pledge_id=pledge_id,
             status=status,
             now=NOW + timedelta(days=1),
@@ -147,7 +148,7 @@ async def test_receipt_taken_by_a_concurrent_writer(
     async def never_taken(session: object, receipt: str) -> bool:
         return False
 
-    monkeypatch.setattr(pledges, "_receipt_taken", never_taken)
+    monkeypatch.setattr(pledge_queries, "receipt_taken", never_taken)
     monkeypatch.setattr(pledges, "new_token", lambda: "CCCCCC")
     second = await make(sessionmaker, 12, token="AAAAAA", fen=700)
     assert second.view.pledge.receipt == "P20261121-CCCCCC"
@@ -297,18 +298,12 @@ async def test_staff_list_open_newest_first_paged(
     await make(sessionmaker, 12, fen=99_999)  # another district
     await decide(sessionmaker, 900, ids[6], PledgeStatus.RECEIVED)
     async with sessionmaker() as session:
-        first = await pledges.open_for_staff(
-            session, actor_id=900, admin_ids=frozenset(), offset=0, limit=5
-        )
-        second = await pledges.open_for_staff(
-            session, actor_id=900, admin_ids=frozenset(), offset=5, limit=5
-        )
-        beyond = await pledges.open_for_staff(
-            session, actor_id=900, admin_ids=frozenset(), offset=50, limit=5
-        )
+        first = await pledge_lists.open_for_staff(session, actor=Actor(900), offset=0, limit=5)
+        second = await pledge_lists.open_for_staff(session, actor=Actor(900), offset=5, limit=5)
+        beyond = await pledge_lists.open_for_staff(session, actor=Actor(900), offset=50, limit=5)
         with pytest.raises(NotAllowed):
-            await pledges.open_for_staff(session, actor_id=11, admin_ids=frozenset())
-        admin = await pledges.open_for_staff(session, actor_id=7, admin_ids=frozenset({7}))
+            await pledge_lists.open_for_staff(session, actor=Actor(11))
+        admin = await pledge_lists.open_for_staff(session, actor=Actor(7, is_admin=True))
     assert first.total == 6 and first.amount_fen == 100 + 200 + 300 + 400 + 500 + 600
     assert [v.id for v in first.items] == [ids[5], ids[4], ids[3], ids[2], ids[1]]
     assert [v.id for v in second.items] == [ids[0]]
@@ -321,13 +316,13 @@ async def test_withdraw_own_only(sessionmaker: SessionMaker, tree: dict[str, int
     pledge_id = (await make(sessionmaker, 11)).view.id
     async with sessionmaker() as session:
         with pytest.raises(NotFound):  # someone else's: as if it did not exist
-            await pledges.withdraw(session, user_id=12, pledge_id=pledge_id, now=NOW)
-        view = await pledges.withdraw(session, user_id=11, pledge_id=pledge_id, now=NOW)
+            await pledge_decisions.withdraw(session, user_id=12, pledge_id=pledge_id, now=NOW)
+        view = await pledge_decisions.withdraw(session, user_id=11, pledge_id=pledge_id, now=NOW)
         assert view.pledge.status is PledgeStatus.CANCELLED
         with pytest.raises(InvalidInput) as caught:
-            await pledges.withdraw(session, user_id=11, pledge_id=pledge_id, now=NOW)
+            await pledge_decisions.withdraw(session, user_id=11, pledge_id=pledge_id, now=NOW)
         assert caught.value.code == "pledge_decided"
-        page = await pledges.mine(session, user_id=11)
+        page = await pledge_lists.mine(session, user_id=11)
     assert [(v.id, v.pledge.status) for v in page.items] == [(pledge_id, PledgeStatus.CANCELLED)]
     [row] = await all_pledges(sessionmaker)
     assert row.decided_by == 11
@@ -343,7 +338,7 @@ async def test_reminder_queued_once(sessionmaker: SessionMaker, tree: dict[str, 
     await decide(sessionmaker, 900, given, PledgeStatus.RECEIVED)
 
     async def run(now: datetime) -> int:
-        return await pledges.remind_open_pledges(
+        return await pledge_reminders.remind_open_pledges(
             sessionmaker=sessionmaker, settings=SETTINGS, now=now
         )
 
@@ -364,13 +359,15 @@ async def test_reminder_queued_once(sessionmaker: SessionMaker, tree: dict[str, 
     assert await run(NOW + timedelta(days=6)) == 1  # the fresh one is now due
     assert await run(NOW + timedelta(days=30)) == 0
     async with sessionmaker() as session:
-        assert await pledges.reminder_view(session, old) is not None
-        assert await pledges.reminder_view(session, given) is None
+        assert await pledge_reminders.reminder_view(session, old) is not None
+        assert await pledge_reminders.reminder_view(session, given) is None
 
     # A withdrawn pledge's reminder, not sent yet, is withdrawn with it.
     async with sessionmaker() as session:
-        await pledges.withdraw(session, user_id=11, pledge_id=fresh, now=NOW + timedelta(days=6))
-        assert await pledges.reminder_view(session, fresh) is None
+        await pledge_decisions.withdraw(
+            session, user_id=11, pledge_id=fresh, now=NOW + timedelta(days=6)
+        )
+        assert await pledge_reminders.reminder_view(session, fresh) is None
     assert (await outbox_rows(sessionmaker))[
         f"pledge:{fresh}:reminder"
     ].state is OutboxState.WITHDRAWN
@@ -383,9 +380,14 @@ async def test_reminder_days_from_settings(
     await make(sessionmaker, 11, now=NOW - timedelta(days=2))
     quick = Settings(_env_file=None, pledge_reminder_days=1)  # type: ignore[call-arg]
     assert (
-        await pledges.remind_open_pledges(sessionmaker=sessionmaker, settings=SETTINGS, now=NOW)
+        await pledge_reminders.remind_open_pledges(
+            sessionmaker=sessionmaker, settings=SETTINGS, now=NOW
+        )
         == 0
     )
     assert (
-        await pledges.remind_open_pledges(sessionmaker=sessionmaker, settings=quick, now=NOW) == 1
+        await pledge_reminders.remind_open_pledges(
+            sessionmaker=sessionmaker, settings=quick, now=NOW
+        )
+        == 1
     )
