@@ -13,16 +13,14 @@ from handlers import (
     fallback,
     groups,
     hours,
-    invites,
-    pending,
     pledges,
     registration,
     reminders,
     roster,
     settings_menu,
     signin,
+    staff,
     tally,
-    team,
 )
 from ui import outbox  # noqa: F401  (the outbox's "text" kind)
 
@@ -35,11 +33,9 @@ def get_routers() -> list[Router]:
         errors.make_router(),
         groups.make_router(),
         account.make_router(),
-        invites.make_router(),  # its /start inv_... before registration's /start
+        staff.make_router(),  # invites' /start inv_... before registration's /start
         checkin.make_router(),  # its /start ci_... (the check-in QR code) likewise
         hours.make_router(),  # /verify is open to anyone, registered or not
-        team.make_router(),
-        pending.make_router(),
         registration.make_router(),
         activities.make_router(),
         activity_admin.make_router(),

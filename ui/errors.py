@@ -52,6 +52,8 @@ TEXTS: dict[str, Callable[[], str]] = {
         " you must leave, check out, or tell the station's staff."
     ),
     "offer_gone": lambda: _("This seat is no longer held for you."),
+    "seat_gone": lambda: _("You no longer have a seat at this activity."),
+    "volunteer_not_found": lambda: _("This volunteer is no longer registered."),
     "not_allowed": lambda: no_permission(),
     "when_empty": lambda: _("Please type a date and time."),
     "when_unreadable": lambda: _(
