@@ -11,13 +11,14 @@ under keys that name the change, and rendered when they are sent."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import access, audit, outbox, reminders, stations, when
+from services.access import Actor
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.outbox import Message
 from storage import queries
@@ -481,15 +482,14 @@ async def seats(session: AsyncSession, activity: Activity) -> Seats:
 async def details(
     session: AsyncSession,
     *,
-    user_id: int,
+    actor: Actor,
     activity_id: int,
-    admin_ids: Collection[int] = (),
 ) -> tuple[Seats, Signup | None, int | None]:
     """An activity, how full it is, and the user's own place on it (with their
     waitlist position). NotFound unless the activity is in the volunteer's reach
     (``_in_reach``) or the user may manage it."""
     activity = await queries.get_activity(session, activity_id)
-    volunteer = await queries.get_volunteer_by_user(session, user_id)
+    volunteer = await queries.get_volunteer_by_user(session, actor.id)
     signup = None
     if activity is not None and volunteer is not None and volunteer.id is not None:
         signup = await queries.find_signup(session, activity_id, volunteer.id)
@@ -497,8 +497,7 @@ async def details(
         await _in_reach(session, volunteer, activity, signup)
         or await access.allowed(
             session,
-            user_id=user_id,
-            admin_ids=admin_ids,
+            actor=actor,
             permission=access.Permission.MANAGE_ACTIVITIES,
             station_id=activity.station_id,
         )

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import update
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import outbox, stations, when
@@ -27,13 +25,13 @@ from storage.models import (
     HOLDS_SEAT,
     Activity,
     ActivityStatus,
-    Outbox,
-    OutboxState,
     Signup,
     SignupStatus,
     Volunteer,
     VolunteerStatus,
 )
+from storage.queries import outbox as outbox_queries
+from storage.queries import reminders as reminder_queries
 from storage.types import utcnow
 
 REMINDER = "reminder"
@@ -119,18 +117,7 @@ async def _revive(session: AsyncSession, messages: Sequence[Message]) -> int:
     again; one already sent stays sent."""
     revived = 0
     for message in messages:
-        result = await session.exec(
-            update(Outbox)
-            .where(col(Outbox.key) == message.key, col(Outbox.state) == OutboxState.WITHDRAWN)
-            .values(
-                state=OutboxState.PENDING,
-                due_at=message.due_at,
-                attempts=0,
-                last_error=None,
-                claimed_at=None,
-            )
-        )
-        revived += int(result.rowcount or 0)
+        revived += await outbox_queries.revive(session, message.key, message.due_at)
     return revived
 
 
@@ -146,21 +133,9 @@ async def plan_reminders(
         return 0
     horizon = now + timedelta(hours=max(offsets) + 1)
     async with sessionmaker() as session:
-        query = (
-            select(Signup, Activity, Volunteer.user_id)
-            .join(Activity, col(Activity.id) == col(Signup.activity_id))
-            .join(Volunteer, col(Volunteer.id) == col(Signup.volunteer_id))
-            .where(
-                Signup.status == SignupStatus.CONFIRMED,
-                Activity.status == ActivityStatus.PUBLISHED,
-                col(Activity.starts_at) > now,
-                col(Activity.starts_at) <= horizon,
-                col(Volunteer.user_id).is_not(None),
-            )
-            .order_by(col(Signup.id))
-        )
+        seats = await reminder_queries.seats_starting(session, after=now, until=horizon)
         messages = []
-        for signup, activity, user_id in (await session.exec(query)).all():
+        for signup, activity, user_id in seats:
             if user_id is None:
                 continue
             for hours, due in offsets_to_queue(
@@ -189,28 +164,14 @@ async def withdraw_for_signup(session: AsyncSession, signup_id: int) -> int:
 
 async def _pending_of_activity(session: AsyncSession, activity_id: int) -> list[tuple[str, float]]:
     """(key, hours) of the activity's reminders not sent yet."""
-    signups = (
-        await session.exec(
-            select(Signup.id, Volunteer.user_id)
-            .join(Volunteer, col(Volunteer.id) == col(Signup.volunteer_id))
-            .where(Signup.activity_id == activity_id)
-        )
-    ).all()
+    signups = await reminder_queries.signups_with_users(session, activity_id)
     signup_ids = {sid for sid, _ in signups if sid is not None}
     user_ids = sorted({uid for _, uid in signups if uid is not None})
     found: list[tuple[str, float]] = []
-    for start in range(0, len(user_ids), 500):
-        rows = await session.exec(
-            select(Outbox.key).where(
-                Outbox.kind == REMINDER,
-                Outbox.state == OutboxState.PENDING,
-                col(Outbox.user_id).in_(user_ids[start : start + 500]),
-            )
-        )
-        for key in rows.all():
-            parsed = parse_key(key)
-            if parsed is not None and parsed[0] in signup_ids:
-                found.append((key, parsed[1]))
+    for key in await outbox_queries.pending_keys_of(session, REMINDER, user_ids):
+        parsed = parse_key(key)
+        if parsed is not None and parsed[0] in signup_ids:
+            found.append((key, parsed[1]))
     return found
 
 
@@ -326,16 +287,7 @@ async def _fresh_activities(
 ) -> list[tuple[Activity, int]]:
     """Published since ``since``, starting later than ``now``, with free seats: each
     with its seats left, soonest first."""
-    query = (
-        select(Activity)
-        .where(
-            Activity.status == ActivityStatus.PUBLISHED,
-            col(Activity.created_at) >= since,
-            col(Activity.starts_at) > now,
-        )
-        .order_by(col(Activity.starts_at), col(Activity.id))
-    )
-    found = list((await session.exec(query)).all())
+    found = await reminder_queries.published_since(session, since=since, now=now)
     taken = await queries.seat_counts_of(
         session, [a.id for a in found if a.id is not None], HOLDS_SEAT
     )
@@ -358,18 +310,8 @@ async def plan_digest(
         if not where:
             return 0
         tree = await stations.tree(session)
-        people = await session.exec(
-            select(Volunteer.user_id, Volunteer.station_id)
-            .where(
-                Volunteer.status == VolunteerStatus.ACTIVE,
-                col(Volunteer.erased_at).is_(None),
-                col(Volunteer.user_id).is_not(None),
-                col(Volunteer.weekly_digest).is_(True),
-            )
-            .order_by(col(Volunteer.id))
-        )
         messages = []
-        for user_id, home in people.all():
+        for user_id, home in await reminder_queries.digest_readers(session):
             if user_id is None or not where.intersection(tree.ancestors_and_self(home)):
                 continue
             messages.append(

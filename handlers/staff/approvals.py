@@ -21,12 +21,11 @@ from services.errors import InvalidInput, NotAllowed, NotFound
 from storage.models import Volunteer, VolunteerStatus
 from ui import labels, screen
 from ui.callbacks import PendingCb, PendingNoticeCb, PendingPageCb
-from ui.errors import error_text
+from ui.errors import error_text, refuse
 from ui.format import join, station_path
 from ui.keyboards import staff as kb
 from ui.outbox import Rendered, renderer
 from ui.paged import window
-from ui.people import refuse
 
 
 async def _about(session: AsyncSession, volunteer: Volunteer, locale: str) -> list[str]:

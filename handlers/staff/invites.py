@@ -18,11 +18,10 @@ from services.errors import InvalidInput, NotAllowed, NotFound
 from storage.models import RoleKind, User
 from ui import confirm, labels, screen, station_picker
 from ui.callbacks import InviteConfirmCb, InviteRoleCb, InviteStationCb
-from ui.errors import error_text
-from ui.format import station_path
+from ui.errors import error_text, refuse
+from ui.format import day, station_path
 from ui.keyboards import staff as kb
 from ui.outbox import Rendered, renderer
-from ui.people import day, refuse
 from ui.settings import Settings
 
 QUESTION = station_picker.Question(

@@ -18,12 +18,11 @@ from services.errors import NotAllowed, NotFound
 from storage.models import RoleKind
 from ui import confirm, labels, screen, station_picker
 from ui.callbacks import TeamRevokeCb, TeamStationCb
-from ui.errors import error_text
-from ui.format import station_path
+from ui.errors import error_text, refuse
+from ui.format import day, person, station_path
 from ui.keyboards import staff as kb
 from ui.outbox import Rendered, renderer
 from ui.paged import page_of
-from ui.people import day, person, refuse
 from ui.settings import Settings
 
 QUESTION = station_picker.Question(

@@ -21,8 +21,8 @@ from ui.callbacks import (
     TeamRevokeCb,
     TeamStationCb,
 )
+from ui.format import plain_person
 from ui.paged import Page, nav_row
-from ui.people import plain_person
 
 MEMBERS_PER_PAGE = 8
 PENDING_PER_PAGE = 5
