@@ -17,7 +17,7 @@ from storage.db import write_transaction
 from storage.models import Station, Volunteer, VolunteerStatus
 from storage.types import utcnow
 
-# The volunteer's note of the decision (rendered in handlers/pending.py):
+# The volunteer's note of the decision (rendered in handlers/staff/approvals.py):
 # {"volunteer_id", "status"}.
 DECIDED = "registration_decided"
 # Outbox kind of the notice to staff that a volunteer waits for their approval; one

@@ -22,7 +22,7 @@ from storage.types import utcnow
 PREFIX = "inv_"  # the /start parameter: inv_<token>
 VALID_FOR = timedelta(days=7)
 TOKEN_BYTES = 16  # 22 URL-safe characters: inv_ and the token fit Telegram's 64
-# The note to whoever made an invite that it was used (rendered in handlers/invites.py):
+# The note to whoever made an invite that it was used (rendered in handlers/staff/invites.py):
 # {"name": the new holder's Telegram name, "role", "station_id"}.
 USED = "invite_used"
 

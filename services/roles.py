@@ -15,7 +15,7 @@ from storage import queries
 from storage.db import write_transaction
 from storage.models import Role, RoleKind, Station
 
-# The note to someone whose role was taken away (rendered in handlers/team.py):
+# The note to someone whose role was taken away (rendered in handlers/staff/team.py):
 # {"role", "station_id"}.
 REVOKED = "role_revoked"
 

@@ -13,9 +13,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import checkin
 from handlers.activities.common import offer_buttons, rules, when, zone
-from services import activities, stations
+from services import activities, activity_views, stations
 from services.access import Actor
-from services.activities import Outcome, Seats
+from services.activities import Outcome
+from services.activity_views import Seats
 from services.errors import DomainError
 from storage.models import SignupStatus
 from storage.types import utcnow
@@ -55,7 +56,7 @@ async def card(session: AsyncSession, seats: Seats, settings: Settings, locale: 
 async def detail_view(
     session: AsyncSession, actor: Actor, activity_id: int, page: int, settings: Settings
 ) -> tuple[str, InlineKeyboardMarkup]:
-    seats, signup, position = await activities.details(
+    seats, signup, position = await activity_views.details(
         session, actor=actor, activity_id=activity_id
     )
     locale = actor.locale

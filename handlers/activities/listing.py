@@ -11,7 +11,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.activities.common import when, zone
-from services import activities
+from services import activity_views
 from services.access import Actor
 from services.errors import DomainError
 from storage.models import SignupStatus
@@ -29,14 +29,14 @@ async def list_view(
     session: AsyncSession, actor: Actor, page: int, settings: Settings
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     now = utcnow()
-    items, total = await activities.upcoming_for(
+    items, total = await activity_views.upcoming_for(
         session, user_id=actor.id, now=now, offset=page * PAGE, limit=PAGE
     )
     if not total:
         return _("There are no upcoming activities at your station right now."), None
     shown = window(page, total, PAGE)
     if shown.number != page:  # an old button, and the list has shrunk since
-        items, total = await activities.upcoming_for(
+        items, total = await activity_views.upcoming_for(
             session, user_id=actor.id, now=now, offset=shown.number * PAGE, limit=PAGE
         )
         shown = window(shown.number, total, PAGE)
@@ -98,7 +98,7 @@ async def page_list(
 async def show_mine(
     message: Message, session: AsyncSession, actor: Actor, settings: Settings
 ) -> None:
-    rows = await activities.mine(session, user_id=actor.id, now=utcnow())
+    rows = await activity_views.mine(session, user_id=actor.id, now=utcnow())
     if not rows:
         await message.answer(_("You have no upcoming activities. Find one with /activities."))
         return

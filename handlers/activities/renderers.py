@@ -12,7 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.activities.common import offer_buttons, when, zone
-from services import activities
+from services import activities, activity_views
 from services import when as wh
 from storage.models import ActivityStatus, SignupStatus
 from storage.types import utcnow
@@ -29,7 +29,7 @@ async def render_seat_offered(session: AsyncSession, payload: dict[str, Any]) ->
     """A freed seat for someone from the waitlist: held for them until a deadline (with
     Yes / No), or given outright near the start. None once it is answered, lapsed or
     gone, or the activity was cancelled."""
-    found = await activities.signup_view(session, int(payload["signup_id"]))
+    found = await activity_views.signup_view(session, int(payload["signup_id"]))
     if found is None or found.activity.status is not ActivityStatus.PUBLISHED:
         return None
     signup, activity = found.signup, found.activity
@@ -58,7 +58,7 @@ async def render_seat_offered(session: AsyncSession, payload: dict[str, Any]) ->
 
 @renderer(activities.OFFER_LAPSED)
 async def render_offer_lapsed(session: AsyncSession, payload: dict[str, Any]) -> Rendered | None:
-    activity = await activities.find(session, int(payload["activity_id"]))
+    activity = await activity_views.find(session, int(payload["activity_id"]))
     if activity is None:
         return None
     text = _(
@@ -73,7 +73,7 @@ async def render_late_cancel(session: AsyncSession, payload: dict[str, Any]) -> 
     """A seat given up inside the late window, for the station's staff; None when the
     person has taken a place again or the activity was cancelled. Someone who has
     since erased their data is not named."""
-    found = await activities.signup_view(session, int(payload["signup_id"]))
+    found = await activity_views.signup_view(session, int(payload["signup_id"]))
     if found is None or found.activity.status is not ActivityStatus.PUBLISHED:
         return None
     if found.signup.status is not SignupStatus.CANCELLED:
