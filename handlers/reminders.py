@@ -15,7 +15,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.activities import rules
-from services import activities, activity_admin, reminders, when
+from services import activities, activity_admin, digest, reminders, when
 from services.access import Actor
 from services.errors import DomainError, NotAllowed
 from services.reminders import Seat
@@ -80,25 +80,25 @@ async def render_reminder(session: AsyncSession, payload: dict[str, Any]) -> Ren
     return "\n".join(lines), coming_buttons(seat.signup.id, confirmed=confirmed)
 
 
-@renderer(reminders.DIGEST)
+@renderer(digest.DIGEST)
 async def render_digest(session: AsyncSession, payload: dict[str, Any]) -> Rendered | None:
     """The weekly list of new activities, or None when the volunteer turned it off or
     nothing is left to show."""
-    digest = await reminders.digest_for(session, payload)
-    if digest is None:
+    found = await digest.digest_for(session, payload)
+    if found is None:
         return None
     locale = get_i18n().current_locale
     zones: dict[int, ZoneInfo] = {}
     lines = [_("<b>New activities this week</b>")]
-    for activity, left in digest.items:
+    for activity, left in found.items:
         if activity.station_id not in zones:
             zones[activity.station_id] = await _zone(session, activity, payload)
         slot = format_when(activity.starts_at, activity.ends_at, zones[activity.station_id], locale)
         seats = ngettext("{left} seat left", "{left} seats left", left).format(left=left)
         lines.append(f"\n• <b>{html.quote(activity.title)}</b>\n  {slot} · {seats}")
-    if digest.more:
+    if found.more:
         lines.append(
-            "\n" + ngettext("… and {n} more.", "… and {n} more.", digest.more).format(n=digest.more)
+            "\n" + ngettext("… and {n} more.", "… and {n} more.", found.more).format(n=found.more)
         )
     lines += [
         "",

@@ -12,7 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import reminders
+from services import digest
 from services.access import Actor
 from services.errors import NotAllowed
 from storage.models import Volunteer
@@ -59,7 +59,7 @@ async def digest_set(
     actor: Actor,
 ) -> None:
     try:
-        volunteer = await reminders.set_weekly_digest(
+        volunteer = await digest.set_weekly_digest(
             session, user_id=actor.id, on=callback_data.digest
         )
     except NotAllowed:
