@@ -30,9 +30,10 @@ from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from services.volunteers import SKILLS
 from storage.models import ActivityStatus, Broadcast
 from storage.types import utcnow
-from ui import labels, station_picker
+from ui import labels
 from ui.callbacks import AnnounceCb, BcPreviewCb, BcSkillCb, BcStationCb, DetailCb, JoinCb
 from ui.format import format_when, join, station_path
+from ui.keyboards import staff as staff_kb
 from ui.outbox import Rendered, renderer
 from ui.people import refuse
 from ui.reply_scope import was_put_aside
@@ -192,7 +193,7 @@ async def _walk(
         text = _("To the volunteers of which station? {path}").format(
             path=await station_path(session, view.current.id, locale)
         )
-    return text, station_picker.keyboard(view, BcStationCb, page=page, locale=locale)
+    return text, staff_kb.station_walk(view, BcStationCb, page=page, locale=locale)
 
 
 async def start(

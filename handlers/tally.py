@@ -30,9 +30,10 @@ from services.access import Permission
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from services.tallies import Period, Tally
 from storage.types import utcnow
-from ui import labels, station_picker
+from ui import labels
 from ui.callbacks import TallyStationCb, TallyTypeCb, TallyViewCb
 from ui.format import station_path
+from ui.keyboards import staff as staff_kb
 from ui.outbox import Rendered, renderer
 from ui.people import no_permission, refuse
 from ui.screen import show_in_place
@@ -311,7 +312,7 @@ async def _walk(
             path=await station_path(session, view.current.id, locale)
         )
     walk = functools.partial(TallyStationCb, first=first, last=last)
-    return text, station_picker.keyboard(view, walk, page=page, locale=locale)
+    return text, staff_kb.station_walk(view, walk, page=page, locale=locale)
 
 
 async def _ask_period(

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiogram import Bot, F, Router, html
 from aiogram.filters import Command, CommandObject, CommandStart
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -30,17 +30,23 @@ QUESTION = station_picker.Question(
 )
 
 
+async def _walk(
+    session: AsyncSession, actor: Actor, station_id: int, page: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    return await station_picker.walk(
+        session,
+        actor=actor,
+        permission=Permission.MANAGE_TEAM,
+        station_id=station_id,
+        page=page,
+        factory=InviteStationCb,
+        question=QUESTION,
+    )
+
+
 async def invite(message: Message, session: AsyncSession, actor: Actor) -> None:
     try:
-        text, markup = await station_picker.walk(
-            session,
-            actor=actor,
-            permission=Permission.MANAGE_TEAM,
-            station_id=scopes.TOP,
-            page=0,
-            factory=InviteStationCb,
-            question=QUESTION,
-        )
+        text, markup = await _walk(session, actor, scopes.TOP, 0)
     except NotAllowed:
         await refuse(message)
         return
@@ -68,15 +74,7 @@ async def station_walked(
             )
             markup = kb.invite_roles(callback_data.id, view.parent)
         else:
-            text, markup = await station_picker.walk(
-                session,
-                actor=actor,
-                permission=Permission.MANAGE_TEAM,
-                station_id=callback_data.id,
-                page=callback_data.page,
-                factory=InviteStationCb,
-                question=QUESTION,
-            )
+            text, markup = await _walk(session, actor, callback_data.id, callback_data.page)
     except NotAllowed:
         await refuse(callback)
         return

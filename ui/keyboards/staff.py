@@ -3,15 +3,17 @@ is ``ui.station_picker``; the yes/no screens are ``ui.confirm``.)"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from services.roles import TeamMember
+from services.scopes import ScopeView
 from storage.models import RoleKind
-from ui import confirm, labels
+from ui import confirm, labels, station_picker
 from ui.callbacks import (
     InviteRoleCb,
     InviteStationCb,
@@ -31,6 +33,19 @@ LABEL_MAX = 24
 
 def short(text: str) -> str:
     return text if len(text) <= LABEL_MAX else text[: LABEL_MAX - 1] + "…"
+
+
+def station_walk(
+    view: ScopeView,
+    factory: Callable[..., CallbackData],
+    *,
+    page: int,
+    locale: str,
+) -> InlineKeyboardMarkup:
+    """The station walk's keyboard, for handlers/tally.py and handlers/broadcast.py
+    until they call ``ui.station_picker`` themselves (their packages on the
+    i13-broadcast-tally branch do): then this goes."""
+    return station_picker.keyboard(view, factory, page=page, locale=locale)
 
 
 def invite_roles(station_id: int, back_to: int) -> InlineKeyboardMarkup:
