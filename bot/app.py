@@ -24,10 +24,11 @@ from bot.middlewares import (
     LocaleMiddleware,
     ReplyScopeMiddleware,
     UserMiddleware,
+    WorkSlotMiddleware,
 )
 from bot.scheduler import build_scheduler
 from handlers import get_routers
-from reports import certificate_pdf, tally_chart
+from reports import certificate_pdf
 from storage.db import SessionMaker, make_engine
 from ui.i18n import CatalogI18n, make_i18n
 from ui.menus import set_menus
@@ -46,21 +47,32 @@ def make_app_engine(settings: Settings) -> AsyncEngine:
     return make_engine(settings.database_url, concurrency=settings.update_concurrency)
 
 
+# Updates read ahead of the ones at work, as a multiple of UPDATE_CONCURRENCY: they
+# wait for their person's turn and a work slot (WorkSlotMiddleware), not in polling.
+READ_AHEAD = 8
+
+
 async def poll(dispatcher: Dispatcher, bot: Bot, settings: Settings, **kwargs: Any) -> None:
-    """Long polling with the update types our routers use and bounded concurrency."""
+    """Long polling with the update types our routers use. At most
+    ``UPDATE_CONCURRENCY`` updates are at work at once (WorkSlotMiddleware); polling
+    reads further ahead, so one chat's burst does not hold up the others."""
     await dispatcher.start_polling(
         bot,
         allowed_updates=dispatcher.resolve_used_update_types(),
-        tasks_concurrency_limit=settings.update_concurrency,
+        tasks_concurrency_limit=settings.update_concurrency * READ_AHEAD,
         **kwargs,
     )
 
 
 def _check_fonts() -> None:
-    if certificate_pdf.find_cjk_font() is None:
-        log.warning("no Chinese font found: certificates are not available (fonts-noto-cjk)")
-    if tally_chart.find_chart_font() is None:
-        log.warning("no Chinese font found: tally charts are not available (fonts-noto-cjk)")
+    """Log at startup when no Chinese font is installed; certificates and tally
+    charts need one. Only looks for the files: reading a font (tens of MiB) waits
+    for the first document."""
+    if not certificate_pdf.font_installed():
+        log.warning(
+            "no Chinese font found: certificates and tally charts are not available "
+            "(install fonts-noto-cjk)"
+        )
 
 
 def build_dispatcher(
@@ -79,6 +91,9 @@ def build_dispatcher(
         sessionmaker=sessionmaker,
         deliverer=deliverer,
     )
+    # First of ours: after aiogram's event isolation (the person's lock), before any
+    # work is done or a database session is taken.
+    dispatcher.update.outer_middleware(WorkSlotMiddleware(settings.update_concurrency))
     dispatcher.update.outer_middleware(
         ReplyScopeMiddleware(
             sessionmaker=sessionmaker,

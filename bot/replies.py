@@ -35,7 +35,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from aiogram import Bot, html
+from aiogram import Bot, html, methods
 from aiogram.client.default import Default
 from aiogram.client.session.base import BaseSession
 from aiogram.client.session.middlewares.base import (
@@ -268,8 +268,36 @@ def _as_message(
     return None  # a toast, or buttons taken off: nothing to send later
 
 
+# The Bot API methods the bot calls. aiogram builds the pydantic class of each
+# method's response (``Response[Message]``...) on every call, from a cache that
+# holds them weakly: the garbage collector drops them between updates, and they
+# are built again (a costly pydantic build). Holding them here keeps them built.
+USED_METHODS = (
+    methods.AnswerCallbackQuery,
+    methods.DeleteMessage,
+    methods.EditMessageReplyMarkup,
+    methods.EditMessageText,
+    methods.GetMe,
+    methods.GetUpdates,
+    methods.LeaveChat,
+    methods.SendDocument,
+    methods.SendMessage,
+    methods.SendPhoto,
+    methods.SetChatMenuButton,
+    methods.SetMyCommands,
+)
+_RESPONSE_TYPES: list[type[Response[Any]]] = []
+
+
+def keep_response_types() -> None:
+    """Build each used method's response class once and keep it (see USED_METHODS)."""
+    if not _RESPONSE_TYPES:
+        _RESPONSE_TYPES.extend(Response[m.__returning__] for m in USED_METHODS)  # type: ignore[name-defined]
+
+
 def install(session: BaseSession) -> None:
     """The request middlewares of every Bot, outermost first."""
+    keep_response_types()
     session.middleware(SettledMiddleware())
     session.middleware(TransientMiddleware())
     session.middleware(RetryAfterMiddleware())

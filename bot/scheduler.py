@@ -17,9 +17,8 @@ from bot.deliverer import Deliverer
 from handlers.activities import rules as offer_rules
 from handlers.broadcast import report_progress
 from services import activities, broadcasts
-from services.attendance import remind_unclosed
 from services.pledges import remind_open_pledges
-from services.records_followup import escalate_overdue, tell_missing_checkouts
+from services.records_followup import escalate_overdue, remind_unclosed, tell_missing_checkouts
 from services.reminders import plan_digest, plan_reminders
 from services.tally_weekly import plan_weekly_tallies
 from storage.db import SessionMaker

@@ -8,7 +8,6 @@ from handlers import (
     activities,
     activity_admin,
     broadcast,
-    checkin,
     errors,
     fallback,
     groups,
@@ -16,12 +15,11 @@ from handlers import (
     pledges,
     registration,
     reminders,
-    roster,
     settings_menu,
-    signin,
     staff,
     tally,
 )
+from handlers.attendance import checkin, roster, signin
 from ui import outbox  # noqa: F401  (the outbox's "text" kind)
 
 

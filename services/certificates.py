@@ -22,13 +22,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import audit, hours, stations, when
 from services.errors import InvalidInput
+from storage import queries
 from storage.db import write_transaction
-from storage.models import Certificate, Station, Volunteer
+from storage.models import Certificate
+from storage.queries import certificates as certificate_queries
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32
 BODY_LENGTH = 10
@@ -258,7 +259,7 @@ async def prepare(
 
     first_day = period.first or local_day(credited[0])
     code = new_code(key)
-    while await _exists(session, code):  # never in practice: 32**10 codes
+    while await certificate_queries.code_taken(session, code):  # never in practice: 32**10 codes
         code = new_code(key)
     return Certificate(
         code=code,
@@ -335,11 +336,6 @@ async def issue(
     return await record(session=session, certificate=certificate, actor_id=user_id)
 
 
-async def _exists(session: AsyncSession, code: str) -> bool:
-    found = await session.exec(select(Certificate.id).where(Certificate.code == code))
-    return found.first() is not None
-
-
 @dataclass(frozen=True)
 class Withdrawn:
     """A certificate that was issued here and withdrawn since: what it stated is no
@@ -362,14 +358,13 @@ async def verify(
     code = normalise(text)
     if code is None or not well_formed(code, key):
         return None
-    found = await session.exec(select(Certificate).where(Certificate.code == code))
-    certificate = found.first()
+    certificate = await certificate_queries.by_code(session, code)
     if certificate is None:
         return None
     if certificate.revoked_at is None:
         return statement_of(certificate)
-    station = await session.get(Station, certificate.station_id)
-    holder = await session.get(Volunteer, certificate.volunteer_id)
+    station = await queries.get_station(session, certificate.station_id)
+    holder = await certificate_queries.holder(session, certificate)
     return Withdrawn(
         code=certificate.code,
         station=StationNames(station.name, station.name_en) if station else StationNames("", None),

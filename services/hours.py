@@ -11,24 +11,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import stations
 from services.errors import NotFound
 from storage import queries
-from storage.models import (
-    Activity,
-    ActivityStatus,
-    Attendance,
-    AttendanceMark,
-    Station,
-    Volunteer,
-)
+from storage.models import Station, Volunteer
+from storage.queries import attendance as attendance_queries
 
 LATEST = 5
 
@@ -95,26 +86,6 @@ def year_bounds(year: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return day_start(date(year, 1, 1), zone), day_start(date(year + 1, 1, 1), zone)
 
 
-def credited_clause() -> list[Any]:
-    """The conditions under which an attendance row counts (joined with its activity)."""
-    return [
-        col(Attendance.confirmed).is_(True),
-        col(Attendance.credited_at).is_not(None),
-        col(Attendance.minutes) > 0,
-        or_(col(Attendance.mark).is_(None), col(Attendance.mark) != AttendanceMark.ABSENT),
-        col(Activity.status) != ActivityStatus.CANCELLED,
-    ]
-
-
-def _window(since: datetime | None, until: datetime | None) -> list[Any]:
-    where: list[Any] = []
-    if since is not None:
-        where.append(col(Activity.starts_at) >= since)
-    if until is not None:
-        where.append(col(Activity.starts_at) < until)
-    return where
-
-
 async def credited_minutes(
     *,
     session: AsyncSession,
@@ -123,12 +94,7 @@ async def credited_minutes(
     until: datetime | None = None,
 ) -> int:
     """Credited minutes of one volunteer, for activities started in [since, until)."""
-    query = (
-        select(func.coalesce(func.sum(Attendance.minutes), 0))
-        .join(Activity, col(Activity.id) == col(Attendance.activity_id))
-        .where(Attendance.volunteer_id == volunteer_id, *credited_clause(), *_window(since, until))
-    )
-    return int((await session.exec(query)).one() or 0)
+    return await attendance_queries.credited_minutes(session, volunteer_id, since, until)
 
 
 async def credited_activities(
@@ -141,17 +107,9 @@ async def credited_activities(
     limit: int | None = None,
 ) -> list[CreditedActivity]:
     """The activities one volunteer was credited for, started in [since, until)."""
-    order = col(Activity.starts_at).desc() if newest_first else col(Activity.starts_at)
-    query = (
-        select(Activity, Attendance.minutes, Station)
-        .join(Attendance, col(Attendance.activity_id) == col(Activity.id))
-        .join(Station, col(Station.id) == col(Activity.station_id))
-        .where(Attendance.volunteer_id == volunteer_id, *credited_clause(), *_window(since, until))
-        .order_by(order, col(Activity.id))
+    rows = await attendance_queries.credited_activities(
+        session, volunteer_id, since=since, until=until, newest_first=newest_first, limit=limit
     )
-    if limit is not None:
-        query = query.limit(limit)
-    rows = (await session.exec(query)).all()
     result = []
     for activity, minutes, station in rows:
         assert activity.id is not None and station.id is not None
@@ -182,19 +140,7 @@ async def no_show_counts(
     ids = sorted(set(volunteer_ids))
     if not ids:
         return {}
-    query = (
-        select(Attendance.volunteer_id, func.count())
-        .join(Activity, col(Activity.id) == col(Attendance.activity_id))
-        .where(
-            col(Attendance.volunteer_id).in_(ids),
-            col(Attendance.mark) == AttendanceMark.ABSENT,
-            col(Activity.status) != ActivityStatus.CANCELLED,
-            col(Activity.starts_at) >= year_start,
-            col(Activity.starts_at) < year_end,
-        )
-        .group_by(col(Attendance.volunteer_id))
-    )
-    counts = {vid: int(n) for vid, n in (await session.exec(query)).all()}
+    counts = await attendance_queries.no_shows_between(session, ids, year_start, year_end)
     return {vid: counts.get(vid, 0) for vid in ids}
 
 

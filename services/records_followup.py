@@ -1,43 +1,51 @@
-"""What staff and coordinators are told about an activity's records, besides the daily
-reminder (``attendance.remind_unclosed``):
+"""What staff and coordinators are told about an activity's records:
 
-- a forgotten check-out: once check-out has closed (``attendance.CHECKOUT_GRACE``
-  after the end), the station's staff get the names of those who checked in and did
-  not check out (outbox kind ``checkout_missing``, once per activity and person);
+- the daily reminder of records still open: one per staff member, activity and
+  station-local day, from the day after the end, sent from ``REMIND_AT`` local time
+  on (outbox kind ``records_due``);
+- a forgotten check-out: once check-out has closed (``CHECKOUT_GRACE`` after the
+  end), the station's staff get the names of those who checked in and did not check
+  out (kind ``checkout_missing``, once per activity and person);
 - records long overdue: an activity still not closed ``ESCALATE_AFTER`` working days
   after its due date is brought, once, to the coordinators of the nearest station
   above it that has any, else to the admins (kind ``records_overdue``).
 
-Both are periodic planners: they only queue outbox rows with deterministic keys, so a
+All are periodic planners: they only queue outbox rows with deterministic keys, so a
 re-run queues nothing twice; the rows are rendered when sent, and lapse if the matter
-was settled in between."""
+was settled in between (closing withdraws the reminders)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import outbox, stations
-from services.attendance import CHECKOUT_GRACE, REMIND_AT, records_due_on
+from services.attendance_values import CHECKOUT_GRACE
 from services.rules import RecordsRules
 from services.workdays import add_working_days
 from storage import queries
 from storage.db import SessionMaker, write_transaction
-from storage.models import Activity, ActivityStatus, Attendance, RoleKind, Volunteer
+from storage.models import Activity, RoleKind
+from storage.queries import attendance as attendance_queries
 from storage.types import utcnow
 
+RECORDS_DUE = "records_due"
 CHECKOUT_MISSING = "checkout_missing"
 RECORDS_OVERDUE = "records_overdue"
+REMIND_AT = time(9, 0)
 # Working days after the due date before the coordinators above hear of it.
 ESCALATE_AFTER = 5
 # Forgotten check-outs are looked for in activities that ended this recently.
 CHECKOUT_LOOKBACK = timedelta(days=7)
+
+
+def records_due_on(activity: Activity, zone: ZoneInfo, working_days: int) -> date:
+    """The day the records are due: ``working_days`` working days after the end."""
+    return add_working_days(activity.ends_at.astimezone(zone).date(), working_days)
 
 
 @dataclass
@@ -61,26 +69,53 @@ async def _staff(session: AsyncSession, cache: _Cache, activity: Activity) -> li
     return cache.staff[sid] or author
 
 
-def _flagged() -> ColumnElement[bool]:
-    """Checked in, not checked out, not confirmed by staff (``attendance.is_flagged``)."""
-    return and_(
-        col(Attendance.checked_in_at).is_not(None),
-        col(Attendance.checked_out_at).is_(None),
-        col(Attendance.confirmed).is_(False),
-    )
+async def _enqueue(session: AsyncSession, messages: list[outbox.Message]) -> int:
+    if not messages:
+        return 0
+    async with write_transaction(session):
+        return await outbox.enqueue(session, messages)
+
+
+async def remind_unclosed(
+    *, sessionmaker: SessionMaker, settings: RecordsRules, now: datetime | None = None
+) -> int:
+    """Periodic: queue, once per station-local day from the day after the end, a
+    reminder (kind ``records_due``) to each staff member of the station (else to the
+    activity's author) for every activity that ended, is not cancelled and is not
+    closed. Keys carry the local date, so running again the same day queues nothing.
+    Returns how many reminders were queued."""
+    now = now or utcnow()
+    cache = _Cache()
+    messages: list[outbox.Message] = []
+    async with sessionmaker() as session:
+        for activity in await attendance_queries.ended_open_activities(session, now):
+            sid = activity.station_id
+            zone = await _zone(session, cache, sid, settings.timezone)
+            today = now.astimezone(zone).date()
+            if today <= activity.ends_at.astimezone(zone).date():
+                continue
+            due = records_due_on(activity, zone, settings.records_due_working_days)
+            send_at = max(now, datetime.combine(today, REMIND_AT, tzinfo=zone).astimezone(UTC))
+            for user_id in await _staff(session, cache, activity):
+                messages.append(
+                    outbox.Message(
+                        user_id=user_id,
+                        kind=RECORDS_DUE,
+                        key=f"{RECORDS_DUE}:{activity.id}:{today.isoformat()}:{user_id}",
+                        payload={"activity": activity.id, "due": due.isoformat(), "zone": zone.key},
+                        due_at=send_at,
+                        priority=outbox.REMINDER,
+                        station_id=sid,
+                    )
+                )
+        return await _enqueue(session, messages)
 
 
 async def missing_checkouts(session: AsyncSession, activity_id: int) -> list[str]:
     """Names of those checked in to the activity without a check-out that staff have
     not confirmed yet, in check-in order."""
-    query = (
-        select(Volunteer.real_name)
-        .join(Attendance, col(Attendance.volunteer_id) == col(Volunteer.id))
-        .where(Attendance.activity_id == activity_id, _flagged())
-        .order_by(col(Attendance.checked_in_at), col(Attendance.id))
-        .execution_options(populate_existing=True)
-    )
-    return [name or "—" for name in (await session.exec(query)).all()]
+    names = await attendance_queries.missing_checkout_names(session, activity_id)
+    return [name or "—" for name in names]
 
 
 async def tell_missing_checkouts(
@@ -93,18 +128,12 @@ async def tell_missing_checkouts(
     cache = _Cache()
     messages: list[outbox.Message] = []
     async with sessionmaker() as session:
-        query = (
-            select(Activity)
-            .where(
-                Activity.status == ActivityStatus.PUBLISHED,
-                col(Activity.closed_at).is_(None),
-                col(Activity.ends_at) <= now - CHECKOUT_GRACE,
-                col(Activity.ends_at) > now - CHECKOUT_GRACE - CHECKOUT_LOOKBACK,
-                col(Activity.id).in_(select(Attendance.activity_id).where(_flagged())),
-            )
-            .order_by(col(Activity.ends_at), col(Activity.id))
+        found = await attendance_queries.open_activities_missing_checkouts(
+            session,
+            ended_after=now - CHECKOUT_GRACE - CHECKOUT_LOOKBACK,
+            ended_by=now - CHECKOUT_GRACE,
         )
-        for activity in (await session.exec(query)).all():
+        for activity in found:
             zone = await _zone(session, cache, activity.station_id, settings.timezone)
             for user_id in await _staff(session, cache, activity):
                 messages.append(
@@ -117,10 +146,7 @@ async def tell_missing_checkouts(
                         station_id=activity.station_id,
                     )
                 )
-        if not messages:
-            return 0
-        async with write_transaction(session):
-            return await outbox.enqueue(session, messages)
+        return await _enqueue(session, messages)
 
 
 async def coordinators_above(
@@ -148,16 +174,7 @@ async def escalate_overdue(
     above: dict[int, list[int]] = {}
     messages: list[outbox.Message] = []
     async with sessionmaker() as session:
-        query = (
-            select(Activity)
-            .where(
-                Activity.status == ActivityStatus.PUBLISHED,
-                col(Activity.closed_at).is_(None),
-                col(Activity.ends_at) <= now,
-            )
-            .order_by(col(Activity.ends_at), col(Activity.id))
-        )
-        for activity in (await session.exec(query)).all():
+        for activity in await attendance_queries.ended_open_activities(session, now):
             sid = activity.station_id
             zone = await _zone(session, cache, sid, settings.timezone)
             due = records_due_on(activity, zone, settings.records_due_working_days)
@@ -179,7 +196,4 @@ async def escalate_overdue(
                         station_id=sid,
                     )
                 )
-        if not messages:
-            return 0
-        async with write_transaction(session):
-            return await outbox.enqueue(session, messages)
+        return await _enqueue(session, messages)

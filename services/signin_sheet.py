@@ -6,16 +6,16 @@ the signed paper for their assessments."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import attendance, when
-from storage.models import Volunteer
+from services import when
+from services.access import Actor
+from services.roster import roster
+from storage.queries import attendance as attendance_queries
 from storage.types import utcnow
 
 
@@ -47,36 +47,26 @@ def phone_tail(phone: str | None) -> str | None:
     return digits[-4:] if len(digits) >= 4 else None
 
 
-async def _phones(session: AsyncSession, volunteer_ids: list[int]) -> dict[int, str | None]:
-    found: dict[int, str | None] = {}
-    for first in range(0, len(volunteer_ids), 500):
-        query = select(Volunteer.id, Volunteer.phone).where(
-            col(Volunteer.id).in_(volunteer_ids[first : first + 500])
-        )
-        found.update({vid: phone for vid, phone in (await session.exec(query)).all() if vid})
-    return found
-
-
 async def sheet(
     session: AsyncSession,
     *,
-    actor_id: int,
-    admin_ids: Collection[int],
+    actor: Actor,
     activity_id: int,
     now: datetime | None = None,
     default_timezone: str = when.DEFAULT_ZONE,
 ) -> SigninSheet:
     """The sign-in sheet of an activity, for staff who may run its roster. Raises
-    NotFound('activity_not_found') and NotAllowed like ``attendance.roster``."""
-    found = await attendance.roster(
+    NotFound('activity_not_found') and NotAllowed like ``roster.roster``."""
+    found = await roster(
         session,
-        actor_id=actor_id,
-        admin_ids=admin_ids,
+        actor=actor,
         activity_id=activity_id,
         now=now or utcnow(),
         default_timezone=default_timezone,
     )
-    phones = await _phones(session, [row.volunteer_id for row in found.rows])
+    phones = await attendance_queries.volunteer_phones(
+        session, [row.volunteer_id for row in found.rows]
+    )
     activity = found.activity
     assert activity.id is not None
     return SigninSheet(

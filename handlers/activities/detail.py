@@ -11,8 +11,8 @@ from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import checkin
 from handlers.activities.common import offer_buttons, rules, when, zone
+from handlers.attendance import checkin_card
 from services import activities, activity_views, stations
 from services.access import Actor
 from services.activities import Outcome
@@ -64,8 +64,8 @@ async def detail_view(
     kb = InlineKeyboardBuilder()
     status = signup.status if signup is not None else None
     if status is SignupStatus.CONFIRMED:
-        # Check-in and check-out (handlers/checkin.py): a line and buttons when due.
-        extras = await checkin.card_extras(session, actor.id, activity_id, settings, locale)
+        # Check-in and check-out (handlers/attendance/checkin_card.py): a line and buttons.
+        extras = await checkin_card.card_extras(session, actor.id, activity_id, settings, locale)
         if extras.checked_in:  # the note says so, with the time
             text += "\n" + extras.note
         else:

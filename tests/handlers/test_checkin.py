@@ -10,7 +10,7 @@ from aiogram import Dispatcher
 from aiogram.types import MessageEntity, Update
 from sqlmodel import col, func, select
 
-from services import activities, attendance, roles, stations
+from services import activities, attendance_codes, roles, stations
 from services.access import Actor
 from storage.db import SessionMaker
 from storage.models import Attendance, Signup, SignupStatus
@@ -60,8 +60,8 @@ async def prepare(
     code = None
     if open_checkin:
         async with maker() as session:
-            activity = await attendance.open_checkin(
-                session, actor_id=STAFF, admin_ids=(), activity_id=activity_id, now=now
+            activity = await attendance_codes.open_checkin(
+                session, actor=Actor(STAFF), activity_id=activity_id, now=now
             )
             code = activity.checkin_code
     return activity_id, code, [Conversation(dp, bot, user_id=u, language_code="en") for u in people]

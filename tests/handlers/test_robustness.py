@@ -44,7 +44,8 @@ from aiogram.methods import (
 from aiogram.types import CallbackQuery, Chat, Message, MessageEntity, Update, User
 
 from bot.app import build_dispatcher
-from services import activities, attendance, pledges, roles, users, volunteers
+from services import activities, attendance_codes, checkin, pledges, roles, users, volunteers
+from services.access import Actor as Person
 from services.volunteers import Draft
 from storage.db import SessionMaker
 from storage.types import utcnow
@@ -539,11 +540,11 @@ async def _world(maker: SessionMaker) -> dict[str, list[int]]:
             await activities.join(
                 session, user_id=uid, activity_id=ended, now=now - timedelta(days=1)
             )
-        opened = await attendance.open_checkin(
-            session, actor_id=ADMIN, admin_ids={ADMIN}, activity_id=running, now=now
+        opened = await attendance_codes.open_checkin(
+            session, actor=Person(ADMIN, is_admin=True), activity_id=running, now=now
         )
         assert opened.checkin_code is not None
-        await attendance.check_in(session, user_id=VOLUNTEERS[0], code=opened.checkin_code)
+        await checkin.check_in(session, user_id=VOLUNTEERS[0], code=opened.checkin_code)
         made = await pledges.create(
             session,
             user_id=VOLUNTEERS[1],

@@ -18,14 +18,15 @@ from PIL import Image
 from pypdf import PdfReader
 from sqlmodel import col, select
 
-from handlers.roster import (
-    qr_png,
+from handlers.attendance.codes import qr_png
+from handlers.attendance.notices import (
     render_checkout_missing,
     render_records_due,
     render_records_overdue,
 )
 from reports import certificate_pdf
-from services import activities, attendance, records_followup, roles, stations
+from services import activities, closing, marks, records_followup, roles, stations
+from services.access import Actor
 from storage.db import SessionMaker, write_transaction
 from storage.models import (
     Activity,
@@ -332,10 +333,9 @@ async def test_redelivered_close_and_count_change_nothing_twice(
     activity_id = await seated_activity(maker, [2301, 2302])
     async with maker() as session:
         for user_id in (2301, 2302):
-            await attendance.correct(
+            await marks.correct(
                 session,
-                actor_id=STAFF,
-                admin_ids=(),
+                actor=Actor(STAFF),
                 activity_id=activity_id,
                 volunteer_id=await volunteer_id(maker, user_id),
                 action="present",
@@ -425,7 +425,7 @@ async def test_records_due_reminder_renders_and_lapses(sqlite_sessionmaker: Sess
     assert markup.inline_keyboard[0][0].callback_data == RosterCb(activity=activity_id).pack()
     assert "Records overdue" in overdue[0]
     async with maker() as session:
-        await attendance.close(session, actor_id=STAFF, admin_ids=(STAFF,), activity_id=activity_id)
+        await closing.close(session, actor=Actor(STAFF, is_admin=True), activity_id=activity_id)
         with i18n.context(), i18n.use_locale("zh_CN"):
             assert await render_records_due(session, due) is None
 
@@ -486,10 +486,9 @@ async def test_staff_get_the_names_of_forgotten_check_outs(
     # Once staff have confirmed both, a notice still queued says nothing.
     for user_id in (9201, 9203):
         async with maker() as session:
-            await attendance.correct(
+            await marks.correct(
                 session,
-                actor_id=STAFF,
-                admin_ids=(),
+                actor=Actor(STAFF),
                 activity_id=activity_id,
                 volunteer_id=await volunteer_id(maker, user_id),
                 action="confirm",
@@ -517,7 +516,7 @@ async def test_coordinators_above_hear_of_records_long_overdue(
     await coordinator.press_data(notice.buttons()[0][1], message=notice)
     assert "Elder tea party" in coordinator.session.messages[notice.message_id].text
     async with maker() as session:
-        await attendance.close(session, actor_id=STAFF, admin_ids=(), activity_id=activity_id)
+        await closing.close(session, actor=Actor(STAFF), activity_id=activity_id)
         payload = {"activity": activity_id, "due": "2026-01-01", "zone": "Asia/Shanghai"}
         i18n = make_i18n("zh_CN")
         with i18n.context(), i18n.use_locale("en"):

@@ -13,9 +13,21 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, func, select
 
-from services import activities, attendance, roles
-from services.attendance import AttemptLimiter, CheckOutcome, StaffAction
+from services import (
+    activities,
+    attendance_codes,
+    attendance_values,
+    checkin,
+    closing,
+    marks,
+    records_followup,
+    roles,
+    roster,
+)
+from services.access import Actor
+from services.checkin import AttemptLimiter, CheckOutcome
 from services.errors import InvalidInput, NotAllowed, NotFound
+from services.marks import StaffAction
 from storage.db import SessionMaker, write_transaction
 from storage.models import (
     Activity,
@@ -70,8 +82,8 @@ async def setup(
 
 async def open_code(maker: SessionMaker, activity_id: int) -> str:
     async with maker() as session:
-        activity = await attendance.open_checkin(
-            session, actor_id=STAFF, admin_ids=(), activity_id=activity_id, now=NOW
+        activity = await attendance_codes.open_checkin(
+            session, actor=Actor(STAFF), activity_id=activity_id, now=NOW
         )
     assert activity.checkin_code is not None
     return activity.checkin_code
@@ -86,12 +98,12 @@ async def get_activity(maker: SessionMaker, activity_id: int) -> Activity:
 
 async def check_in(maker: SessionMaker, user_id: int, code: str, at: datetime) -> Any:
     async with maker() as session:
-        return await attendance.check_in(session, user_id=user_id, code=code, now=at)
+        return await checkin.check_in(session, user_id=user_id, code=code, now=at)
 
 
 async def check_out(maker: SessionMaker, user_id: int, at: datetime, **kw: Any) -> Any:
     async with maker() as session:
-        return await attendance.check_out(session, user_id=user_id, now=at, **kw)
+        return await checkin.check_out(session, user_id=user_id, now=at, **kw)
 
 
 async def correct(
@@ -102,10 +114,9 @@ async def correct(
             await session.exec(select(Volunteer).where(Volunteer.user_id == user_id))
         ).one()
         assert volunteer.id is not None
-        return await attendance.correct(
+        return await marks.correct(
             session,
-            actor_id=kw.pop("actor_id", STAFF),
-            admin_ids=(),
+            actor=Actor(kw.pop("actor_id", STAFF)),
             activity_id=activity_id,
             volunteer_id=volunteer.id,
             action=action,
@@ -150,22 +161,22 @@ async def test_open_checkin_gives_one_code_unique_among_live_ones(
         sessionmaker, tree[STATION], now=NOW, capacity=5, starts_in=timedelta(hours=3)
     )
     picks = iter([code, code, "000042"])
-    monkeypatch.setattr(attendance, "_random_code", lambda: next(picks))
+    monkeypatch.setattr(attendance_codes, "_random_code", lambda: next(picks))
     assert await open_code(sessionmaker, second) == "000042"
 
     # Someone without the permission, and an activity that is over.
     async with sessionmaker() as session:
         with pytest.raises(NotAllowed):
-            await attendance.open_checkin(
-                session, actor_id=999, admin_ids=(), activity_id=second, now=NOW
+            await attendance_codes.open_checkin(
+                session, actor=Actor(999), activity_id=second, now=NOW
             )
     over = await factories.make_activity(
         sessionmaker, tree[STATION], now=NOW, capacity=5, starts_in=-timedelta(hours=5)
     )
     async with sessionmaker() as session:
         with pytest.raises(InvalidInput) as caught:
-            await attendance.open_checkin(
-                session, actor_id=STAFF, admin_ids=(), activity_id=over, now=NOW
+            await attendance_codes.open_checkin(
+                session, actor=Actor(STAFF), activity_id=over, now=NOW
             )
     assert caught.value.code == "activity_over"
 
@@ -213,7 +224,9 @@ async def test_window_minutes_and_codes(sessionmaker: SessionMaker, tree: dict[s
 
     await check_in(sessionmaker, 205, code, end - timedelta(minutes=1))
     with pytest.raises(InvalidInput) as caught:
-        await check_out(sessionmaker, 205, end + attendance.CHECKOUT_GRACE + timedelta(seconds=1))
+        await check_out(
+            sessionmaker, 205, end + attendance_values.CHECKOUT_GRACE + timedelta(seconds=1)
+        )
     assert caught.value.code == "checkout_closed"
 
     with pytest.raises(NotFound) as missing:
@@ -272,9 +285,7 @@ async def test_walk_ins_check_in_without_touching_capacity(
     assert list(signups) == [SignupStatus.CONFIRMED]  # the walk-in took no seat
 
     async with sessionmaker() as session:
-        found = await attendance.roster(
-            session, actor_id=STAFF, admin_ids=(), activity_id=activity_id, now=NOW
-        )
+        found = await roster.roster(session, actor=Actor(STAFF), activity_id=activity_id, now=NOW)
     assert [(r.name, r.walk_in) for r in found.rows] == [("志愿者乙", False), ("志愿者丙", True)]
 
     # Not registered; waiting for approval (a station that requires it).
@@ -345,13 +356,10 @@ async def test_marks_corrections_and_their_audit(
 
     # The no-show counts on the roster; this year only.
     async with sessionmaker() as session:
-        found = await attendance.roster(
-            session, actor_id=STAFF, admin_ids=(), activity_id=activity_id, now=NOW
-        )
-        next_year = await attendance.roster(
+        found = await roster.roster(session, actor=Actor(STAFF), activity_id=activity_id, now=NOW)
+        next_year = await roster.roster(
             session,
-            actor_id=STAFF,
-            admin_ids=(),
+            actor=Actor(STAFF),
             activity_id=activity_id,
             now=NOW + timedelta(days=60),
         )
@@ -374,9 +382,7 @@ async def test_closing_is_refused_while_a_check_out_is_missing_and_credits_once(
 
     async def close(at: datetime = after) -> Any:
         async with sessionmaker() as session:
-            return await attendance.close(
-                session, actor_id=STAFF, admin_ids=(), activity_id=activity_id, now=at
-            )
+            return await closing.close(session, actor=Actor(STAFF), activity_id=activity_id, now=at)
 
     with pytest.raises(InvalidInput) as caught:
         await close()
@@ -386,8 +392,8 @@ async def test_closing_is_refused_while_a_check_out_is_missing_and_credits_once(
     assert all(r.credited_at is None for r in (await rows(sessionmaker, activity_id)).values())
 
     async with sessionmaker() as session:
-        preview = await attendance.close_preview(
-            session, actor_id=STAFF, admin_ids=(), activity_id=activity_id, now=after
+        preview = await closing.close_preview(
+            session, actor=Actor(STAFF), activity_id=activity_id, now=after
         )
     assert preview.unresolved == ["志愿者丙"] and preview.unmarked == ["志愿者戊"]
 
@@ -428,10 +434,9 @@ async def test_beneficiaries_are_set_not_added(
 
     async def record(group: str, count: int) -> Beneficiaries:
         async with sessionmaker() as session:
-            return await attendance.set_beneficiaries(
+            return await marks.set_beneficiaries(
                 session,
-                actor_id=STAFF,
-                admin_ids=(),
+                actor=Actor(STAFF),
                 activity_id=activity_id,
                 group=group,
                 count=count,
@@ -502,11 +507,15 @@ async def test_records_due_reminders_daily_until_closed(
 
     run_at = NOW + timedelta(minutes=5)  # Saturday 09:05
     assert (
-        await attendance.remind_unclosed(sessionmaker=sessionmaker, settings=settings, now=run_at)
+        await records_followup.remind_unclosed(
+            sessionmaker=sessionmaker, settings=settings, now=run_at
+        )
         == 3
     )
     assert (
-        await attendance.remind_unclosed(sessionmaker=sessionmaker, settings=settings, now=run_at)
+        await records_followup.remind_unclosed(
+            sessionmaker=sessionmaker, settings=settings, now=run_at
+        )
         == 0
     )
     found = await queued()
@@ -524,7 +533,9 @@ async def test_records_due_reminders_daily_until_closed(
     # 09:00 local.
     night = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
     assert (
-        await attendance.remind_unclosed(sessionmaker=sessionmaker, settings=settings, now=night)
+        await records_followup.remind_unclosed(
+            sessionmaker=sessionmaker, settings=settings, now=night
+        )
         == 5
     )
     sunday = [o for o in await queued() if ":2026-11-22:" in o.key]
@@ -532,15 +543,15 @@ async def test_records_due_reminders_daily_until_closed(
     assert {o.due_at for o in sunday} == {datetime(2026, 11, 22, 1, 0, tzinfo=UTC)}
 
     async with sessionmaker() as session:
-        await attendance.close(
-            session, actor_id=STAFF, admin_ids=(), activity_id=activity_id, now=night
-        )
+        await closing.close(session, actor=Actor(STAFF), activity_id=activity_id, now=night)
     states = {(o.payload["activity"], o.state) for o in await queued()}
     assert (activity_id, OutboxState.PENDING) not in states
     assert (elsewhere, OutboxState.PENDING) in states
     monday = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
     assert (
-        await attendance.remind_unclosed(sessionmaker=sessionmaker, settings=settings, now=monday)
+        await records_followup.remind_unclosed(
+            sessionmaker=sessionmaker, settings=settings, now=monday
+        )
         == 3
     )
 
@@ -566,7 +577,7 @@ async def test_records_due_reminders_daily_until_closed(
     ],
 )
 def test_parse_minutes(text: str, minutes: int) -> None:
-    assert attendance.parse_minutes(text, maximum=180) == minutes
+    assert attendance_values.parse_minutes(text, maximum=180) == minutes
 
 
 @pytest.mark.parametrize(
@@ -580,28 +591,28 @@ def test_parse_minutes(text: str, minutes: int) -> None:
 )
 def test_parse_minutes_refuses(text: str, code: str) -> None:
     with pytest.raises(InvalidInput) as caught:
-        attendance.parse_minutes(text, maximum=180)
+        attendance_values.parse_minutes(text, maximum=180)
     assert caught.value.code == code
 
 
 def test_counts_codes_and_working_days() -> None:
-    assert attendance.parse_count("35") == 35
-    assert attendance.parse_count("３５人") == 35
-    assert attendance.parse_count("三十五人次") == 35
+    assert attendance_values.parse_count("35") == 35
+    assert attendance_values.parse_count("３５人") == 35
+    assert attendance_values.parse_count("三十五人次") == 35
     for bad in ("many", "-3", "3.5"):
         with pytest.raises(InvalidInput):
-            attendance.parse_count(bad)
+            attendance_values.parse_count(bad)
     with pytest.raises(InvalidInput):
-        attendance.parse_count("100001")
-    assert attendance.clean_code("１２３ ４５６") == "123456"
-    assert attendance.clean_code("ci_123456") == "123456"
+        attendance_values.parse_count("100001")
+    assert attendance_codes.clean_code("１２３ ４５６") == "123456"
+    assert attendance_codes.clean_code("ci_123456") == "123456"
     for bad in ("12345", "1234567", "abcdef", ""):
         with pytest.raises(InvalidInput):
-            attendance.clean_code(bad)
+            attendance_codes.clean_code(bad)
     friday = date(2026, 11, 20)
-    assert attendance.add_working_days(friday, 1) == date(2026, 11, 23)
-    assert attendance.add_working_days(friday, 10) == date(2026, 12, 4)
-    assert attendance.add_working_days(date(2026, 11, 21), 1) == date(2026, 11, 23)
+    assert attendance_values.add_working_days(friday, 1) == date(2026, 11, 23)
+    assert attendance_values.add_working_days(friday, 10) == date(2026, 12, 4)
+    assert attendance_values.add_working_days(date(2026, 11, 21), 1) == date(2026, 11, 23)
 
 
 def test_limiter_blocks_after_the_limit_until_the_window_passes() -> None:

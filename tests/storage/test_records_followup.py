@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import col, select
 
-from services import attendance, records_followup, roles
-from services.attendance import StaffAction
+from services import attendance_values, closing, records_followup, roles
+from services.access import Actor
+from services.marks import StaffAction
 from storage.db import SessionMaker
 from storage.models import Outbox
 from tests.conftest import settings_for
@@ -53,7 +54,7 @@ async def test_forgotten_check_outs_are_told_to_staff_once_check_out_closes(
 
     # Check-out is still open until two hours after the end: nothing yet.
     assert await run(activity.ends_at + timedelta(hours=1)) == 0
-    after = activity.ends_at + attendance.CHECKOUT_GRACE + timedelta(minutes=5)
+    after = activity.ends_at + attendance_values.CHECKOUT_GRACE + timedelta(minutes=5)
     assert await run(after) == 1
     assert await run(after + timedelta(hours=3)) == 0  # once
     [row] = await queued(sessionmaker, records_followup.CHECKOUT_MISSING)
@@ -104,7 +105,7 @@ async def test_records_still_open_after_their_due_date_are_escalated_once_above(
     # Closed in time elsewhere: nothing to escalate.
     other = await setup(sessionmaker, tree, seats=[], starts_in=-timedelta(hours=24))
     async with sessionmaker() as session:
-        await attendance.close(session, actor_id=STAFF, admin_ids=(), activity_id=other, now=NOW)
+        await closing.close(session, actor=Actor(STAFF), activity_id=other, now=NOW)
     assert await run(friday + timedelta(days=4)) == 0
 
 

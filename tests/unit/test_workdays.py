@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from services import attendance, workdays
+from services import attendance_values, workdays
 
 
 @pytest.mark.parametrize(
@@ -33,7 +33,7 @@ def test_ten_working_days_skip_the_national_day_week_and_count_the_saturday_work
     # Ended Wednesday 30 September 2026: 8, 9, 10 (Saturday, worked), 12 to 16, 19, 20.
     assert workdays.add_working_days(date(2026, 9, 30), 10) == date(2026, 10, 20)
     # The records' due date counts the same way.
-    assert attendance.add_working_days(date(2026, 9, 30), 10) == date(2026, 10, 20)
+    assert attendance_values.add_working_days(date(2026, 9, 30), 10) == date(2026, 10, 20)
 
 
 def test_ten_working_days_across_the_spring_festival() -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from ui import confirm
 from ui.callbacks import (
     CheckoutCb,
     RosterBenCb,
@@ -20,6 +21,7 @@ from ui.callbacks import (
     RosterPersonCb,
     RosterSheetCb,
 )
+from ui.paged import Page, nav_row
 
 LABEL_MAX = 28
 
@@ -28,29 +30,12 @@ def short(text: str, limit: int = LABEL_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _nav(
-    kb: InlineKeyboardBuilder, previous: CallbackData | None, following: CallbackData | None
-) -> int:
-    count = 0
-    if previous is not None:
-        kb.button(text=_("‹ Previous"), callback_data=previous)
-        count += 1
-    if following is not None:
-        kb.button(text=_("Next ›"), callback_data=following)
-        count += 1
-    return count
-
-
-def roster_list(items: Sequence[tuple[int, str]], *, page: int, pages: int) -> InlineKeyboardMarkup:
+def roster_list(items: Sequence[tuple[int, str]], *, page: Page[Any]) -> InlineKeyboardMarkup:
     """One button per activity (its number and title), and paging."""
     kb = InlineKeyboardBuilder()
     for activity_id, label in items:
         kb.button(text=short(label, 40), callback_data=RosterCb(activity=activity_id))
-    nav = _nav(
-        kb,
-        RosterListCb(page=page - 1) if page > 0 else None,
-        RosterListCb(page=page + 1) if page < pages - 1 else None,
-    )
+    nav = nav_row(kb, page, lambda n: RosterListCb(page=n))
     kb.adjust(*([1] * len(items)), *([nav] if nav else []))
     return kb.as_markup()
 
@@ -59,8 +44,7 @@ def roster(
     activity_id: int,
     people: Sequence[tuple[int, str]],
     *,
-    page: int,
-    pages: int,
+    page: Page[Any],
     can_open: bool,
     can_close: bool,
 ) -> InlineKeyboardMarkup:
@@ -69,14 +53,12 @@ def roster(
     for volunteer_id, label in people:
         kb.button(
             text=short(label),
-            callback_data=RosterPersonCb(activity=activity_id, volunteer=volunteer_id, page=page),
+            callback_data=RosterPersonCb(
+                activity=activity_id, volunteer=volunteer_id, page=page.number
+            ),
         )
     sizes = [2] * (len(people) // 2) + [1] * (len(people) % 2)
-    nav = _nav(
-        kb,
-        RosterCb(activity=activity_id, page=page - 1) if page > 0 else None,
-        RosterCb(activity=activity_id, page=page + 1) if page < pages - 1 else None,
-    )
+    nav = nav_row(kb, page, lambda n: RosterCb(activity=activity_id, page=n))
     if nav:
         sizes.append(nav)
     if can_open:
@@ -96,7 +78,7 @@ def roster(
         kb.button(text=_("🔒 Close the records"), callback_data=RosterCloseCb(activity=activity_id))
         actions += 1
     sizes.append(actions)
-    kb.button(text=_("🔄 Refresh"), callback_data=RosterCb(activity=activity_id, page=page))
+    kb.button(text=_("🔄 Refresh"), callback_data=RosterCb(activity=activity_id, page=page.number))
     kb.button(text=_("‹ Activities"), callback_data=RosterListCb(page=0))
     sizes.append(2)
     kb.adjust(*sizes)
@@ -149,14 +131,12 @@ def back_to_roster(activity_id: int, page: int = 0) -> InlineKeyboardMarkup:
 
 
 def close_confirm(activity_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(
-        text=_("🔒 Yes, close the records"),
-        callback_data=RosterCloseCb(activity=activity_id, confirm=True),
+    return confirm.keyboard(
+        yes=RosterCloseCb(activity=activity_id, confirm=True),
+        yes_text=_("🔒 Yes, close the records"),
+        no=RosterCb(activity=activity_id),
+        no_text=_("‹ Back to the roster"),
     )
-    kb.button(text=_("‹ Back to the roster"), callback_data=RosterCb(activity=activity_id))
-    kb.adjust(1)
-    return kb.as_markup()
 
 
 def open_roster(activity_id: int) -> InlineKeyboardMarkup:

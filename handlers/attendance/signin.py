@@ -4,8 +4,6 @@ or as a spreadsheet, for staff who may run its roster (checked again on each pre
 from __future__ import annotations
 
 import asyncio
-import re
-from html import unescape
 
 from aiogram import Bot, Router, html
 from aiogram.types import BufferedInputFile, CallbackQuery
@@ -13,13 +11,15 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.roster import explain
+from handlers.attendance.common import explain
 from reports import certificate_pdf
 from reports.signin_sheet import sheet_pdf, sheet_xlsx
 from services import signin_sheet
+from services.access import Actor
 from services.errors import DomainError, NotAllowed
 from storage.types import utcnow
 from ui.callbacks import RosterSheetCb
+from ui.errors import no_longer_active
 from ui.format import format_when
 from ui.people import refuse
 from ui.settings import Settings
@@ -34,16 +34,16 @@ async def sheet_pressed(
     session: AsyncSession,
     settings: Settings,
     i18n: I18n,
+    actor: Actor,
 ) -> None:
     locale = i18n.current_locale
     if callback_data.fmt not in (PDF, XLSX):
-        await callback.answer(_("This button is no longer active."))
+        await callback.answer(no_longer_active())
         return
     try:
         sheet = await signin_sheet.sheet(
             session,
-            actor_id=callback.from_user.id,
-            admin_ids=settings.admin_ids,
+            actor=actor,
             activity_id=callback_data.activity,
             now=utcnow(),
             default_timezone=settings.timezone,
@@ -52,8 +52,8 @@ async def sheet_pressed(
         await refuse(callback)
         return
     except DomainError as error:
-        text = await explain(error, session, settings, locale)
-        await callback.answer(unescape(re.sub(r"<[^>]+>", "", text)), show_alert=True)
+        text = await explain(error, session, settings, locale, plain=True)
+        await callback.answer(text, show_alert=True)
         return
     if callback_data.fmt == PDF:
         font = await asyncio.to_thread(certificate_pdf.find_cjk_font)
