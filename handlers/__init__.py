@@ -12,14 +12,12 @@ from handlers import (
     fallback,
     groups,
     hours,
-    invites,
-    pending,
     pledges,
     registration,
     reminders,
     settings_menu,
+    staff,
     tally,
-    team,
 )
 from handlers.attendance import checkin, roster, signin
 from ui import outbox  # noqa: F401  (the outbox's "text" kind)
@@ -33,11 +31,9 @@ def get_routers() -> list[Router]:
         errors.make_router(),
         groups.make_router(),
         account.make_router(),
-        invites.make_router(),  # its /start inv_... before registration's /start
+        staff.make_router(),  # invites' /start inv_... before registration's /start
         checkin.make_router(),  # its /start ci_... (the check-in QR code) likewise
         hours.make_router(),  # /verify is open to anyone, registered or not
-        team.make_router(),
-        pending.make_router(),
         registration.make_router(),
         activities.make_router(),
         activity_admin.make_router(),

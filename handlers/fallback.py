@@ -8,6 +8,8 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from ui.errors import no_longer_active
+
 
 async def edited(message: Message) -> None:
     if message.chat.type == "private":
@@ -43,7 +45,7 @@ async def anything_else(message: Message, state: FSMContext) -> None:
 
 
 async def stale_button(callback: CallbackQuery) -> None:
-    await callback.answer(_("This button is no longer active."), show_alert=False)
+    await callback.answer(no_longer_active(), show_alert=False)
 
 
 def make_router() -> Router:

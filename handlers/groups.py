@@ -24,6 +24,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import roles
+from services.access import Actor
 from ui.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ async def added(
 ) -> None:
     """The bot was added to a group or channel: it stays only for station staff."""
     adder = event.from_user
-    if await roles.is_staff(session, user_id=adder.id, admin_ids=settings.admin_ids):
+    if await roles.is_staff(session, actor=Actor.of(adder.id, settings.admin_ids)):
         log.info("added to chat %s by staff %s: staying", event.chat.id, adder.id)
         return
     log.info("added to chat %s by %s, who is not staff: leaving", event.chat.id, adder.id)

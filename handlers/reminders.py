@@ -3,37 +3,30 @@ of new activities: how their outbox rows read, and the answers to their buttons.
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Router, html
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import activities as volunteer_screens
 from handlers.activities import rules
-from services import activities, activity_admin, reminders, when
+from services import activities, activity_admin, digest, reminders, when
+from services.access import Actor
 from services.errors import DomainError, NotAllowed
 from services.reminders import Seat
 from storage.models import Activity
 from storage.types import utcnow
+from ui import confirm, screen
 from ui.callbacks import ComingCb, ListCb
+from ui.errors import error_text, no_longer_active, refuse
 from ui.format import format_when
 from ui.outbox import Rendered, renderer
-from ui.people import refuse
 from ui.settings import Settings
-
-
-def error_text(error: DomainError) -> str:
-    if error.code == "seat_gone":
-        return _("You no longer have a seat at this activity.")
-    return volunteer_screens.error_text(error)
 
 
 async def _zone(session: AsyncSession, activity: Activity, payload: dict[str, Any]) -> ZoneInfo:
@@ -87,25 +80,25 @@ async def render_reminder(session: AsyncSession, payload: dict[str, Any]) -> Ren
     return "\n".join(lines), coming_buttons(seat.signup.id, confirmed=confirmed)
 
 
-@renderer(reminders.DIGEST)
+@renderer(digest.DIGEST)
 async def render_digest(session: AsyncSession, payload: dict[str, Any]) -> Rendered | None:
     """The weekly list of new activities, or None when the volunteer turned it off or
     nothing is left to show."""
-    digest = await reminders.digest_for(session, payload)
-    if digest is None:
+    found = await digest.digest_for(session, payload)
+    if found is None:
         return None
     locale = get_i18n().current_locale
     zones: dict[int, ZoneInfo] = {}
     lines = [_("<b>New activities this week</b>")]
-    for activity, left in digest.items:
+    for activity, left in found.items:
         if activity.station_id not in zones:
             zones[activity.station_id] = await _zone(session, activity, payload)
         slot = format_when(activity.starts_at, activity.ends_at, zones[activity.station_id], locale)
         seats = ngettext("{left} seat left", "{left} seats left", left).format(left=left)
         lines.append(f"\n• <b>{html.quote(activity.title)}</b>\n  {slot} · {seats}")
-    if digest.more:
+    if found.more:
         lines.append(
-            "\n" + ngettext("… and {n} more.", "… and {n} more.", digest.more).format(n=digest.more)
+            "\n" + ngettext("… and {n} more.", "… and {n} more.", found.more).format(n=found.more)
         )
     lines += [
         "",
@@ -120,28 +113,24 @@ async def render_digest(session: AsyncSession, payload: dict[str, Any]) -> Rende
 # --- the buttons --------------------------------------------------------------------
 
 
+async def _refused(callback: CallbackQuery, bot: Bot, error: DomainError) -> None:
+    """Say why not, and take the buttons off the message pressed."""
+    if isinstance(error, NotAllowed):
+        await refuse(callback)
+        return
+    await callback.answer(error_text(error, plain=True), show_alert=True)
+    await screen.strip(bot, callback)
+
+
 async def _seat(
-    callback: CallbackQuery, bot: Bot, session: AsyncSession, signup_id: int
+    callback: CallbackQuery, bot: Bot, session: AsyncSession, actor: Actor, signup_id: int
 ) -> Seat | None:
     """The presser's own seat, or None after telling them why not."""
     try:
-        return await reminders.own_seat(session, user_id=callback.from_user.id, signup_id=signup_id)
-    except NotAllowed:
-        await refuse(callback)
+        return await reminders.own_seat(session, user_id=actor.id, signup_id=signup_id)
     except DomainError as error:
-        await callback.answer(error_text(error), show_alert=True)
-        await _drop_buttons(callback, bot)
+        await _refused(callback, bot, error)
     return None
-
-
-async def _drop_buttons(callback: CallbackQuery, bot: Bot) -> None:
-    """Take the buttons off the message pressed (they may be gone already)."""
-    if callback.message is None:
-        return
-    with contextlib.suppress(TelegramBadRequest):
-        await bot.edit_message_reply_markup(
-            chat_id=callback.from_user.id, message_id=callback.message.message_id
-        )
 
 
 async def coming(
@@ -149,76 +138,72 @@ async def coming(
     callback_data: ComingCb,
     bot: Bot,
     session: AsyncSession,
+    actor: Actor,
     settings: Settings,
 ) -> None:
     action = callback_data.action
     if action in ("yes", "keep"):
-        await _coming_yes(callback, callback_data, bot, session)
+        await _coming_yes(callback, callback_data, bot, session, actor)
     elif action == "no":
-        await _coming_no(callback, callback_data, bot, session)
+        await _coming_no(callback, callback_data, bot, session, actor)
     elif action == "drop":
-        await _give_up(callback, callback_data, bot, session, settings)
+        await _give_up(callback, callback_data, bot, session, actor, settings)
     else:
-        await callback.answer(_("This button is no longer active."))
+        await callback.answer(no_longer_active())
 
 
 async def _coming_yes(
-    callback: CallbackQuery, callback_data: ComingCb, bot: Bot, session: AsyncSession
+    callback: CallbackQuery,
+    callback_data: ComingCb,
+    bot: Bot,
+    session: AsyncSession,
+    actor: Actor,
 ) -> None:
     try:
         seat = await reminders.confirm_coming(
-            session, user_id=callback.from_user.id, signup_id=callback_data.signup
+            session, user_id=actor.id, signup_id=callback_data.signup
         )
-    except NotAllowed:
-        await refuse(callback)
-        return
     except DomainError as error:
-        await callback.answer(error_text(error), show_alert=True)
-        await _drop_buttons(callback, bot)
+        await _refused(callback, bot, error)
         return
     await callback.answer(_("Thank you! See you there."))
     if callback.message is None:
         return
     if callback_data.action == "keep":  # the question "give up your seat?": answered
-        await bot.edit_message_text(
-            _("Good: you keep your seat at <b>{title}</b>. See you there!").format(
-                title=html.quote(seat.activity.title)
-            ),
-            chat_id=callback.from_user.id,
-            message_id=callback.message.message_id,
-        )
+        text = _("Good: you keep your seat at <b>{title}</b>. See you there!")
+        await screen.strip(bot, callback, text.format(title=html.quote(seat.activity.title)))
         return
     await bot.edit_message_reply_markup(
-        chat_id=callback.from_user.id,
+        chat_id=actor.id,
         message_id=callback.message.message_id,
         reply_markup=coming_buttons(callback_data.signup, confirmed=True),
     )
 
 
 async def _coming_no(
-    callback: CallbackQuery, callback_data: ComingCb, bot: Bot, session: AsyncSession
+    callback: CallbackQuery,
+    callback_data: ComingCb,
+    bot: Bot,
+    session: AsyncSession,
+    actor: Actor,
 ) -> None:
-    seat = await _seat(callback, bot, session, callback_data.signup)
+    seat = await _seat(callback, bot, session, actor, callback_data.signup)
     if seat is None:
         return
     await callback.answer()
-    kb = InlineKeyboardBuilder()
-    kb.button(
-        text=_("Yes, give up my seat"),
-        callback_data=ComingCb(signup=callback_data.signup, action="drop"),
+    markup = confirm.keyboard(
+        yes=ComingCb(signup=callback_data.signup, action="drop"),
+        yes_text=_("Yes, give up my seat"),
+        no=ComingCb(signup=callback_data.signup, action="keep"),
+        no_text=_("No, I'll come after all"),
     )
-    kb.button(
-        text=_("No, I'll come after all"),
-        callback_data=ComingCb(signup=callback_data.signup, action="keep"),
-    )
-    kb.adjust(1)
     await bot.send_message(
-        callback.from_user.id,
+        actor.id,
         _(
             "Give up your seat at <b>{title}</b>? It goes to the next person waiting. "
             "Thank you for telling us in time."
         ).format(title=html.quote(seat.activity.title)),
-        reply_markup=kb.as_markup(),
+        reply_markup=markup,
     )
 
 
@@ -227,10 +212,11 @@ async def _give_up(
     callback_data: ComingCb,
     bot: Bot,
     session: AsyncSession,
+    actor: Actor,
     settings: Settings,
 ) -> None:
-    user_id = callback.from_user.id
-    seat = await _seat(callback, bot, session, callback_data.signup)
+    user_id = actor.id
+    seat = await _seat(callback, bot, session, actor, callback_data.signup)
     if seat is None:
         return
     assert seat.activity.id is not None
@@ -242,12 +228,12 @@ async def _give_up(
             now=utcnow(),
             rules=rules(settings),
         )
-    except DomainError as error:
-        await callback.answer(error_text(error), show_alert=True)
-        await _drop_buttons(callback, bot)
+    except DomainError as error:  # not_registered too: told as it is, not refused
+        await callback.answer(error_text(error, plain=True), show_alert=True)
+        await screen.strip(bot, callback)
         return
     await callback.answer()
-    await _drop_buttons(callback, bot)
+    await screen.strip(bot, callback)
     await bot.send_message(
         user_id,
         _("Your place at <b>{title}</b> is cancelled. Thank you for letting us know.").format(

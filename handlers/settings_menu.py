@@ -8,12 +8,12 @@ from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import reminders
+from services import digest
+from services.access import Actor
 from services.errors import NotAllowed
 from storage.models import Volunteer
 from ui import labels
@@ -43,11 +43,11 @@ def settings_view(digest_on: bool, locale: str) -> tuple[str, InlineKeyboardMark
     return "\n".join(lines), kb.as_markup()
 
 
-async def show_settings(message: Message, volunteer: Volunteer | None, i18n: I18n) -> None:
+async def show_settings(message: Message, volunteer: Volunteer | None, actor: Actor) -> None:
     if volunteer is None:
         await message.answer(not_registered())
         return
-    text, markup = settings_view(volunteer.weekly_digest, i18n.current_locale)
+    text, markup = settings_view(volunteer.weekly_digest, actor.locale)
     await message.answer(text, reply_markup=markup)
 
 
@@ -56,11 +56,11 @@ async def digest_set(
     callback_data: SettingsCb,
     bot: Bot,
     session: AsyncSession,
-    i18n: I18n,
+    actor: Actor,
 ) -> None:
     try:
-        volunteer = await reminders.set_weekly_digest(
-            session, user_id=callback.from_user.id, on=callback_data.digest
+        volunteer = await digest.set_weekly_digest(
+            session, user_id=actor.id, on=callback_data.digest
         )
     except NotAllowed:
         await callback.answer(not_registered(), show_alert=True)
@@ -70,11 +70,11 @@ async def digest_set(
     )
     if callback.message is None:
         return
-    text, markup = settings_view(volunteer.weekly_digest, i18n.current_locale)
+    text, markup = settings_view(volunteer.weekly_digest, actor.locale)
     with contextlib.suppress(TelegramBadRequest):  # a replayed button: nothing changed
         await bot.edit_message_text(
             text,
-            chat_id=callback.from_user.id,
+            chat_id=actor.id,
             message_id=callback.message.message_id,
             reply_markup=markup,
         )

@@ -11,13 +11,29 @@ under keys that name the change, and rendered when they are sent."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import access, audit, outbox, reminders, stations, when
+from services import audit, outbox, reminders, when
+
+# What volunteers see of activities, also reached here as before.
+from services.activity_views import (
+    ACTIVE,
+    MyActivity,
+    Seats,
+    SignupView,
+    details,
+    find,
+    in_reach,
+    mine,
+    seats,
+    signup_view,
+    upcoming_for,
+    waitlist_position,
+)
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.outbox import Message
 from storage import queries
@@ -33,9 +49,7 @@ from storage.models import (
 )
 from storage.types import utcnow
 
-ACTIVE = (*HOLDS_SEAT, SignupStatus.WAITLISTED)
-
-# Outbox kinds (rendered in handlers/activities.py). Payloads name the sign-up or the
+# Outbox kinds (rendered in handlers/activities/renderers.py). Payloads name the sign-up or the
 # activity; the words are written when the message is sent.
 SEAT_OFFERED = "seat_offered"  # {"signup_id", "outright", "tz"}
 OFFER_LAPSED = "offer_lapsed"  # {"activity_id", "tz"}
@@ -88,19 +102,6 @@ class CancelResult:
     promotions: list[Promotion] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Seats:
-    """An activity with how full it is."""
-
-    activity: Activity
-    taken: int
-    waiting: int
-
-    @property
-    def left(self) -> int:
-        return max(0, self.activity.capacity - self.taken)
-
-
 async def _locked(session: AsyncSession, activity_id: int) -> Activity:
     activity = await queries.lock_activity(session, activity_id)
     if activity is None:
@@ -139,20 +140,6 @@ async def _volunteer(session: AsyncSession, user_id: int) -> Volunteer:
     return volunteer
 
 
-async def _in_reach(
-    session: AsyncSession, volunteer: Volunteer | None, activity: Activity, signup: Signup | None
-) -> bool:
-    """Whether the volunteer may see and join the activity: it belongs to their station
-    or one above it (where /activities and announcements show it), or they have had a
-    place on it. Anything else is answered as if it did not exist."""
-    if signup is not None:
-        return True
-    if volunteer is None:
-        return False
-    chain = await stations.path(session, volunteer.station_id)
-    return activity.station_id in {s.id for s in chain}
-
-
 async def join(
     session: AsyncSession,
     *,
@@ -167,14 +154,14 @@ async def join(
         assert volunteer.id is not None
         activity = await _locked(session, activity_id)
         signup = await queries.find_signup(session, activity_id, volunteer.id)
-        if not await _in_reach(session, volunteer, activity, signup):
+        if not await in_reach(session, volunteer, activity, signup):
             raise NotFound("activity_not_found")
         if activity.status is not ActivityStatus.PUBLISHED:
             raise InvalidInput("activity_cancelled")
         if activity.starts_at <= now:
             raise InvalidInput("activity_started")
         if signup is not None and signup.status in ACTIVE:
-            position = await _position(session, signup)
+            position = await waitlist_position(session, signup)
             return JoinResult(Outcome.ALREADY, activity, signup.status, position)
         if not allow_overlap:
             clashes = await queries.overlapping_activities(
@@ -212,20 +199,9 @@ async def join(
             subject_id=activity_id,
             status=status.value,
         )
-        position = await _position(session, signup)
+        position = await waitlist_position(session, signup)
     outcome = Outcome.SEAT if status is SignupStatus.CONFIRMED else Outcome.WAITLIST
     return JoinResult(outcome, activity, status, position)
-
-
-async def _position(session: AsyncSession, signup: Signup) -> int | None:
-    if signup.status is not SignupStatus.WAITLISTED:
-        return None
-    return await queries.waitlist_position(session, signup)
-
-
-async def find(session: AsyncSession, activity_id: int) -> Activity | None:
-    """An activity by id, or None: for notices about one their reader was told of."""
-    return await queries.get_activity(session, activity_id)
 
 
 async def may_cancel(session: AsyncSession, *, user_id: int, activity_id: int) -> Signup:
@@ -455,95 +431,15 @@ async def _fill(
     return promotions
 
 
-async def upcoming_for(
-    session: AsyncSession, *, user_id: int, now: datetime, offset: int, limit: int
-) -> tuple[list[Seats], int]:
-    """Upcoming published activities of the volunteer's station and the stations above
-    it, soonest first, a page at a time; and how many there are in all."""
-    volunteer = await queries.get_volunteer_by_user(session, user_id)
-    if volunteer is None:
-        raise NotAllowed("not_registered")
-    chain = await stations.path(session, volunteer.station_id)
-    station_ids = [s.id for s in chain if s.id is not None]
-    activities, total = await queries.upcoming_activities(
-        session, station_ids, now, offset=offset, limit=limit
-    )
-    return [await seats(session, a) for a in activities], total
-
-
-async def seats(session: AsyncSession, activity: Activity) -> Seats:
-    assert activity.id is not None
-    taken = await queries.count_signups(session, activity.id, HOLDS_SEAT)
-    waiting = await queries.count_signups(session, activity.id, (SignupStatus.WAITLISTED,))
-    return Seats(activity, taken, waiting)
-
-
-async def details(
-    session: AsyncSession,
-    *,
-    user_id: int,
-    activity_id: int,
-    admin_ids: Collection[int] = (),
-) -> tuple[Seats, Signup | None, int | None]:
-    """An activity, how full it is, and the user's own place on it (with their
-    waitlist position). NotFound unless the activity is in the volunteer's reach
-    (``_in_reach``) or the user may manage it."""
-    activity = await queries.get_activity(session, activity_id)
-    volunteer = await queries.get_volunteer_by_user(session, user_id)
-    signup = None
-    if activity is not None and volunteer is not None and volunteer.id is not None:
-        signup = await queries.find_signup(session, activity_id, volunteer.id)
-    if activity is None or not (
-        await _in_reach(session, volunteer, activity, signup)
-        or await access.allowed(
-            session,
-            user_id=user_id,
-            admin_ids=admin_ids,
-            permission=access.Permission.MANAGE_ACTIVITIES,
-            station_id=activity.station_id,
-        )
-    ):
-        raise NotFound("activity_not_found")
-    position = await _position(session, signup) if signup is not None else None
-    return await seats(session, activity), signup, position
-
-
-@dataclass(frozen=True)
-class MyActivity:
-    """One of the user's activities not yet over, and where they stand."""
-
-    activity: Activity
-    signup: Signup
-    position: int | None  # on the waitlist
-    checked_in: bool
-
-
-async def mine(session: AsyncSession, *, user_id: int, now: datetime) -> list[MyActivity]:
-    """The user's activities not yet over: seats (checked in or not), offers and
-    waitlist places, soonest first."""
-    volunteer = await queries.get_volunteer_by_user(session, user_id)
-    if volunteer is None or volunteer.id is None:
-        return []
-    rows = await queries.signups_of_volunteer(session, volunteer.id, now, ACTIVE)
-    present = await queries.checked_in_to(session, volunteer.id, [a.id for a, _ in rows if a.id])
-    return [MyActivity(a, s, await _position(session, s), a.id in present) for a, s in rows]
-
-
-@dataclass(frozen=True)
-class SignupView:
-    """A sign-up with its activity and volunteer, for the notices about it."""
-
-    signup: Signup
-    activity: Activity
-    volunteer: Volunteer | None
-
-
-async def signup_view(session: AsyncSession, signup_id: int) -> SignupView | None:
-    signup = await session.get(Signup, signup_id, populate_existing=True)
-    if signup is None:
-        return None
-    activity = await queries.get_activity(session, signup.activity_id)
-    if activity is None:
-        return None
-    volunteer = await session.get(Volunteer, signup.volunteer_id, populate_existing=True)
-    return SignupView(signup, activity, volunteer)
+__all__ = [
+    "ACTIVE",
+    "MyActivity",
+    "Seats",
+    "SignupView",
+    "details",
+    "find",
+    "mine",
+    "seats",
+    "signup_view",
+    "upcoming_for",
+]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import access, audit, outbox, stations
-from services.access import GRANTS, Permission
+from services.access import GRANTS, Actor, Permission
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.outbox import Message
 from storage import queries
@@ -17,7 +17,7 @@ from storage.db import write_transaction
 from storage.models import Station, Volunteer, VolunteerStatus
 from storage.types import utcnow
 
-# The volunteer's note of the decision (rendered in handlers/pending.py):
+# The volunteer's note of the decision (rendered in handlers/staff/approvals.py):
 # {"volunteer_id", "status"}.
 DECIDED = "registration_decided"
 # Outbox kind of the notice to staff that a volunteer waits for their approval; one
@@ -47,17 +47,16 @@ class Decision:
 async def pending(
     session: AsyncSession,
     *,
-    actor_id: int,
-    admin_ids: Collection[int],
+    actor: Actor,
     offset: int = 0,
     limit: int = 5,
 ) -> PendingPage:
     """Pending volunteers whose home station the actor may approve for, oldest first.
     Raises NotAllowed when the actor may approve nowhere."""
     where = await access.stations_where(
-        session, user_id=actor_id, admin_ids=admin_ids, permission=Permission.APPROVE_VOLUNTEERS
+        session, actor=actor, permission=Permission.APPROVE_VOLUNTEERS
     )
-    if not where and actor_id not in admin_ids:
+    if not where and not actor.is_admin:
         raise NotAllowed("not_allowed", permission=Permission.APPROVE_VOLUNTEERS.value)
     ids = [s.id for s in where if s.id is not None]
     total = await queries.count_pending_volunteers(session, ids) if ids else 0
@@ -71,8 +70,7 @@ async def pending(
 async def decide(
     session: AsyncSession,
     *,
-    actor_id: int,
-    admin_ids: Collection[int],
+    actor: Actor,
     volunteer_id: int,
     approve: bool,
 ) -> Decision:
@@ -82,8 +80,7 @@ async def decide(
     async with write_transaction(session):
         await access.require_somewhere(
             session,
-            user_id=actor_id,
-            admin_ids=admin_ids,
+            actor=actor,
             permission=Permission.APPROVE_VOLUNTEERS,
         )
         volunteer = await queries.get_volunteer_for_update(session, volunteer_id)
@@ -91,8 +88,7 @@ async def decide(
             raise NotFound("volunteer_not_found")
         await access.require(
             session,
-            user_id=actor_id,
-            admin_ids=admin_ids,
+            actor=actor,
             permission=Permission.APPROVE_VOLUNTEERS,
             station_id=volunteer.station_id,
         )
@@ -106,7 +102,7 @@ async def decide(
         station = await queries.get_station(session, volunteer.station_id)
         audit.record(
             session,
-            actor_id=actor_id,
+            actor_id=actor.id,
             action="volunteer.approved" if approve else "volunteer.declined",
             station_id=volunteer.station_id,
             subject_type="volunteer",

@@ -23,14 +23,12 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, exists, update
-from sqlalchemy import select as select_columns
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import stations
 from storage.db import write_transaction
-from storage.models import Outbox, OutboxState, User
+from storage.models import OutboxState, User
+from storage.queries import outbox as outbox_queries
 from storage.types import utcnow
 
 QuietWindow = tuple[time, time]
@@ -94,16 +92,6 @@ def quiet_until(moment: datetime, zone: ZoneInfo, window: QuietWindow | None) ->
     return datetime.combine(day, end, tzinfo=zone).astimezone(UTC)
 
 
-def _is_postgres(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
-def _unreachable() -> ColumnElement[bool]:
-    return exists().where(
-        col(User.id) == col(Outbox.user_id), col(User.unreachable_at).is_not(None)
-    )
-
-
 def _clip(error: str) -> str:
     return error if len(error) <= _ERROR_MAX else error[: _ERROR_MAX - 1] + "…"
 
@@ -120,29 +108,8 @@ async def claim(
     unreachable recipients are skipped; non-urgent rows inside quiet hours are moved
     to the end of the window; the rest become ``sending`` and are returned."""
     now = now or utcnow()
-    locale = select(col(User.locale)).where(col(User.id) == col(Outbox.user_id))
-    query = (
-        select_columns(
-            col(Outbox.id),
-            col(Outbox.user_id),
-            col(Outbox.kind),
-            col(Outbox.payload),
-            col(Outbox.urgent),
-            col(Outbox.station_id),
-            col(Outbox.broadcast_id),
-            col(Outbox.attempts),
-            locale.scalar_subquery().label("locale"),
-            _unreachable().label("unreachable"),
-        )
-        .where(col(Outbox.state) == OutboxState.PENDING, col(Outbox.due_at) <= now)
-        .order_by(col(Outbox.priority).desc(), col(Outbox.due_at), col(Outbox.id))
-        .limit(limit)
-    )
-    if _is_postgres(session):
-        query = query.with_for_update(skip_locked=True, of=Outbox)
     async with write_transaction(session):
-        connection = await session.connection()
-        found = (await connection.execute(query)).all()
+        found = await outbox_queries.due_rows(session, now=now, limit=limit)
         tree = await stations.tree(session) if quiet is not None else None
         send: list[Claimed] = []
         skipped: list[int] = []
@@ -171,23 +138,11 @@ async def claim(
                 )
             )
         if send:
-            await session.exec(
-                update(Outbox)
-                .where(col(Outbox.id).in_([r.id for r in send]))
-                .values(
-                    state=OutboxState.SENDING,
-                    claimed_at=now,
-                    attempts=col(Outbox.attempts) + 1,
-                )
-            )
+            await outbox_queries.set_sending(session, [r.id for r in send], now)
         if skipped:
-            await session.exec(
-                update(Outbox)
-                .where(col(Outbox.id).in_(skipped))
-                .values(state=OutboxState.SKIPPED, last_error="recipient unreachable")
-            )
+            await outbox_queries.set_skipped(session, skipped, "recipient unreachable")
         for until, ids in held.items():
-            await session.exec(update(Outbox).where(col(Outbox.id).in_(ids)).values(due_at=until))
+            await outbox_queries.set_due(session, ids, until)
     return Batch(rows=send, held=sum(len(ids) for ids in held.values()), skipped=len(skipped))
 
 
@@ -202,36 +157,14 @@ async def recover(
     deliverer died or lost them); they are sent again. ``keep``: rows the caller
     itself still holds (a slow request is not a dead deliverer). Returns how many."""
     now = now or utcnow()
-    lapsed = and_(
-        col(Outbox.state) == OutboxState.SENDING,
-        col(Outbox.claimed_at) < now - timedelta(seconds=lease_seconds),
-    )
-    if keep:
-        lapsed = and_(lapsed, col(Outbox.id).not_in(list(keep)))
-    target: ColumnElement[bool] = lapsed
-    if _is_postgres(session):
-        # Never wait on rows another deliverer is settling right now.
-        ids = select(col(Outbox.id)).where(lapsed).with_for_update(skip_locked=True)
-        target = col(Outbox.id).in_(ids.scalar_subquery())
+    before = now - timedelta(seconds=lease_seconds)
     async with write_transaction(session):
-        result = await session.exec(
-            update(Outbox).where(target).values(state=OutboxState.PENDING, claimed_at=None)
-        )
-    return int(result.rowcount or 0)
-
-
-def _claimed(row: Claimed) -> ColumnElement[bool]:
-    return and_(
-        col(Outbox.id) == row.id,
-        col(Outbox.state) == OutboxState.SENDING,
-        col(Outbox.claimed_at) == row.claimed_at,
-    )
+        return await outbox_queries.recover_lapsed(session, before=before, keep=keep)
 
 
 async def _settle(session: AsyncSession, row: Claimed, **values: Any) -> bool:
     async with write_transaction(session):
-        result = await session.exec(update(Outbox).where(_claimed(row)).values(**values))
-    return bool(result.rowcount)
+        return bool(await outbox_queries.settle(session, row.id, row.claimed_at, values))
 
 
 async def mark_sent(
@@ -285,12 +218,11 @@ async def release(
             values: dict[str, Any] = {
                 "state": OutboxState.PENDING,
                 "claimed_at": None,
-                "attempts": col(Outbox.attempts) - 1,
+                "attempts": outbox_queries.fewer_attempts(),
             }
             if due_at is not None:
                 values["due_at"] = due_at
-            result = await session.exec(update(Outbox).where(_claimed(row)).values(**values))
-            released += int(result.rowcount or 0)
+            released += await outbox_queries.settle(session, row.id, row.claimed_at, values)
     return released
 
 
@@ -310,37 +242,19 @@ async def mark_unreachable(
         if user.unreachable_at is None:
             user.unreachable_at = now
         session.add(user)
-        this = await session.exec(
-            update(Outbox).where(_claimed(row)).values(state=skipped, last_error=_clip(error))
+        this = await outbox_queries.settle(
+            session, row.id, row.claimed_at, {"state": skipped, "last_error": _clip(error)}
         )
-        others = await session.exec(
-            update(Outbox)
-            .where(
-                col(Outbox.user_id) == row.user_id,
-                col(Outbox.state) == OutboxState.PENDING,
-            )
-            .values(state=skipped, last_error="recipient unreachable")
-        )
-    return int(this.rowcount or 0) + int(others.rowcount or 0)
+        others = await outbox_queries.skip_pending_of(session, row.user_id, "recipient unreachable")
+    return this + others
 
 
 async def clear_unreachable(*, session: AsyncSession, user_id: int) -> bool:
     """The recipient can be written to again."""
     async with write_transaction(session):
-        result = await session.exec(
-            update(User)
-            .where(col(User.id) == user_id, col(User.unreachable_at).is_not(None))
-            .values(unreachable_at=None)
-        )
-    return bool(result.rowcount)
+        return await outbox_queries.clear_unreachable(session, user_id)
 
 
 async def next_due(*, session: AsyncSession) -> datetime | None:
     """When the earliest pending row comes due (for sleeping until then)."""
-    query = (
-        select(col(Outbox.due_at))
-        .where(col(Outbox.state) == OutboxState.PENDING)
-        .order_by(col(Outbox.due_at))
-        .limit(1)
-    )
-    return (await session.exec(query)).first()
+    return await outbox_queries.next_due(session)

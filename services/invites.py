@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import access, audit, outbox, roles
-from services.access import Permission
+from services.access import Actor, Permission
 from services.errors import InvalidInput, NotFound
 from services.outbox import Message
 from storage import queries
@@ -23,7 +22,7 @@ from storage.types import utcnow
 PREFIX = "inv_"  # the /start parameter: inv_<token>
 VALID_FOR = timedelta(days=7)
 TOKEN_BYTES = 16  # 22 URL-safe characters: inv_ and the token fit Telegram's 64
-# The note to whoever made an invite that it was used (rendered in handlers/invites.py):
+# The note to whoever made an invite that it was used (rendered in handlers/staff/invites.py):
 # {"name": the new holder's Telegram name, "role", "station_id"}.
 USED = "invite_used"
 
@@ -56,8 +55,7 @@ def hash_token(token: str) -> str:
 async def create(
     session: AsyncSession,
     *,
-    actor_id: int,
-    admin_ids: Collection[int],
+    actor: Actor,
     station_id: int,
     role: str,
     now: datetime | None = None,
@@ -67,16 +65,13 @@ async def create(
     now = now or utcnow()
     token = secrets.token_urlsafe(TOKEN_BYTES)
     async with write_transaction(session):
-        await access.require_somewhere(
-            session, user_id=actor_id, admin_ids=admin_ids, permission=Permission.MANAGE_TEAM
-        )
+        await access.require_somewhere(session, actor=actor, permission=Permission.MANAGE_TEAM)
         station = await queries.get_station(session, station_id)
         if station is None:
             raise NotFound("station_not_found")
         await access.require(
             session,
-            user_id=actor_id,
-            admin_ids=admin_ids,
+            actor=actor,
             permission=Permission.MANAGE_TEAM,
             station_id=station_id,
         )
@@ -84,7 +79,7 @@ async def create(
             token_hash=hash_token(token),
             station_id=station_id,
             role=kind,
-            created_by=actor_id,
+            created_by=actor.id,
             created_at=now,
             expires_at=now + VALID_FOR,
         )
@@ -93,7 +88,7 @@ async def create(
         assert invite.id is not None
         audit.record(
             session,
-            actor_id=actor_id,
+            actor_id=actor.id,
             action="invite.created",
             station_id=station_id,
             subject_type="invite",

@@ -15,13 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Outbox, OutboxState
+from storage.models import OutboxState
+from storage.queries import outbox as outbox_queries
 from storage.types import utcnow
 
 # Priorities: higher is sent first. A reply Telegram could not take at once goes
@@ -73,16 +70,7 @@ async def enqueue(session: AsyncSession, messages: Iterable[Message]) -> int:
     ]
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    new = 0
-    # Chunks keep each statement under the backends' bound-parameter limits.
-    for start in range(0, len(rows), 500):
-        chunk = rows[start : start + 500]
-        statement = insert(Outbox).values(chunk).on_conflict_do_nothing(index_elements=["key"])
-        result = await session.exec(statement)
-        new += max(result.rowcount or 0, 0)
-    return new
+    return await outbox_queries.insert_new(session, rows)
 
 
 async def withdraw(session: AsyncSession, keys: Sequence[str]) -> int:
@@ -90,55 +78,24 @@ async def withdraw(session: AsyncSession, keys: Sequence[str]) -> int:
     activity). A row already claimed by a deliverer may still go out."""
     if not keys:
         return 0
-    statement = (
-        update(Outbox)
-        .where(col(Outbox.key).in_(keys), col(Outbox.state) == OutboxState.PENDING)
-        .values(state=OutboxState.WITHDRAWN)
-    )
-    result = await session.exec(statement)
-    return int(result.rowcount or 0)
+    return await outbox_queries.withdraw_keys(session, keys)
 
 
 async def withdraw_prefix(session: AsyncSession, prefix: str) -> int:
     """Withdraw every pending row whose key starts with ``prefix``."""
-    statement = (
-        update(Outbox)
-        .where(
-            col(Outbox.key).startswith(prefix, autoescape=True),
-            col(Outbox.state) == OutboxState.PENDING,
-        )
-        .values(state=OutboxState.WITHDRAWN)
-    )
-    result = await session.exec(statement)
-    return int(result.rowcount or 0)
+    return await outbox_queries.withdraw_prefix(session, prefix)
 
 
 async def reschedule(session: AsyncSession, key: str, due_at: datetime) -> bool:
     """Move a pending row to ``due_at`` (a rescheduled activity's reminder)."""
-    statement = (
-        update(Outbox)
-        .where(col(Outbox.key) == key, col(Outbox.state) == OutboxState.PENDING)
-        .values(due_at=due_at)
-    )
-    result = await session.exec(statement)
-    return bool(result.rowcount)
+    return await outbox_queries.reschedule(session, key, due_at)
 
 
 async def pending_keys(session: AsyncSession, prefix: str) -> list[str]:
     """Keys of pending rows starting with ``prefix``."""
-    statement = select(col(Outbox.key)).where(
-        col(Outbox.key).startswith(prefix, autoescape=True),
-        col(Outbox.state) == OutboxState.PENDING,
-    )
-    return list((await session.scalars(statement)).all())
+    return await outbox_queries.pending_keys(session, prefix)
 
 
 async def counts(session: AsyncSession, broadcast_id: int) -> dict[OutboxState, int]:
     """Rows of a broadcast by state."""
-    statement = (
-        select(col(Outbox.state), func.count())
-        .where(col(Outbox.broadcast_id) == broadcast_id)
-        .group_by(Outbox.state)
-    )
-    rows = (await session.execute(statement)).all()
-    return {OutboxState(state): int(n) for state, n in rows}
+    return await outbox_queries.broadcast_counts(session, broadcast_id)

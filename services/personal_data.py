@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, false, or_, update
-from sqlmodel import SQLModel, col, select
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import activities, audit
@@ -39,16 +38,15 @@ from storage.models import (
     Beneficiaries,
     Broadcast,
     Certificate,
-    DialogState,
     Invite,
     Outbox,
     Pledge,
     Role,
     Signup,
-    Station,
     User,
     Volunteer,
 )
+from storage.queries import people as people_queries
 from storage.types import utcnow
 
 EXPORT_VERSION = 2
@@ -78,6 +76,10 @@ class PersonColumn:
 
     def element(self) -> Any:
         return getattr(self.model, self.column)
+
+    @property
+    def naming(self) -> people_queries.Naming:
+        return self.column, self.names is Names.USER
 
 
 U, V = Names.USER, Names.VOLUNTEER
@@ -127,11 +129,6 @@ def _models() -> dict[type[SQLModel], list[PersonColumn]]:
     return grouped
 
 
-def _dialog_keys(user_id: int) -> ColumnElement[bool]:
-    """Dialog keys embed the user id as ``...:<chat>:<user>...`` (bot.fsm_storage)."""
-    return col(DialogState.key).like(f"%:{user_id}:{user_id}%")
-
-
 # --- the copy -----------------------------------------------------------------------
 
 
@@ -149,14 +146,6 @@ class _Person:
     def __init__(self, user_id: int, volunteer_ids: Sequence[int]) -> None:
         self.user_id = user_id
         self.volunteer_ids = set(volunteer_ids)
-
-    def condition(self, column: PersonColumn) -> ColumnElement[bool]:
-        element = col(column.element())
-        if column.names is Names.USER:
-            return element == self.user_id
-        if not self.volunteer_ids:
-            return false()
-        return element.in_(self.volunteer_ids)
 
     def is_them(self, column: PersonColumn, value: Any) -> bool:
         if column.names is Names.USER:
@@ -180,21 +169,22 @@ class _Person:
 async def export_data(session: AsyncSession, user_id: int) -> dict[str, Any]:
     """Every row that refers to the person, table by table, as plain JSON-ready
     values; with the activities and stations those rows point at, named."""
-    volunteer_ids = [
-        v
-        for v in (await session.exec(select(Volunteer.id).where(Volunteer.user_id == user_id)))
-        if v is not None
-    ]
+    volunteer_ids = await people_queries.volunteer_ids_of(session, user_id)
     person = _Person(user_id, volunteer_ids)
     found: dict[str, list[SQLModel]] = {}
     for model, columns in _models().items():
         if model is AuditLog:
             continue
-        query = select(model).where(or_(*(person.condition(c) for c in columns)))
-        found[str(model.__tablename__)] = list(await session.exec(query))
-    found["audit_log"] = list(await session.exec(_audit_about(person, found)))
-    dialogs = await session.exec(select(DialogState).where(_dialog_keys(user_id)))
-    found["dialog_state"] = list(dialogs)
+        found[str(model.__tablename__)] = await people_queries.rows_naming(
+            session,
+            model,
+            [c.naming for c in columns],
+            user_id=user_id,
+            volunteer_ids=volunteer_ids,
+        )
+    audit_log = await people_queries.audit_about(session, user_id, _subjects(found))
+    found["audit_log"] = list(audit_log)
+    found["dialog_state"] = list(await people_queries.dialogs_of(session, user_id))
     grouped = _models()
     tables = {
         name: sorted(
@@ -217,19 +207,14 @@ def _order(row: dict[str, Any]) -> tuple[str, str]:
     return (str(row.get("id", "")).rjust(20, "0"), str(row.get("key", "")))
 
 
-def _audit_about(person: _Person, found: dict[str, list[SQLModel]]) -> Any:
-    """Entries by the person, and entries about them or their records."""
-    about: list[ColumnElement[bool]] = [
-        col(AuditLog.actor_id) == person.user_id,
-        and_(col(AuditLog.subject_type) == "user", col(AuditLog.subject_id) == person.user_id),
-    ]
-    for subject in _SUBJECTS:
-        ids = [i for obj in found.get(subject, []) if (i := getattr(obj, "id", None)) is not None]
-        if ids:
-            about.append(
-                and_(col(AuditLog.subject_type) == subject, col(AuditLog.subject_id).in_(ids))
-            )
-    return select(AuditLog).where(or_(*about))
+def _subjects(found: dict[str, list[SQLModel]]) -> dict[str, list[int]]:
+    """The ids of the person's records that audit entries may be about."""
+    return {
+        subject: [
+            i for obj in found.get(subject, []) if (i := getattr(obj, "id", None)) is not None
+        ]
+        for subject in _SUBJECTS
+    }
 
 
 def _referenced(tables: dict[str, list[dict[str, Any]]], field: str) -> set[int]:
@@ -247,9 +232,9 @@ async def _activities(
     ids = _referenced(tables, "activity_id") | {r["id"] for r in tables.get("activity", [])}
     if not ids:
         return []
-    query = select(Activity).where(col(Activity.id).in_(ids)).order_by(col(Activity.id))
     fields = ("id", "title", "kind", "station_id", "starts_at", "ends_at", "place", "status")
-    return [{f: _plain(getattr(a, f)) for f in fields} for a in await session.exec(query)]
+    found = await people_queries.activities_by_id(session, ids)
+    return [{f: _plain(getattr(a, f)) for f in fields} for a in found]
 
 
 async def _stations(
@@ -258,9 +243,9 @@ async def _stations(
     ids = _referenced(tables, "station_id")
     if not ids:
         return []
-    query = select(Station).where(col(Station.id).in_(ids)).order_by(col(Station.id))
     fields = ("id", "code", "name", "name_en", "level")
-    return [{f: _plain(getattr(s, f)) for f in fields} for s in await session.exec(query)]
+    found = await people_queries.stations_by_id(session, ids)
+    return [{f: _plain(getattr(s, f)) for f in fields} for s in found]
 
 
 # --- erasure ------------------------------------------------------------------------
@@ -299,19 +284,12 @@ async def erase(
         for column in PERSON_COLUMNS:
             if column.names is not Names.USER or column.model is User:
                 continue
-            element = col(column.element())
             if column.on_erasure is OnErasure.DELETE:
-                await session.exec(delete(column.model).where(element == user_id))
+                await people_queries.delete_naming(session, column.model, column.column, user_id)
             elif column.on_erasure is OnErasure.FORGET:
-                await session.exec(
-                    update(column.model).where(element == user_id).values({column.column: None})
-                )
-        await session.exec(
-            update(AuditLog)
-            .where(col(AuditLog.subject_type) == "user", col(AuditLog.subject_id) == user_id)
-            .values(subject_id=None)
-        )
-        await session.exec(delete(DialogState).where(_dialog_keys(user_id)))
+                await people_queries.forget_naming(session, column.model, column.column, user_id)
+        await people_queries.forget_audit_subject(session, user_id)
+        await people_queries.delete_dialogs_of(session, user_id)
         await session.flush()
         if user is not None:
             await session.delete(user)
@@ -358,11 +336,4 @@ async def _give_up_places(
             user_id=user_id,
             erased=True,
         )
-    unstarted = select(Activity.id).where(col(Activity.starts_at) > now)
-    await session.exec(
-        delete(Attendance).where(
-            col(Attendance.volunteer_id) == volunteer_id,
-            col(Attendance.credited_at).is_(None),
-            col(Attendance.activity_id).in_(unstarted),
-        )
-    )
+    await people_queries.delete_unstarted_attendance(session, volunteer_id, now)

@@ -1,25 +1,35 @@
-"""Reminders before an activity to everyone with a seat, their "I'll come" answer, and
-the weekly digest of new activities.
+"""Reminders before an activity to everyone with a seat, and their "I'll come" answer.
+(The weekly digest of new activities is ``services.digest``; its names are also
+reached here.)
 
 Reminders are outbox rows keyed ``remind:{signup_id}:{hours}h``, one per offset
 (settings: REMINDER_HOURS). A periodic job queues them for seats on activities
 starting soon; a cancelled seat or activity withdraws them, and a new start time
-moves them, each in the transaction of that change. The digest is one row per
-volunteer and ISO week, ``digest:{user_id}:{year}-W{week}``."""
+moves them, each in the transaction of that change."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
-from sqlalchemy import update
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import outbox, stations, when
-from services.errors import InvalidInput, NotAllowed, NotFound
+from services import outbox
+
+# The weekly digest, also reached here as before.
+from services.digest import (
+    DIGEST,
+    DIGEST_MAX,
+    DIGEST_WINDOW,
+    Digest,
+    digest_for,
+    digest_key,
+    plan_digest,
+    set_weekly_digest,
+)
+from services.errors import InvalidInput, NotFound
 from services.outbox import Message
 from storage import queries
 from storage.db import SessionMaker, write_transaction
@@ -27,24 +37,20 @@ from storage.models import (
     HOLDS_SEAT,
     Activity,
     ActivityStatus,
-    Outbox,
-    OutboxState,
     Signup,
     SignupStatus,
     Volunteer,
-    VolunteerStatus,
 )
+from storage.queries import outbox as outbox_queries
+from storage.queries import reminders as reminder_queries
 from storage.types import utcnow
 
 REMINDER = "reminder"
-DIGEST = "digest"
 # A reminder this close to the start is sent in quiet hours too.
 URGENT_WITHIN = timedelta(hours=3)
 # A reminder whose time passed this recently is still sent (the job runs every few
 # minutes, and may have been down), if the seat was held before its time.
 GRACE = timedelta(minutes=15)
-DIGEST_WINDOW = timedelta(days=7)
-DIGEST_MAX = 10
 
 
 class JobSettings(Protocol):
@@ -119,18 +125,7 @@ async def _revive(session: AsyncSession, messages: Sequence[Message]) -> int:
     again; one already sent stays sent."""
     revived = 0
     for message in messages:
-        result = await session.exec(
-            update(Outbox)
-            .where(col(Outbox.key) == message.key, col(Outbox.state) == OutboxState.WITHDRAWN)
-            .values(
-                state=OutboxState.PENDING,
-                due_at=message.due_at,
-                attempts=0,
-                last_error=None,
-                claimed_at=None,
-            )
-        )
-        revived += int(result.rowcount or 0)
+        revived += await outbox_queries.revive(session, message.key, message.due_at)
     return revived
 
 
@@ -146,21 +141,9 @@ async def plan_reminders(
         return 0
     horizon = now + timedelta(hours=max(offsets) + 1)
     async with sessionmaker() as session:
-        query = (
-            select(Signup, Activity, Volunteer.user_id)
-            .join(Activity, col(Activity.id) == col(Signup.activity_id))
-            .join(Volunteer, col(Volunteer.id) == col(Signup.volunteer_id))
-            .where(
-                Signup.status == SignupStatus.CONFIRMED,
-                Activity.status == ActivityStatus.PUBLISHED,
-                col(Activity.starts_at) > now,
-                col(Activity.starts_at) <= horizon,
-                col(Volunteer.user_id).is_not(None),
-            )
-            .order_by(col(Signup.id))
-        )
+        seats = await reminder_queries.seats_starting(session, after=now, until=horizon)
         messages = []
-        for signup, activity, user_id in (await session.exec(query)).all():
+        for signup, activity, user_id in seats:
             if user_id is None:
                 continue
             for hours, due in offsets_to_queue(
@@ -189,28 +172,14 @@ async def withdraw_for_signup(session: AsyncSession, signup_id: int) -> int:
 
 async def _pending_of_activity(session: AsyncSession, activity_id: int) -> list[tuple[str, float]]:
     """(key, hours) of the activity's reminders not sent yet."""
-    signups = (
-        await session.exec(
-            select(Signup.id, Volunteer.user_id)
-            .join(Volunteer, col(Volunteer.id) == col(Signup.volunteer_id))
-            .where(Signup.activity_id == activity_id)
-        )
-    ).all()
+    signups = await reminder_queries.signups_with_users(session, activity_id)
     signup_ids = {sid for sid, _ in signups if sid is not None}
     user_ids = sorted({uid for _, uid in signups if uid is not None})
     found: list[tuple[str, float]] = []
-    for start in range(0, len(user_ids), 500):
-        rows = await session.exec(
-            select(Outbox.key).where(
-                Outbox.kind == REMINDER,
-                Outbox.state == OutboxState.PENDING,
-                col(Outbox.user_id).in_(user_ids[start : start + 500]),
-            )
-        )
-        for key in rows.all():
-            parsed = parse_key(key)
-            if parsed is not None and parsed[0] in signup_ids:
-                found.append((key, parsed[1]))
+    for key in await outbox_queries.pending_keys_of(session, REMINDER, user_ids):
+        parsed = parse_key(key)
+        if parsed is not None and parsed[0] in signup_ids:
+            found.append((key, parsed[1]))
     return found
 
 
@@ -313,131 +282,13 @@ async def confirm_coming(
     return seat
 
 
-# --- the weekly digest --------------------------------------------------------------
-
-
-def digest_key(user_id: int, moment: datetime, tz: str) -> str:
-    year, week, _ = moment.astimezone(when.zone(tz)).isocalendar()
-    return f"digest:{user_id}:{year}-W{week:02d}"
-
-
-async def _fresh_activities(
-    session: AsyncSession, *, since: datetime, now: datetime
-) -> list[tuple[Activity, int]]:
-    """Published since ``since``, starting later than ``now``, with free seats: each
-    with its seats left, soonest first."""
-    query = (
-        select(Activity)
-        .where(
-            Activity.status == ActivityStatus.PUBLISHED,
-            col(Activity.created_at) >= since,
-            col(Activity.starts_at) > now,
-        )
-        .order_by(col(Activity.starts_at), col(Activity.id))
-    )
-    found = list((await session.exec(query)).all())
-    taken = await queries.seat_counts_of(
-        session, [a.id for a in found if a.id is not None], HOLDS_SEAT
-    )
-    with_seats = [(a, a.capacity - taken.get(a.id or 0, 0)) for a in found]
-    return [(a, left) for a, left in with_seats if left > 0]
-
-
-async def plan_digest(
-    *, sessionmaker: SessionMaker, settings: JobSettings, now: datetime | None = None
-) -> int:
-    """Weekly job: queue the digest for each active volunteer who wants it and has at
-    least one new activity with free seats at their home station or a station above
-    it. One per volunteer and ISO week, however often it runs. Returns how many were
-    queued."""
-    now = now or utcnow()
-    since = now - DIGEST_WINDOW
-    async with sessionmaker() as session:
-        fresh = await _fresh_activities(session, since=since, now=now)
-        where = {a.station_id for a, _ in fresh}
-        if not where:
-            return 0
-        tree = await stations.tree(session)
-        people = await session.exec(
-            select(Volunteer.user_id, Volunteer.station_id)
-            .where(
-                Volunteer.status == VolunteerStatus.ACTIVE,
-                col(Volunteer.erased_at).is_(None),
-                col(Volunteer.user_id).is_not(None),
-                col(Volunteer.weekly_digest).is_(True),
-            )
-            .order_by(col(Volunteer.id))
-        )
-        messages = []
-        for user_id, home in people.all():
-            if user_id is None or not where.intersection(tree.ancestors_and_self(home)):
-                continue
-            messages.append(
-                Message(
-                    user_id=user_id,
-                    kind=DIGEST,
-                    key=digest_key(user_id, now, settings.timezone),
-                    payload={
-                        "user_id": user_id,
-                        "since": since.isoformat(),
-                        "tz": settings.timezone,
-                    },
-                    urgent=False,
-                    priority=outbox.BULK,
-                    station_id=home,
-                )
-            )
-        if not messages:
-            return 0
-        async with write_transaction(session):
-            return await outbox.enqueue(session, messages)
-
-
-@dataclass(frozen=True)
-class Digest:
-    items: list[tuple[Activity, int]]  # (activity, seats left), at most DIGEST_MAX
-    more: int  # how many more there are
-
-
-async def digest_for(
-    session: AsyncSession, payload: dict[str, Any], now: datetime | None = None
-) -> Digest | None:
-    """What a queued digest shows now, or None when the volunteer turned it off, is
-    no longer active, or nothing is left to show."""
-    now = now or utcnow()
-    user_id = int(payload["user_id"])
-    volunteer = await queries.get_volunteer_by_user(session, user_id)
-    if (
-        volunteer is None
-        or not volunteer.weekly_digest
-        or volunteer.status is not VolunteerStatus.ACTIVE
-        or volunteer.erased_at is not None
-    ):
-        return None
-    since = datetime.fromisoformat(str(payload["since"]))
-    tree = await stations.tree(session)
-    chain = set(tree.ancestors_and_self(volunteer.station_id))
-    items = []
-    series: set[int] = set()
-    for activity, left in await _fresh_activities(session, since=since, now=now):
-        if activity.station_id not in chain or activity.series_id in series:
-            continue
-        if activity.series_id is not None:  # a weekly series shows its next date only
-            series.add(activity.series_id)
-        items.append((activity, left))
-    if not items:
-        return None
-    return Digest(items[:DIGEST_MAX], max(0, len(items) - DIGEST_MAX))
-
-
-async def set_weekly_digest(session: AsyncSession, *, user_id: int, on: bool) -> Volunteer:
-    """Turn the weekly digest on or off for a registered volunteer."""
-    async with write_transaction(session):
-        volunteer = await queries.get_volunteer_by_user(session, user_id)
-        if volunteer is None:
-            raise NotAllowed("not_registered")
-        if volunteer.weekly_digest != on:
-            volunteer.weekly_digest = on
-            volunteer.updated_at = utcnow()
-            session.add(volunteer)
-    return volunteer
+__all__ = [
+    "DIGEST",
+    "DIGEST_MAX",
+    "DIGEST_WINDOW",
+    "Digest",
+    "digest_for",
+    "digest_key",
+    "plan_digest",
+    "set_weekly_digest",
+]

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import access, audit, outbox
-from services.access import Permission
+from services.access import Actor, Permission
 from services.errors import InvalidInput, NotFound
 from services.outbox import Message
 from storage import queries
 from storage.db import write_transaction
 from storage.models import Role, RoleKind, Station
 
-# The note to someone whose role was taken away (rendered in handlers/team.py):
+# The note to someone whose role was taken away (rendered in handlers/staff/team.py):
 # {"role", "station_id"}.
 REVOKED = "role_revoked"
 
@@ -52,9 +51,9 @@ async def held_by(session: AsyncSession, user_id: int) -> list[Role]:
     return list(await queries.roles_of(session, user_id))
 
 
-async def is_staff(session: AsyncSession, *, user_id: int, admin_ids: Collection[int]) -> bool:
-    """Whether the user is an admin or holds a role (staff or coordinator) anywhere."""
-    return user_id in admin_ids or bool(await queries.roles_of(session, user_id))
+async def is_staff(session: AsyncSession, *, actor: Actor) -> bool:
+    """Whether the person is an admin or holds a role (staff or coordinator) anywhere."""
+    return actor.is_admin or bool(await queries.roles_of(session, actor.id))
 
 
 def role_kind(role: str) -> RoleKind:
@@ -87,14 +86,11 @@ async def grant_within(
     return granted, True
 
 
-async def team(
-    session: AsyncSession, *, actor_id: int, admin_ids: Collection[int], station_id: int
-) -> list[TeamMember]:
+async def team(session: AsyncSession, *, actor: Actor, station_id: int) -> list[TeamMember]:
     """Staff and coordinators of exactly this station, for someone who may manage it."""
     await access.require(
         session,
-        user_id=actor_id,
-        admin_ids=admin_ids,
+        actor=actor,
         permission=Permission.MANAGE_TEAM,
         station_id=station_id,
     )
@@ -103,20 +99,15 @@ async def team(
     ]
 
 
-async def member(
-    session: AsyncSession, *, actor_id: int, admin_ids: Collection[int], role_id: int
-) -> TeamMember:
+async def member(session: AsyncSession, *, actor: Actor, role_id: int) -> TeamMember:
     """One role, for someone who may manage its station (to confirm a revocation)."""
-    await access.require_somewhere(
-        session, user_id=actor_id, admin_ids=admin_ids, permission=Permission.MANAGE_TEAM
-    )
+    await access.require_somewhere(session, actor=actor, permission=Permission.MANAGE_TEAM)
     role = await queries.get_role(session, role_id)
     if role is None:
         raise NotFound("role_not_found")
     await access.require(
         session,
-        user_id=actor_id,
-        admin_ids=admin_ids,
+        actor=actor,
         permission=Permission.MANAGE_TEAM,
         station_id=role.station_id,
     )
@@ -126,22 +117,17 @@ async def member(
     raise NotFound("role_not_found")
 
 
-async def revoke(
-    session: AsyncSession, *, actor_id: int, admin_ids: Collection[int], role_id: int
-) -> TeamMember:
+async def revoke(session: AsyncSession, *, actor: Actor, role_id: int) -> TeamMember:
     """Take a role away; the permission is checked in the same transaction, and the
     former holder is told (unless they took it from themselves)."""
     async with write_transaction(session):
-        await access.require_somewhere(
-            session, user_id=actor_id, admin_ids=admin_ids, permission=Permission.MANAGE_TEAM
-        )
+        await access.require_somewhere(session, actor=actor, permission=Permission.MANAGE_TEAM)
         role = await queries.get_role(session, role_id)
         if role is None:
             raise NotFound("role_not_found")
         await access.require(
             session,
-            user_id=actor_id,
-            admin_ids=admin_ids,
+            actor=actor,
             permission=Permission.MANAGE_TEAM,
             station_id=role.station_id,
         )
@@ -149,14 +135,14 @@ async def revoke(
         await session.delete(role)
         audit.record(
             session,
-            actor_id=actor_id,
+            actor_id=actor.id,
             action="role.revoked",
             station_id=role.station_id,
             subject_type="user",
             subject_id=role.user_id,
             role=role.role.value,
         )
-        if role.user_id != actor_id:
+        if role.user_id != actor.id:
             note = Message(
                 user_id=role.user_id,
                 kind=REVOKED,

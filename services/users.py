@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import queries
 from storage.db import write_transaction
 from storage.models import User, Volunteer
+from storage.queries import people as people_queries
 
 LOCALES = ("zh_CN", "en")
 
@@ -75,11 +75,7 @@ async def locales_of(
 ) -> dict[int, str]:
     """``locale_of`` for many people at once, in the order given (duplicates dropped)."""
     ids = list(dict.fromkeys(user_ids))
-    found: dict[int, str | None] = {}
-    for start in range(0, len(ids), 1000):
-        chunk = ids[start : start + 1000]
-        rows = await session.exec(select(User.id, User.locale).where(col(User.id).in_(chunk)))
-        found.update(dict(rows.all()))
+    found = await people_queries.locales(session, ids)
     return {
         user_id: locale if (locale := found.get(user_id)) in LOCALES and locale else default
         for user_id in ids

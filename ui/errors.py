@@ -14,6 +14,7 @@ from html import unescape
 from zoneinfo import ZoneInfo
 
 from aiogram import html
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
@@ -22,10 +23,22 @@ from services.errors import DomainError
 from storage.models import PledgeStatus, VolunteerStatus
 from ui.durations import duration
 from ui.format import format_moment, join, money_text
-from ui.people import no_permission
 
 # A long list of names in an error shows this many, then "and N more".
 NAMES_SHOWN = 30
+
+
+def no_permission() -> str:
+    """The one refusal, whatever someone may not do."""
+    return _("You do not have permission for this.")
+
+
+async def refuse(event: Message | CallbackQuery) -> None:
+    """The same answer everywhere someone presses or sends what they may not."""
+    if isinstance(event, CallbackQuery):
+        await event.answer(no_permission(), show_alert=True)
+    else:
+        await event.answer(no_permission())
 
 
 def no_longer_active() -> str:
@@ -52,6 +65,8 @@ TEXTS: dict[str, Callable[[], str]] = {
         " you must leave, check out, or tell the station's staff."
     ),
     "offer_gone": lambda: _("This seat is no longer held for you."),
+    "seat_gone": lambda: _("You no longer have a seat at this activity."),
+    "volunteer_not_found": lambda: _("This volunteer is no longer registered."),
     "not_allowed": lambda: no_permission(),
     "when_empty": lambda: _("Please type a date and time."),
     "when_unreadable": lambda: _(

@@ -124,3 +124,21 @@ def zone_name(zone: ZoneInfo, locale: str) -> str:
 def money_text(fen: int, locale: str) -> str:
     """An amount for the reader's locale: ¥50.00 / CN¥50.00."""
     return format_currency(money.yuan(fen), "CNY", locale=babel_locale(locale))
+
+
+def person(name: str | None, user_id: int) -> str:
+    """A person for a list, as HTML: their volunteer name, else their Telegram id."""
+    if name:
+        return html.quote(name)
+    return _("Telegram user {id}").format(id=user_id)
+
+
+def plain_person(name: str | None, user_id: int) -> str:
+    """The same for a button label, which is plain text."""
+    return name or _("Telegram user {id}").format(id=user_id)
+
+
+def day(moment: datetime, locale: str, zone: ZoneInfo) -> str:
+    """The date of ``moment`` in ``zone``, as people read it (1 Dec 2026, 2026年12月1日)."""
+    local_day = moment.astimezone(zone).date()
+    return format_date(local_day, format="medium", locale=babel_locale(locale))

@@ -166,7 +166,7 @@ async def test_too_early_closed_and_unknown_activity_states(
         dp, bot, sqlite_sessionmaker, seats=[1501], starts_in=timedelta(hours=2)
     )
     async with sqlite_sessionmaker() as session:
-        activity = await activities.details(session, user_id=1501, activity_id=activity_id)
+        activity = await activities.details(session, actor=Actor(1501), activity_id=activity_id)
     start = activity[0].activity.starts_at
     opens = format_moment(start - timedelta(minutes=30), SHANGHAI, "en")
     out = await volunteer.send(f"/checkin {code}")

@@ -16,6 +16,7 @@ from sqlmodel import func, select
 
 from bot.app import build_dispatcher
 from services import roles, users, volunteers
+from services.access import Actor
 from services.volunteers import Draft
 from storage.db import SessionMaker
 from storage.models import Invite, Role, Volunteer, VolunteerStatus
@@ -233,14 +234,13 @@ async def test_a_replayed_button_after_the_role_was_revoked(world: World, bot: M
                 r
                 for r in await roles.team(
                     session,
-                    actor_id=ADMIN,
-                    admin_ids={ADMIN},
+                    actor=Actor.of(ADMIN, {ADMIN}),
                     station_id=world.stations[code or ""],
                 )
                 if r.user_id == user_id
             ]
             await roles.revoke(
-                session, actor_id=admin.user.id, admin_ids={ADMIN}, role_id=held[0].role_id
+                session, actor=Actor.of(admin.user.id, {ADMIN}), role_id=held[0].role_id
             )
     before = await snapshot(world)
     await coordinator.press("Yes, revoke", message=confirm)

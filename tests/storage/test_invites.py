@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import select
 
 from services import approvals, invites, roles, users, volunteers
+from services.access import Actor
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from services.volunteers import Draft
 from storage.db import SessionMaker
@@ -25,7 +26,7 @@ async def make_invite(
 ) -> invites.CreatedInvite:
     async with maker() as session:
         return await invites.create(
-            session, actor_id=ADMIN, admin_ids={ADMIN}, station_id=station_id, role=role
+            session, actor=Actor.of(ADMIN, {ADMIN}), station_id=station_id, role=role
         )
 
 
@@ -95,7 +96,7 @@ async def test_two_people_racing_on_one_link_only_one_wins(
         assert [e.code for e in losers] == ["invite_used"]
         # a fresh link for the next round, with the same two racing again
         async with sessionmaker() as session:
-            await roles.revoke(session, actor_id=ADMIN, admin_ids={ADMIN}, role_id=held[0].id or 0)
+            await roles.revoke(session, actor=Actor.of(ADMIN, {ADMIN}), role_id=held[0].id or 0)
         created = await make_invite(sessionmaker, tree["hf-ss-hp"])
 
 
@@ -130,17 +131,16 @@ async def test_only_managers_of_the_station_may_invite(
             with pytest.raises(NotAllowed):
                 await invites.create(
                     session,
-                    actor_id=actor,
-                    admin_ids={ADMIN},
+                    actor=Actor.of(actor, {ADMIN}),
                     station_id=tree["hf-ss-xy"],
                     role="staff",
                 )
         created = await invites.create(
-            session, actor_id=801, admin_ids={ADMIN}, station_id=tree["hf-bh-wh"], role="staff"
+            session, actor=Actor.of(801, {ADMIN}), station_id=tree["hf-bh-wh"], role="staff"
         )
         with pytest.raises(InvalidInput):
             await invites.create(
-                session, actor_id=801, admin_ids={ADMIN}, station_id=tree["hf-bh"], role="boss"
+                session, actor=Actor.of(801, {ADMIN}), station_id=tree["hf-bh"], role="boss"
             )
     assert created.station_id == tree["hf-bh-wh"]
     async with sessionmaker() as session:
@@ -153,24 +153,19 @@ async def test_team_and_revoke(sessionmaker: SessionMaker, tree: dict[str, int])
             session, user_id=811, role="coordinator", station_code="hf-ss", actor_id=None
         )
         await roles.grant(session, user_id=812, role="staff", station_code="hf-ss-xy", actor_id=811)
-        members = await roles.team(
-            session, actor_id=811, admin_ids=set(), station_id=tree["hf-ss-xy"]
-        )
+        members = await roles.team(session, actor=Actor.of(811, set()), station_id=tree["hf-ss-xy"])
         assert [(m.user_id, m.role) for m in members] == [(812, RoleKind.STAFF)]
         with pytest.raises(NotAllowed):
-            await roles.revoke(session, actor_id=812, admin_ids=set(), role_id=members[0].role_id)
-        gone = await roles.revoke(
-            session, actor_id=811, admin_ids=set(), role_id=members[0].role_id
-        )
+            await roles.revoke(session, actor=Actor.of(812, set()), role_id=members[0].role_id)
+        gone = await roles.revoke(session, actor=Actor.of(811, set()), role_id=members[0].role_id)
         assert gone.user_id == 812
         with pytest.raises(NotFound):
-            await roles.revoke(session, actor_id=811, admin_ids=set(), role_id=members[0].role_id)
+            await roles.revoke(session, actor=Actor.of(811, set()), role_id=members[0].role_id)
     async with sessionmaker() as session:
         actions = (await session.exec(select(AuditLog.action))).all()
         assert "role.revoked" in actions
         assert (
-            await roles.team(session, actor_id=811, admin_ids=set(), station_id=tree["hf-ss-xy"])
-            == []
+            await roles.team(session, actor=Actor.of(811, set()), station_id=tree["hf-ss-xy"]) == []
         )
 
 
@@ -194,23 +189,23 @@ async def test_pending_and_decide(sessionmaker: SessionMaker, tree: dict[str, in
         )
     assert volunteer.status is VolunteerStatus.PENDING and volunteer.id is not None
     async with sessionmaker() as session:
-        page = await approvals.pending(session, actor_id=822, admin_ids=set())
+        page = await approvals.pending(session, actor=Actor.of(822, set()))
         assert [v.id for v in page.volunteers] == [volunteer.id] and page.total == 1
-        other = await approvals.pending(session, actor_id=823, admin_ids=set())
+        other = await approvals.pending(session, actor=Actor.of(823, set()))
         assert other.total == 0
         with pytest.raises(NotAllowed):
-            await approvals.pending(session, actor_id=824, admin_ids=set())
+            await approvals.pending(session, actor=Actor.of(824, set()))
         with pytest.raises(NotAllowed):
             await approvals.decide(
-                session, actor_id=823, admin_ids=set(), volunteer_id=volunteer.id, approve=True
+                session, actor=Actor.of(823, set()), volunteer_id=volunteer.id, approve=True
             )
         decision = await approvals.decide(
-            session, actor_id=822, admin_ids=set(), volunteer_id=volunteer.id, approve=True
+            session, actor=Actor.of(822, set()), volunteer_id=volunteer.id, approve=True
         )
         assert decision.status is VolunteerStatus.ACTIVE
         with pytest.raises(InvalidInput) as error:
             await approvals.decide(
-                session, actor_id=822, admin_ids=set(), volunteer_id=volunteer.id, approve=False
+                session, actor=Actor.of(822, set()), volunteer_id=volunteer.id, approve=False
             )
         assert error.value.code == "already_decided"
         assert error.value.params["status"] == "active"

@@ -1,4 +1,5 @@
-"""Keyboards of the staff features: the station walk, invites, the team, approvals."""
+"""Keyboards of the staff features: invites, the team, approvals. (The station walk
+is ``ui.station_picker``; the yes/no screens are ``ui.confirm``.)"""
 
 from __future__ import annotations
 
@@ -12,9 +13,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from services.roles import TeamMember
 from services.scopes import ScopeView
 from storage.models import RoleKind
-from ui import labels, station_picker
+from ui import confirm, labels, station_picker
 from ui.callbacks import (
-    InviteConfirmCb,
     InviteRoleCb,
     InviteStationCb,
     PendingCb,
@@ -23,8 +23,9 @@ from ui.callbacks import (
     TeamRevokeCb,
     TeamStationCb,
 )
+from ui.format import plain_person
+from ui.paged import Page, nav_row
 
-STATIONS_PER_PAGE = 8
 MEMBERS_PER_PAGE = 8
 PENDING_PER_PAGE = 5
 LABEL_MAX = 24
@@ -34,10 +35,6 @@ def short(text: str) -> str:
     return text if len(text) <= LABEL_MAX else text[: LABEL_MAX - 1] + "…"
 
 
-def pages(total: int, per_page: int) -> int:
-    return max(1, -(-total // per_page))
-
-
 def station_walk(
     view: ScopeView,
     factory: Callable[..., CallbackData],
@@ -45,7 +42,9 @@ def station_walk(
     page: int,
     locale: str,
 ) -> InlineKeyboardMarkup:
-    """The station walk's keyboard (``ui.station_picker.keyboard``)."""
+    """The station walk's keyboard, for handlers/tally.py and handlers/broadcast.py
+    until they call ``ui.station_picker`` themselves (their packages on the
+    i13-broadcast-tally branch do): then this goes."""
     return station_picker.keyboard(view, factory, page=page, locale=locale)
 
 
@@ -61,51 +60,19 @@ def invite_roles(station_id: int, back_to: int) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def invite_confirm(station_id: int, role: RoleKind) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(
-        text=_("✅ Create the link"),
-        callback_data=InviteConfirmCb(station=station_id, role=role.value, ok=True),
-    )
-    kb.button(
-        text=_("✖️ Cancel"),
-        callback_data=InviteConfirmCb(station=station_id, role=role.value, ok=False),
-    )
-    kb.adjust(1)
-    return kb.as_markup()
-
-
-def team(
-    members: Sequence[tuple[TeamMember, str]],
-    *,
-    station_id: int,
-    page: int,
-    total: int,
-    back_to: int,
-) -> InlineKeyboardMarkup:
+def team(shown: Page[TeamMember], *, station_id: int, back_to: int) -> InlineKeyboardMarkup:
     """A Revoke button per role shown (with the plain display name), paging, back."""
     kb = InlineKeyboardBuilder()
-    for member, name in members:
+    for member in shown.items:
         kb.button(
             text=_("✖️ Revoke {name} ({role})").format(
-                name=short(name), role=labels.ROLES[member.role]
+                name=short(plain_person(member.name, member.user_id)),
+                role=labels.ROLES[member.role],
             ),
             callback_data=TeamRevokeCb(role=member.role_id),
         )
-    sizes = [1] * len(members)
-    count = pages(total, MEMBERS_PER_PAGE)
-    row = 0
-    if page > 0:
-        kb.button(
-            text=_("‹ Previous"),
-            callback_data=TeamStationCb(action="p", id=station_id, page=page - 1),
-        )
-        row += 1
-    if page < count - 1:
-        kb.button(
-            text=_("Next ›"), callback_data=TeamStationCb(action="p", id=station_id, page=page + 1)
-        )
-        row += 1
+    sizes = [1] * len(shown.items)
+    row = nav_row(kb, shown, lambda n: TeamStationCb(action="p", id=station_id, page=n))
     if row:
         sizes.append(row)
     kb.button(text=_("‹ Back"), callback_data=TeamStationCb(action="o", id=back_to))
@@ -114,20 +81,12 @@ def team(
     return kb.as_markup()
 
 
-def revoke_confirm(role_id: int, station_id: int) -> InlineKeyboardMarkup:
+def pending(volunteer_ids: Sequence[int], shown: Page[int]) -> InlineKeyboardMarkup:
+    """Approve and Decline for each volunteer listed (numbered from the page's first),
+    paging."""
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("✖️ Yes, revoke"), callback_data=TeamRevokeCb(role=role_id, confirm=True))
-    kb.button(text=_("Keep the role"), callback_data=TeamStationCb(action="p", id=station_id))
-    kb.adjust(1)
-    return kb.as_markup()
-
-
-def pending(
-    volunteer_ids: Sequence[int], *, first: int, page: int, total: int
-) -> InlineKeyboardMarkup:
-    """Approve and Decline for each volunteer listed (numbered from ``first``), paging."""
-    kb = InlineKeyboardBuilder()
-    for number, volunteer_id in enumerate(volunteer_ids, start=first):
+    page = shown.number
+    for number, volunteer_id in enumerate(volunteer_ids, start=shown.first):
         kb.button(
             text=_("✅ Approve {number}").format(number=number),
             callback_data=PendingCb(volunteer=volunteer_id, approve=True, page=page),
@@ -137,14 +96,7 @@ def pending(
             callback_data=PendingCb(volunteer=volunteer_id, approve=False, page=page),
         )
     sizes = [2] * len(volunteer_ids)
-    count = pages(total, PENDING_PER_PAGE)
-    row = 0
-    if page > 0:
-        kb.button(text=_("‹ Previous"), callback_data=PendingPageCb(page=page - 1))
-        row += 1
-    if page < count - 1:
-        kb.button(text=_("Next ›"), callback_data=PendingPageCb(page=page + 1))
-        row += 1
+    row = nav_row(kb, shown, lambda n: PendingPageCb(page=n))
     if row:
         sizes.append(row)
     kb.adjust(*sizes)
@@ -153,15 +105,13 @@ def pending(
 
 def approval_notice(volunteer_id: int) -> InlineKeyboardMarkup:
     """Approve and Decline on the notice that one volunteer is waiting."""
-    kb = InlineKeyboardBuilder()
-    kb.button(
-        text=_("✅ Approve"), callback_data=PendingNoticeCb(volunteer=volunteer_id, approve=True)
+    return confirm.keyboard(
+        yes=PendingNoticeCb(volunteer=volunteer_id, approve=True),
+        yes_text=_("✅ Approve"),
+        no=PendingNoticeCb(volunteer=volunteer_id, approve=False),
+        no_text=_("✖️ Decline"),
+        side_by_side=True,
     )
-    kb.button(
-        text=_("✖️ Decline"), callback_data=PendingNoticeCb(volunteer=volunteer_id, approve=False)
-    )
-    kb.adjust(2)
-    return kb.as_markup()
 
 
 def revoke_done(station_id: int) -> InlineKeyboardMarkup:

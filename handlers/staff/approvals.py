@@ -5,28 +5,27 @@ each volunteer waiting (outbox kind "approval_needed", queued with the registrat
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from aiogram import Bot, F, Router, html
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n, get_i18n
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import approvals, phones
+from services.access import Actor
 from services.approvals import Decision
 from services.errors import InvalidInput, NotAllowed, NotFound
-from storage.models import User, Volunteer, VolunteerStatus
-from ui import labels
+from storage.models import Volunteer, VolunteerStatus
+from ui import labels, screen
 from ui.callbacks import PendingCb, PendingNoticeCb, PendingPageCb
+from ui.errors import error_text, refuse
 from ui.format import join, station_path
 from ui.keyboards import staff as kb
 from ui.outbox import Rendered, renderer
-from ui.people import refuse
-from ui.settings import Settings
+from ui.paged import window
 
 
 async def _about(session: AsyncSession, volunteer: Volunteer, locale: str) -> list[str]:
@@ -41,24 +40,23 @@ async def _about(session: AsyncSession, volunteer: Volunteer, locale: str) -> li
 
 
 async def _page(
-    session: AsyncSession, actor_id: int, settings: Settings, page: int, locale: str
+    session: AsyncSession, actor: Actor, page: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     found = await approvals.pending(
         session,
-        actor_id=actor_id,
-        admin_ids=settings.admin_ids,
+        actor=actor,
         offset=max(page, 0) * kb.PENDING_PER_PAGE,
         limit=kb.PENDING_PER_PAGE,
     )
     if not found.total:
         return _("No volunteers are waiting for approval."), None
-    first = found.offset + 1
+    shown = window(found.offset // kb.PENDING_PER_PAGE, found.total, kb.PENDING_PER_PAGE)
     lines = [
         _("<b>Volunteers waiting for approval</b> ({first} to {last} of {total})").format(
-            first=first, last=found.offset + len(found.volunteers), total=found.total
+            first=shown.first, last=found.offset + len(found.volunteers), total=found.total
         )
     ]
-    for number, volunteer in enumerate(found.volunteers, start=first):
+    for number, volunteer in enumerate(found.volunteers, start=shown.first):
         lines += [
             "",
             _("{number}. {name}, {phone}").format(
@@ -66,45 +64,19 @@ async def _page(
                 name=html.quote(volunteer.real_name or "—"),
                 phone=phones.mask(volunteer.phone) if volunteer.phone else "—",
             ),
-            *await _about(session, volunteer, locale),
+            *await _about(session, volunteer, actor.locale),
         ]
-    markup = kb.pending(
-        [v.id for v in found.volunteers if v.id is not None],
-        first=first,
-        page=found.offset // kb.PENDING_PER_PAGE,
-        total=found.total,
-    )
+    markup = kb.pending([v.id for v in found.volunteers if v.id is not None], shown)
     return "\n".join(lines), markup
 
 
-async def pending(
-    message: Message, session: AsyncSession, user: User, settings: Settings, i18n: I18n
-) -> None:
+async def pending(message: Message, session: AsyncSession, actor: Actor) -> None:
     try:
-        text, markup = await _page(session, user.id, settings, 0, i18n.current_locale)
+        text, markup = await _page(session, actor, 0)
     except NotAllowed:
         await refuse(message)
         return
     await message.answer(text, reply_markup=markup)
-
-
-async def _show(
-    callback: CallbackQuery,
-    bot: Bot,
-    session: AsyncSession,
-    actor_id: int,
-    settings: Settings,
-    page: int,
-    locale: str,
-) -> None:
-    text, markup = await _page(session, actor_id, settings, page, locale)
-    if callback.message is not None:
-        await bot.edit_message_text(
-            text,
-            chat_id=callback.from_user.id,
-            message_id=callback.message.message_id,
-            reply_markup=markup,
-        )
 
 
 async def paged(
@@ -112,48 +84,28 @@ async def paged(
     callback_data: PendingPageCb,
     bot: Bot,
     session: AsyncSession,
-    user: User,
-    settings: Settings,
-    i18n: I18n,
+    actor: Actor,
 ) -> None:
     try:
-        await _page(session, user.id, settings, callback_data.page, i18n.current_locale)
+        text, markup = await _page(session, actor, callback_data.page)
     except NotAllowed:
         await refuse(callback)
         return
-    await callback.answer()
-    await _show(callback, bot, session, user.id, settings, callback_data.page, i18n.current_locale)
+    await screen.replace(callback, bot, text, markup)
 
 
 async def _decide(
-    callback: CallbackQuery,
-    session: AsyncSession,
-    actor_id: int,
-    settings: Settings,
-    volunteer_id: int,
-    approve: bool,
+    callback: CallbackQuery, session: AsyncSession, actor: Actor, volunteer_id: int, approve: bool
 ) -> Decision | None:
     """Approve or decline, the presser's right checked afresh (raises NotAllowed); None
     after saying why not (gone, or someone was quicker). The volunteer is told by the
     service, in the same transaction."""
     try:
         decision = await approvals.decide(
-            session,
-            actor_id=actor_id,
-            admin_ids=settings.admin_ids,
-            volunteer_id=volunteer_id,
-            approve=approve,
+            session, actor=actor, volunteer_id=volunteer_id, approve=approve
         )
-    except NotFound:
-        await callback.answer(_("This volunteer is no longer registered."), show_alert=True)
-        return None
-    except InvalidInput as error:
-        name = str(error.params.get("name") or "")
-        if error.params.get("status") == VolunteerStatus.ACTIVE.value:
-            text = _("{name} has already been approved.")
-        else:
-            text = _("{name} has already been declined.")
-        await callback.answer(text.format(name=name), show_alert=True)
+    except (NotFound, InvalidInput) as error:  # gone, or already decided
+        await callback.answer(error_text(error, plain=True), show_alert=True)
         return None
     name = decision.volunteer.real_name or ""
     if decision.status is VolunteerStatus.ACTIVE:
@@ -168,19 +120,21 @@ async def decided(
     callback_data: PendingCb,
     bot: Bot,
     session: AsyncSession,
-    user: User,
-    settings: Settings,
-    i18n: I18n,
+    actor: Actor,
 ) -> None:
-    actor_id = user.id  # read now: a refused decision rolls back and expires loaded rows
     try:
-        await _decide(
-            callback, session, actor_id, settings, callback_data.volunteer, callback_data.approve
-        )
+        await _decide(callback, session, actor, callback_data.volunteer, callback_data.approve)
     except NotAllowed:
         await refuse(callback)
         return
-    await _show(callback, bot, session, actor_id, settings, callback_data.page, i18n.current_locale)
+    text, markup = await _page(session, actor, callback_data.page)
+    if callback.message is not None:
+        await bot.edit_message_text(
+            text,
+            chat_id=callback.from_user.id,
+            message_id=callback.message.message_id,
+            reply_markup=markup,
+        )
 
 
 @renderer(approvals.DECIDED)
@@ -231,43 +185,29 @@ async def render_approval_needed(session: AsyncSession, payload: dict[str, Any])
     return "\n".join(lines), kb.approval_notice(volunteer.id)
 
 
-async def _drop_buttons(callback: CallbackQuery, bot: Bot) -> None:
-    if callback.message is not None:
-        with contextlib.suppress(TelegramBadRequest):  # gone, or too old to edit
-            await bot.edit_message_reply_markup(
-                chat_id=callback.from_user.id, message_id=callback.message.message_id
-            )
-
-
 async def decided_from_notice(
     callback: CallbackQuery,
     callback_data: PendingNoticeCb,
     bot: Bot,
     session: AsyncSession,
-    user: User,
-    settings: Settings,
+    actor: Actor,
 ) -> None:
-    actor_id = user.id  # read now: a refused decision rolls back and expires loaded rows
     try:
         decision = await _decide(
-            callback, session, actor_id, settings, callback_data.volunteer, callback_data.approve
+            callback, session, actor, callback_data.volunteer, callback_data.approve
         )
     except NotAllowed:
         await refuse(callback)
         return
     if decision is None:
-        await _drop_buttons(callback, bot)
+        await screen.strip(bot, callback)
         return
     name = html.quote(decision.volunteer.real_name or "—")
     if decision.status is VolunteerStatus.ACTIVE:
         outcome = _("✅ Approved: {name}").format(name=name)
     else:
         outcome = _("✖️ Declined: {name}").format(name=name)
-    if callback.message is not None:
-        with contextlib.suppress(TelegramBadRequest):  # gone, or too old to edit
-            await bot.edit_message_text(
-                outcome, chat_id=callback.from_user.id, message_id=callback.message.message_id
-            )
+    await screen.strip(bot, callback, outcome)
 
 
 def make_router() -> Router:

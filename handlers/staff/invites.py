@@ -8,63 +8,45 @@ from typing import Any
 from aiogram import Bot, F, Router, html
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n, get_i18n
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import access, invites, roles, scopes
-from services.access import Permission
-from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
-from services.scopes import ScopeView
+from services.access import Actor, Permission
+from services.errors import InvalidInput, NotAllowed, NotFound
 from storage.models import RoleKind, User
-from ui import labels
+from ui import confirm, labels, screen, station_picker
 from ui.callbacks import InviteConfirmCb, InviteRoleCb, InviteStationCb
-from ui.format import station_path
+from ui.errors import error_text, refuse
+from ui.format import day, station_path
 from ui.keyboards import staff as kb
 from ui.outbox import Rendered, renderer
-from ui.people import day, refuse
-from ui.screen import show_in_place
 from ui.settings import Settings
 
-
-def invite_error(error: DomainError) -> str:
-    texts = {
-        "invite_unknown": _("This invitation link is not valid. Please ask for a new one."),
-        "invite_used": _("This invitation link has already been used. Please ask for a new one."),
-        "invite_expired": _("This invitation link has expired. Please ask for a new one."),
-        "station_not_found": _("That station no longer exists."),
-        "role_unknown": _("That role does not exist."),
-    }
-    return texts.get(error.code, _("That did not work. Please try again."))
-
-
-def walk_text(view: ScopeView, path: str | None) -> str:
-    if view.current is None and not view.nodes:
-        return _("No stations have been set up yet.")
-    if path is None:
-        return _("Invite someone to which station? Tap a name to open it.")
-    return _("Invite someone to which station? {path}").format(path=path)
+QUESTION = station_picker.Question(
+    top=lambda: _("Invite someone to which station? Tap a name to open it."),
+    at=lambda: _("Invite someone to which station? {path}"),
+)
 
 
 async def _walk(
-    session: AsyncSession, user: User, settings: Settings, station_id: int, page: int, locale: str
+    session: AsyncSession, actor: Actor, station_id: int, page: int
 ) -> tuple[str, InlineKeyboardMarkup]:
-    view = await scopes.view(
+    return await station_picker.walk(
         session,
-        actor_id=user.id,
-        admin_ids=settings.admin_ids,
+        actor=actor,
         permission=Permission.MANAGE_TEAM,
         station_id=station_id,
+        page=page,
+        factory=InviteStationCb,
+        question=QUESTION,
     )
-    path = await station_path(session, view.current.id, locale) if view.current else None
-    return walk_text(view, path), kb.station_walk(view, InviteStationCb, page=page, locale=locale)
 
 
-async def invite(
-    message: Message, session: AsyncSession, user: User, settings: Settings, i18n: I18n
-) -> None:
+async def invite(message: Message, session: AsyncSession, actor: Actor) -> None:
     try:
-        text, markup = await _walk(session, user, settings, scopes.TOP, 0, i18n.current_locale)
+        text, markup = await _walk(session, actor, scopes.TOP, 0)
     except NotAllowed:
         await refuse(message)
         return
@@ -76,36 +58,30 @@ async def station_walked(
     callback_data: InviteStationCb,
     bot: Bot,
     session: AsyncSession,
-    user: User,
-    settings: Settings,
-    i18n: I18n,
+    actor: Actor,
 ) -> None:
-    locale = i18n.current_locale
     try:
         if callback_data.action == "p":
             view = await scopes.view(
                 session,
-                actor_id=user.id,
-                admin_ids=settings.admin_ids,
+                actor=actor,
                 permission=Permission.MANAGE_TEAM,
                 station_id=callback_data.id,
             )
             assert view.current is not None
             text = _("Invite someone to {path} as what?").format(
-                path=await station_path(session, callback_data.id, locale)
+                path=await station_path(session, callback_data.id, actor.locale)
             )
             markup = kb.invite_roles(callback_data.id, view.parent)
         else:
-            text, markup = await _walk(
-                session, user, settings, callback_data.id, callback_data.page, locale
-            )
+            text, markup = await _walk(session, actor, callback_data.id, callback_data.page)
     except NotAllowed:
         await refuse(callback)
         return
     except NotFound as error:
-        await callback.answer(invite_error(error), show_alert=True)
+        await callback.answer(error_text(error, plain=True), show_alert=True)
         return
-    await show_in_place(callback, bot, text, markup)
+    await screen.replace(callback, bot, text, markup)
 
 
 async def role_chosen(
@@ -113,30 +89,23 @@ async def role_chosen(
     callback_data: InviteRoleCb,
     bot: Bot,
     session: AsyncSession,
-    user: User,
-    settings: Settings,
-    i18n: I18n,
+    actor: Actor,
 ) -> None:
     if not await access.allowed(
-        session,
-        user_id=user.id,
-        admin_ids=settings.admin_ids,
-        permission=Permission.MANAGE_TEAM,
-        station_id=callback_data.station,
+        session, actor=actor, permission=Permission.MANAGE_TEAM, station_id=callback_data.station
     ):
         await refuse(callback)
         return
     try:
         kind = roles.role_kind(callback_data.role)
     except InvalidInput as error:
-        await callback.answer(invite_error(error), show_alert=True)
+        await callback.answer(error_text(error, plain=True), show_alert=True)
         return
-    await callback.answer()
     text = "\n".join(
         [
             _("<b>Invitation</b>"),
             _("Station: {path}").format(
-                path=await station_path(session, callback_data.station, i18n.current_locale)
+                path=await station_path(session, callback_data.station, actor.locale)
             ),
             _("Role: {role}").format(role=labels.ROLES[kind]),
             "",
@@ -146,13 +115,13 @@ async def role_chosen(
             ),
         ]
     )
-    if callback.message is not None:
-        await bot.edit_message_text(
-            text,
-            chat_id=callback.from_user.id,
-            message_id=callback.message.message_id,
-            reply_markup=kb.invite_confirm(callback_data.station, kind),
-        )
+    station, role = callback_data.station, kind.value
+    markup = confirm.keyboard(
+        yes=InviteConfirmCb(station=station, role=role, ok=True),
+        yes_text=_("✅ Create the link"),
+        no=InviteConfirmCb(station=station, role=role, ok=False),
+    )
+    await screen.replace(callback, bot, text, markup)
 
 
 async def confirmed(
@@ -160,59 +129,44 @@ async def confirmed(
     callback_data: InviteConfirmCb,
     bot: Bot,
     session: AsyncSession,
-    user: User,
+    actor: Actor,
     settings: Settings,
-    i18n: I18n,
 ) -> None:
-    chat_id = callback.from_user.id
     if not callback_data.ok:
         if not await access.allowed(
             session,
-            user_id=user.id,
-            admin_ids=settings.admin_ids,
+            actor=actor,
             permission=Permission.MANAGE_TEAM,
             station_id=callback_data.station,
         ):
             await refuse(callback)
             return
-        await callback.answer()
-        if callback.message is not None:
-            await bot.edit_message_text(
-                _("Cancelled. No link was made."),
-                chat_id=chat_id,
-                message_id=callback.message.message_id,
-            )
+        await screen.replace(callback, bot, _("Cancelled. No link was made."))
         return
     try:
         created = await invites.create(
-            session,
-            actor_id=user.id,
-            admin_ids=settings.admin_ids,
-            station_id=callback_data.station,
-            role=callback_data.role,
+            session, actor=actor, station_id=callback_data.station, role=callback_data.role
         )
     except NotAllowed:
         await refuse(callback)
         return
     except (NotFound, InvalidInput) as error:
-        await callback.answer(invite_error(error), show_alert=True)
+        await callback.answer(error_text(error, plain=True), show_alert=True)
         return
     await callback.answer()
-    locale = i18n.current_locale
     me = await bot.me()
     link = f"https://t.me/{me.username}?start={created.start_parameter}"
-    path = await station_path(session, created.station_id, locale)
-    if callback.message is not None:
-        await bot.edit_message_reply_markup(chat_id=chat_id, message_id=callback.message.message_id)
+    path = await station_path(session, created.station_id, actor.locale)
+    await screen.strip(bot, callback)
     await bot.send_message(
-        chat_id,
+        actor.id,
         _(
             "Invitation link for {role} of {path}. It works once, until {date}. "
             "Send it only to the person you mean:"
         ).format(
             role=labels.ROLES[created.role],
             path=path,
-            date=day(created.expires_at, locale, settings.zone),
+            date=day(created.expires_at, actor.locale, settings.zone),
         )
         + "\n\n"
         + html.quote(link),
@@ -222,11 +176,9 @@ async def confirmed(
 async def open_invite(
     message: Message,
     command: CommandObject,
-    bot: Bot,
     session: AsyncSession,
     user: User,
-    settings: Settings,
-    i18n: I18n,
+    actor: Actor,
 ) -> None:
     name = message.from_user.full_name if message.from_user else ""
     try:
@@ -234,10 +186,9 @@ async def open_invite(
             session, token=command.args or "", user_id=user.id, name=name
         )
     except (NotFound, InvalidInput) as error:
-        await message.answer(invite_error(error))
+        await message.answer(error_text(error))
         return
-    locale = i18n.current_locale
-    path = await station_path(session, redeemed.station.id, locale)
+    path = await station_path(session, redeemed.station.id, actor.locale)
     role = labels.ROLES[redeemed.role]
     if redeemed.new:
         text = _("Welcome! You are now {role} of {path}. Send /help to see what you can do.")

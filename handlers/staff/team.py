@@ -8,22 +8,27 @@ from typing import Any
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n, get_i18n
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import roles, scopes
-from services.access import Permission
+from services.access import Actor, Permission
 from services.errors import NotAllowed, NotFound
-from storage.models import RoleKind, User
-from ui import labels
+from storage.models import RoleKind
+from ui import confirm, labels, screen, station_picker
 from ui.callbacks import TeamRevokeCb, TeamStationCb
-from ui.format import station_path
+from ui.errors import error_text, refuse
+from ui.format import day, person, station_path
 from ui.keyboards import staff as kb
 from ui.outbox import Rendered, renderer
-from ui.people import day, person, plain_person, refuse
-from ui.screen import show_in_place
+from ui.paged import page_of
 from ui.settings import Settings
+
+QUESTION = station_picker.Question(
+    top=lambda: _("Whose team? Choose a station; tap a name to open it."),
+    at=lambda: _("Whose team? {path}"),
+)
 
 
 def _gone() -> str:
@@ -31,49 +36,35 @@ def _gone() -> str:
 
 
 async def _walk(
-    session: AsyncSession, user: User, settings: Settings, station_id: int, page: int, locale: str
+    session: AsyncSession, actor: Actor, settings: Settings, station_id: int, page: int
 ) -> tuple[str, InlineKeyboardMarkup]:
-    view = await scopes.view(
+    return await station_picker.walk(
         session,
-        actor_id=user.id,
-        admin_ids=settings.admin_ids,
+        actor=actor,
         permission=Permission.MANAGE_TEAM,
         station_id=station_id,
+        page=page,
+        factory=TeamStationCb,
+        question=QUESTION,
     )
-    if view.current is None and not view.nodes:
-        text = _("No stations have been set up yet.")
-    elif view.current is None:
-        text = _("Whose team? Choose a station; tap a name to open it.")
-    else:
-        text = _("Whose team? {path}").format(
-            path=await station_path(session, view.current.id, locale)
-        )
-    return text, kb.station_walk(view, TeamStationCb, page=page, locale=locale)
 
 
 async def _team_view(
-    session: AsyncSession, user: User, settings: Settings, station_id: int, page: int, locale: str
+    session: AsyncSession, actor: Actor, settings: Settings, station_id: int, page: int
 ) -> tuple[str, InlineKeyboardMarkup]:
     view = await scopes.view(
-        session,
-        actor_id=user.id,
-        admin_ids=settings.admin_ids,
-        permission=Permission.MANAGE_TEAM,
-        station_id=station_id,
+        session, actor=actor, permission=Permission.MANAGE_TEAM, station_id=station_id
     )
-    members = await roles.team(
-        session, actor_id=user.id, admin_ids=settings.admin_ids, station_id=station_id
-    )
-    count = kb.pages(len(members), kb.MEMBERS_PER_PAGE)
-    page = min(max(page, 0), count - 1)
-    shown = members[page * kb.MEMBERS_PER_PAGE : (page + 1) * kb.MEMBERS_PER_PAGE]
+    members = await roles.team(session, actor=actor, station_id=station_id)
+    shown = page_of(members, page, kb.MEMBERS_PER_PAGE)
+    locale = actor.locale
     lines = [
         _("<b>Team of {path}</b>").format(path=await station_path(session, station_id, locale)),
         "",
     ]
     if not members:
         lines.append(_("No staff or coordinators yet. /invite makes an invitation link."))
-    for member in shown:
+    for member in shown.items:
         lines.append(
             _("• {person}: {role}, since {date}").format(
                 person=person(member.name, member.user_id),
@@ -82,20 +73,16 @@ async def _team_view(
             )
         )
     markup = kb.team(
-        [(m, plain_person(m.name, m.user_id)) for m in shown],
+        shown,
         station_id=station_id,
-        page=page,
-        total=len(members),
         back_to=view.parent if view.current and not view.nodes else station_id,
     )
     return "\n".join(lines), markup
 
 
-async def team(
-    message: Message, session: AsyncSession, user: User, settings: Settings, i18n: I18n
-) -> None:
+async def team(message: Message, session: AsyncSession, actor: Actor, settings: Settings) -> None:
     try:
-        text, markup = await _walk(session, user, settings, scopes.TOP, 0, i18n.current_locale)
+        text, markup = await _walk(session, actor, settings, scopes.TOP, 0)
     except NotAllowed:
         await refuse(message)
         return
@@ -107,23 +94,19 @@ async def station_walked(
     callback_data: TeamStationCb,
     bot: Bot,
     session: AsyncSession,
-    user: User,
+    actor: Actor,
     settings: Settings,
-    i18n: I18n,
 ) -> None:
-    locale = i18n.current_locale
     show = _team_view if callback_data.action == "p" else _walk
     try:
-        text, markup = await show(
-            session, user, settings, callback_data.id, callback_data.page, locale
-        )
+        text, markup = await show(session, actor, settings, callback_data.id, callback_data.page)
     except NotAllowed:
         await refuse(callback)
         return
-    except NotFound:
-        await callback.answer(_("That station no longer exists."), show_alert=True)
+    except NotFound as error:
+        await callback.answer(error_text(error, plain=True), show_alert=True)
         return
-    await show_in_place(callback, bot, text, markup)
+    await screen.replace(callback, bot, text, markup)
 
 
 async def revoke_pressed(
@@ -131,74 +114,51 @@ async def revoke_pressed(
     callback_data: TeamRevokeCb,
     bot: Bot,
     session: AsyncSession,
-    user: User,
-    settings: Settings,
-    i18n: I18n,
+    actor: Actor,
 ) -> None:
     if callback_data.confirm:
-        await _revoke(callback, callback_data.role, bot, session, user, settings, i18n)
+        await _revoke(callback, callback_data.role, bot, session, actor)
         return
     try:
-        member = await roles.member(
-            session, actor_id=user.id, admin_ids=settings.admin_ids, role_id=callback_data.role
-        )
+        member = await roles.member(session, actor=actor, role_id=callback_data.role)
     except NotAllowed:
         await refuse(callback)
         return
     except NotFound:
         await callback.answer(_gone(), show_alert=True)
         return
-    await callback.answer()
     text = _("Revoke the role {role} of {person} at {path}?").format(
         role=labels.ROLES[member.role],
         person=person(member.name, member.user_id),
-        path=await station_path(session, member.station_id, i18n.current_locale),
+        path=await station_path(session, member.station_id, actor.locale),
     )
-    if callback.message is not None:
-        await bot.edit_message_text(
-            text,
-            chat_id=callback.from_user.id,
-            message_id=callback.message.message_id,
-            reply_markup=kb.revoke_confirm(member.role_id, member.station_id),
-        )
+    markup = confirm.keyboard(
+        yes=TeamRevokeCb(role=member.role_id, confirm=True),
+        yes_text=_("✖️ Yes, revoke"),
+        no=TeamStationCb(action="p", id=member.station_id),
+        no_text=_("Keep the role"),
+    )
+    await screen.replace(callback, bot, text, markup)
 
 
 async def _revoke(
-    callback: CallbackQuery,
-    role_id: int,
-    bot: Bot,
-    session: AsyncSession,
-    user: User,
-    settings: Settings,
-    i18n: I18n,
+    callback: CallbackQuery, role_id: int, bot: Bot, session: AsyncSession, actor: Actor
 ) -> None:
     try:
-        shown = await roles.member(
-            session, actor_id=user.id, admin_ids=settings.admin_ids, role_id=role_id
-        )
-        gone = await roles.revoke(
-            session, actor_id=user.id, admin_ids=settings.admin_ids, role_id=role_id
-        )
+        shown = await roles.member(session, actor=actor, role_id=role_id)
+        gone = await roles.revoke(session, actor=actor, role_id=role_id)
     except NotAllowed:
         await refuse(callback)
         return
     except NotFound:
         await callback.answer(_gone(), show_alert=True)
         return
-    await callback.answer()
-    locale = i18n.current_locale
     text = _("Revoked: {person} is no longer {role} of {path}.").format(
         person=person(shown.name, gone.user_id),
         role=labels.ROLES[gone.role],
-        path=await station_path(session, gone.station_id, locale),
+        path=await station_path(session, gone.station_id, actor.locale),
     )
-    if callback.message is not None:
-        await bot.edit_message_text(
-            text,
-            chat_id=callback.from_user.id,
-            message_id=callback.message.message_id,
-            reply_markup=kb.revoke_done(gone.station_id),
-        )
+    await screen.replace(callback, bot, text, kb.revoke_done(gone.station_id))
 
 
 @renderer(roles.REVOKED)
