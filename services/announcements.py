@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import audit
 from services.access import Actor
-from services.broadcasts import Created, count_recipients, queue, recipients, require
+from services.broadcasts import Created, count_recipients, open_broadcast, recipients, require
 from services.broadcasts import require_somewhere as require_broadcasting
 from services.errors import InvalidInput, NotFound
 from storage import queries
@@ -60,19 +60,15 @@ async def announce(
         found = await recipients(session, station_id=activity.station_id)
         if not found:
             raise InvalidInput("no_recipients")
-        broadcast = Broadcast(
+        broadcast = await open_broadcast(
+            session,
+            actor=actor,
             station_id=activity.station_id,
-            subtree=True,
-            skills=[],
+            found=found,
             text=activity.title,
             activity_id=activity.id,
-            created_by=actor.id,
-            total=len(found),
-            created_at=now,
+            now=now,
         )
-        session.add(broadcast)
-        await session.flush()
-        await queue(session, broadcast, found)
         audit.record(
             session,
             actor_id=actor.id,

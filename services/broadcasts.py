@@ -112,8 +112,35 @@ async def count_recipients(
 # --- creating -----------------------------------------------------------------------
 
 
-async def queue(session: AsyncSession, broadcast: Broadcast, found: list[Recipient]) -> int:
-    """One outbox row per recipient, in the caller's transaction."""
+async def open_broadcast(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    station_id: int,
+    found: list[Recipient],
+    text: str,
+    now: datetime,
+    skills: Sequence[str] = (),
+    activity_id: int | None = None,
+) -> Broadcast:
+    """The Broadcast row and one outbox row per recipient, in the caller's transaction."""
+    broadcast = Broadcast(
+        station_id=station_id,
+        subtree=True,
+        skills=list(skills),
+        text=text,
+        activity_id=activity_id,
+        created_by=actor.id,
+        total=len(found),
+        created_at=now,
+    )
+    session.add(broadcast)
+    await session.flush()
+    await _queue(session, broadcast, found)
+    return broadcast
+
+
+async def _queue(session: AsyncSession, broadcast: Broadcast, found: list[Recipient]) -> int:
     assert broadcast.id is not None
     return await outbox.enqueue(
         session,
@@ -165,18 +192,15 @@ async def create(
         found = await recipients(session, station_id=station_id, skills=chosen)
         if not found:
             raise InvalidInput("no_recipients")
-        broadcast = Broadcast(
+        broadcast = await open_broadcast(
+            session,
+            actor=actor,
             station_id=station_id,
-            subtree=True,
-            skills=chosen,
+            found=found,
             text=text,
-            created_by=actor.id,
-            total=len(found),
-            created_at=now,
+            skills=chosen,
+            now=now,
         )
-        session.add(broadcast)
-        await session.flush()
-        await queue(session, broadcast, found)
         audit.record(
             session,
             actor_id=actor.id,

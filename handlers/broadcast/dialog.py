@@ -4,6 +4,7 @@ one of them gets it); then the text (``compose``)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from aiogram import Bot
@@ -45,18 +46,10 @@ def skills_keyboard(chosen: Sequence[str]) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-async def _walk(
-    session: AsyncSession, actor: Actor, station_id: int, page: int
-) -> tuple[str, InlineKeyboardMarkup]:
-    return await station_picker.walk(
-        session,
-        actor=actor,
-        permission=Permission.BROADCAST,
-        station_id=station_id,
-        page=page,
-        factory=BcStationCb,
-        question=QUESTION,
-    )
+# The station walk's screen: walk(session, actor=, station_id=, page=).
+walk = functools.partial(
+    station_picker.walk, permission=Permission.BROADCAST, factory=BcStationCb, question=QUESTION
+)
 
 
 async def start(
@@ -73,7 +66,7 @@ async def start(
     if view.current is None and len(view.nodes) == 1 and not view.nodes[0].children:
         await _station_picked(bot, actor, state, session, view.nodes[0].id)
         return
-    text, markup = await _walk(session, actor, scopes.TOP, 0)
+    text, markup = await walk(session, actor=actor, station_id=scopes.TOP, page=0)
     await message.answer(text, reply_markup=markup)
 
 
@@ -85,23 +78,39 @@ async def station_walked(
     session: AsyncSession,
     actor: Actor,
 ) -> None:
+    if callback_data.action == "p":
+        if await _refused(callback, session, actor, callback_data.id):
+            return
+        await callback.answer()
+        await screen.strip(bot, callback)
+        await _station_picked(bot, actor, state, session, callback_data.id)
+        return
     try:
-        if callback_data.action == "p":
-            await broadcasts.require(session, actor=actor, station_id=callback_data.id)
-        else:
-            text, markup = await _walk(session, actor, callback_data.id, callback_data.page)
+        text, markup = await walk(
+            session, actor=actor, station_id=callback_data.id, page=callback_data.page
+        )
     except NotAllowed:
         await refuse(callback)
         return
     except NotFound as error:
         await callback.answer(error_text(error, plain=True), show_alert=True)
         return
-    if callback_data.action != "p":
-        await screen.replace(callback, bot, text, markup)
-        return
-    await callback.answer()
-    await screen.strip(bot, callback)
-    await _station_picked(bot, actor, state, session, callback_data.id)
+    await screen.replace(callback, bot, text, markup)
+
+
+async def _refused(
+    callback: CallbackQuery, session: AsyncSession, actor: Actor, station_id: int
+) -> bool:
+    """Whether the actor may not broadcast to the station now (after telling them)."""
+    try:
+        await broadcasts.require(session, actor=actor, station_id=station_id)
+    except NotAllowed:
+        await refuse(callback)
+        return True
+    except NotFound as error:
+        await callback.answer(error_text(error, plain=True), show_alert=True)
+        return True
+    return False
 
 
 async def _station_picked(
@@ -132,13 +141,7 @@ async def skill_toggled(
         await callback.answer(no_longer_active())
         return
     station_id = int(data["station_id"])
-    try:
-        await broadcasts.require(session, actor=actor, station_id=station_id)
-    except NotAllowed:
-        await refuse(callback)
-        return
-    except NotFound as error:
-        await callback.answer(error_text(error, plain=True), show_alert=True)
+    if await _refused(callback, session, actor, station_id):
         return
     chosen = [s for s in data.get("skills", []) if s in SKILLS]
     if callback_data.code != "done":

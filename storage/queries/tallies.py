@@ -13,7 +13,6 @@ from typing import Any, cast
 from sqlalchemy import (
     ColumnElement,
     Integer,
-    Select,
     Subquery,
     Table,
     case,
@@ -112,7 +111,7 @@ async def _rows(session: AsyncSession, statement: Any) -> Rows:
     return cast(Rows, (await conn.execute(statement)).all())
 
 
-async def _count(session: AsyncSession, statement: Select[Any]) -> int:
+async def _count(session: AsyncSession, statement: Any) -> int:
     conn = await session.connection()
     return int((await conn.execute(statement)).scalar() or 0)
 
@@ -121,10 +120,41 @@ def _current(window: Window, column: Any) -> ColumnElement[int]:
     return case((column >= (window.current or window.start), 1), else_=0)
 
 
-def _held_here(window: Window) -> tuple[ColumnElement[bool], ...]:
-    return (
+def _of_held(
+    window: Window, statement: Any, *, source: Any = None, lines: Subquery | None = None
+) -> Any:
+    """``statement`` limited to the activities held in the window; ``source``: the
+    table it reads with an ``activity_id`` (Attendance, Beneficiaries), joined to its
+    activity. ``lines``: the subtree's lines, when the statement selects them."""
+    lines = subtree_lines(window.root) if lines is None else lines
+    if source is not None:
+        statement = statement.select_from(source).join(
+            Activity, col(Activity.id) == col(source.activity_id)
+        )
+    return statement.join(lines, lines.c.id == col(Activity.station_id)).where(
         *held(window.start, window.end, window.now),
         *within(col(Activity.station_id), window.small),
+    )
+
+
+def _per_line(window: Window, *columns: Any, source: Any = None, counts: bool = False) -> Subquery:
+    """(cur, line, *columns) of the activities held, or of ``source``'s rows of them
+    (``counts``: only the attendance that counts)."""
+    lines = subtree_lines(window.root)
+    statement = select(_current(window, col(Activity.starts_at)).label("cur"), lines.c.line)
+    statement = _of_held(window, statement.add_columns(*columns), source=source, lines=lines)
+    rows: Subquery = (statement.where(*attended()) if counts else statement).subquery()
+    return rows
+
+
+def _of_pledges(window: Window, statement: Any, lines: Subquery | None = None) -> Any:
+    """``statement`` limited to the pledges made in the window and not cancelled."""
+    lines = subtree_lines(window.root) if lines is None else lines
+    return statement.join(lines, lines.c.id == col(Pledge.station_id)).where(
+        col(Pledge.status) != PledgeStatus.CANCELLED,
+        *within(col(Pledge.station_id), window.small),
+        col(Pledge.created_at) >= window.start,
+        col(Pledge.created_at) < window.end,
     )
 
 
@@ -133,17 +163,7 @@ def _held_here(window: Window) -> tuple[ColumnElement[bool], ...]:
 
 async def held_by_kind(session: AsyncSession, window: Window) -> Rows:
     """(cur, line, kind, activities) of the activities held."""
-    lines = subtree_lines(window.root)
-    rows = (
-        select(
-            _current(window, col(Activity.starts_at)).label("cur"),
-            lines.c.line,
-            col(Activity.kind).label("kind"),
-        )
-        .join(lines, lines.c.id == col(Activity.station_id))
-        .where(*_held_here(window))
-        .subquery("held")
-    )
+    rows = _per_line(window, col(Activity.kind).label("kind"))
     return await _rows(
         session,
         select(rows.c.cur, rows.c.line, rows.c.kind, func.count()).group_by(
@@ -156,19 +176,12 @@ async def served(session: AsyncSession, window: Window) -> Rows:
     """(cur, line, people, participations, minutes) per line, and (cur, None, ...) in
     total with each person counted once, from one pass over the attendance that counts:
     grouped by (period, line, person) first."""
-    lines = subtree_lines(window.root)
-    rows = (
-        select(
-            _current(window, col(Activity.starts_at)).label("cur"),
-            lines.c.line,
-            col(Attendance.volunteer_id).label("person"),
-            col(Attendance.minutes).label("minutes"),
-        )
-        .select_from(Attendance)
-        .join(Activity, col(Activity.id) == col(Attendance.activity_id))
-        .join(lines, lines.c.id == col(Activity.station_id))
-        .where(*_held_here(window), *attended())
-        .subquery("served")
+    rows = _per_line(
+        window,
+        col(Attendance.volunteer_id).label("person"),
+        col(Attendance.minutes).label("minutes"),
+        source=Attendance,
+        counts=True,
     )
     people = (
         select(
@@ -196,19 +209,11 @@ async def served(session: AsyncSession, window: Window) -> Rows:
 
 async def beneficiaries_by_group(session: AsyncSession, window: Window) -> Rows:
     """(cur, line, target group, beneficiaries) recorded for the activities held."""
-    lines = subtree_lines(window.root)
-    rows = (
-        select(
-            _current(window, col(Activity.starts_at)).label("cur"),
-            lines.c.line,
-            col(Beneficiaries.target_group).label("grp"),
-            col(Beneficiaries.count).label("n"),
-        )
-        .select_from(Beneficiaries)
-        .join(Activity, col(Activity.id) == col(Beneficiaries.activity_id))
-        .join(lines, lines.c.id == col(Activity.station_id))
-        .where(*_held_here(window))
-        .subquery("benefit")
+    rows = _per_line(
+        window,
+        col(Beneficiaries.target_group).label("grp"),
+        col(Beneficiaries.count).label("n"),
+        source=Beneficiaries,
     )
     return await _rows(
         session,
@@ -237,31 +242,17 @@ async def newcomers(session: AsyncSession, window: Window) -> Rows:
     )
 
 
-def _pledged(window: Window) -> tuple[ColumnElement[bool], ...]:
-    return (
-        col(Pledge.status) != PledgeStatus.CANCELLED,
-        *within(col(Pledge.station_id), window.small),
-        col(Pledge.created_at) >= window.start,
-        col(Pledge.created_at) < window.end,
-    )
-
-
 async def pledges_by_line(session: AsyncSession, window: Window) -> Rows:
     """(cur, line, pledges, pledged fen, received fen) of the pledges not cancelled."""
     lines = subtree_lines(window.root)
-    rows = (
-        select(
-            _current(window, col(Pledge.created_at)).label("cur"),
-            lines.c.line,
-            col(Pledge.amount_fen).label("fen"),
-            case(
-                (col(Pledge.status) == PledgeStatus.RECEIVED, col(Pledge.amount_fen)), else_=0
-            ).label("got"),
-        )
-        .join(lines, lines.c.id == col(Pledge.station_id))
-        .where(*_pledged(window))
-        .subquery("promised")
+    received = (col(Pledge.status) == PledgeStatus.RECEIVED, col(Pledge.amount_fen))
+    statement = select(
+        _current(window, col(Pledge.created_at)).label("cur"),
+        lines.c.line,
+        col(Pledge.amount_fen).label("fen"),
+        case(received, else_=0).label("got"),
     )
+    rows = _of_pledges(window, statement, lines).subquery("promised")
     return await _rows(
         session,
         select(
@@ -279,17 +270,15 @@ async def pledges_by_line(session: AsyncSession, window: Window) -> Rows:
 
 async def served_per_activity(session: AsyncSession, window: Window) -> dict[int, tuple[int, int]]:
     """activity id -> (participations, minutes) that count."""
-    lines = subtree_lines(window.root)
+    statement = select(
+        col(Attendance.activity_id),
+        func.count(),
+        func.coalesce(func.sum(col(Attendance.minutes)), 0),
+    )
     rows = await _rows(
         session,
-        select(
-            col(Attendance.activity_id),
-            func.count(),
-            func.coalesce(func.sum(col(Attendance.minutes)), 0),
-        )
-        .join(Activity, col(Activity.id) == col(Attendance.activity_id))
-        .join(lines, lines.c.id == col(Activity.station_id))
-        .where(*_held_here(window), *attended())
+        _of_held(window, statement, source=Attendance)
+        .where(*attended())
         .group_by(col(Attendance.activity_id)),
     )
     return {int(a): (int(n), int(m or 0)) for a, n, m in rows}
@@ -297,14 +286,12 @@ async def served_per_activity(session: AsyncSession, window: Window) -> dict[int
 
 async def beneficiaries_per_activity(session: AsyncSession, window: Window) -> dict[int, int]:
     """activity id -> beneficiaries recorded."""
-    lines = subtree_lines(window.root)
+    statement = select(
+        col(Beneficiaries.activity_id), func.coalesce(func.sum(col(Beneficiaries.count)), 0)
+    )
     rows = await _rows(
         session,
-        select(col(Beneficiaries.activity_id), func.coalesce(func.sum(col(Beneficiaries.count)), 0))
-        .join(Activity, col(Activity.id) == col(Beneficiaries.activity_id))
-        .join(lines, lines.c.id == col(Activity.station_id))
-        .where(*_held_here(window))
-        .group_by(col(Beneficiaries.activity_id)),
+        _of_held(window, statement, source=Beneficiaries).group_by(col(Beneficiaries.activity_id)),
     )
     return {int(a): int(n) for a, n in rows}
 
@@ -312,56 +299,45 @@ async def beneficiaries_per_activity(session: AsyncSession, window: Window) -> d
 async def held_activities(session: AsyncSession, window: Window, limit: int) -> Rows:
     """(id, station, kind, title, place, starts, ends, target group, closed at) of the
     activities held, in order of their start; at most ``limit``."""
-    lines = subtree_lines(window.root)
+    statement = select(
+        col(Activity.id),
+        col(Activity.station_id),
+        col(Activity.kind),
+        col(Activity.title),
+        col(Activity.place),
+        col(Activity.starts_at),
+        col(Activity.ends_at),
+        col(Activity.target_group),
+        col(Activity.closed_at),
+    )
     return await _rows(
         session,
-        select(
-            col(Activity.id),
-            col(Activity.station_id),
-            col(Activity.kind),
-            col(Activity.title),
-            col(Activity.place),
-            col(Activity.starts_at),
-            col(Activity.ends_at),
-            col(Activity.target_group),
-            col(Activity.closed_at),
-        )
-        .join(lines, lines.c.id == col(Activity.station_id))
-        .where(*_held_here(window))
+        _of_held(window, statement)
         .order_by(col(Activity.starts_at), col(Activity.id))
         .limit(limit),
     )
 
 
 async def count_held(session: AsyncSession, window: Window) -> int:
-    lines = subtree_lines(window.root)
-    return await _count(
-        session,
-        select(func.count())
-        .select_from(Activity)
-        .join(lines, lines.c.id == col(Activity.station_id))
-        .where(*_held_here(window)),
-    )
+    return await _count(session, _of_held(window, select(func.count()).select_from(Activity)))
 
 
 async def participations(session: AsyncSession, window: Window, limit: int) -> Rows:
     """(activity, station, starts, title, volunteer, mark, minutes) of the attendance
     that counts, in order of the activities' start; at most ``limit``."""
-    lines = subtree_lines(window.root)
+    statement = select(
+        col(Attendance.activity_id),
+        col(Activity.station_id),
+        col(Activity.starts_at),
+        col(Activity.title),
+        col(Attendance.volunteer_id),
+        col(Attendance.mark),
+        col(Attendance.minutes),
+    )
     return await _rows(
         session,
-        select(
-            col(Attendance.activity_id),
-            col(Activity.station_id),
-            col(Activity.starts_at),
-            col(Activity.title),
-            col(Attendance.volunteer_id),
-            col(Attendance.mark),
-            col(Attendance.minutes),
-        )
-        .join(Activity, col(Activity.id) == col(Attendance.activity_id))
-        .join(lines, lines.c.id == col(Activity.station_id))
-        .where(*_held_here(window), *attended())
+        _of_held(window, statement, source=Attendance)
+        .where(*attended())
         .order_by(col(Activity.starts_at), col(Activity.id), col(Attendance.id))
         .limit(limit),
     )
@@ -370,33 +346,24 @@ async def participations(session: AsyncSession, window: Window, limit: int) -> R
 async def pledge_records(session: AsyncSession, window: Window, limit: int) -> Rows:
     """(receipt, station, activity, fen, status, created at) of the pledges not
     cancelled, in order; at most ``limit``."""
-    lines = subtree_lines(window.root)
+    statement = select(
+        col(Pledge.receipt),
+        col(Pledge.station_id),
+        col(Pledge.activity_id),
+        col(Pledge.amount_fen),
+        col(Pledge.status),
+        col(Pledge.created_at),
+    )
     return await _rows(
         session,
-        select(
-            col(Pledge.receipt),
-            col(Pledge.station_id),
-            col(Pledge.activity_id),
-            col(Pledge.amount_fen),
-            col(Pledge.status),
-            col(Pledge.created_at),
-        )
-        .join(lines, lines.c.id == col(Pledge.station_id))
-        .where(*_pledged(window))
+        _of_pledges(window, statement)
         .order_by(col(Pledge.created_at), col(Pledge.id))
         .limit(limit),
     )
 
 
 async def count_pledges(session: AsyncSession, window: Window) -> int:
-    lines = subtree_lines(window.root)
-    return await _count(
-        session,
-        select(func.count())
-        .select_from(Pledge)
-        .join(lines, lines.c.id == col(Pledge.station_id))
-        .where(*_pledged(window)),
-    )
+    return await _count(session, _of_pledges(window, select(func.count()).select_from(Pledge)))
 
 
 # --- the Monday tally ---------------------------------------------------------------
