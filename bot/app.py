@@ -24,6 +24,7 @@ from bot.middlewares import (
     LocaleMiddleware,
     ReplyScopeMiddleware,
     UserMiddleware,
+    WorkSlotMiddleware,
 )
 from bot.scheduler import build_scheduler
 from handlers import get_routers
@@ -46,12 +47,19 @@ def make_app_engine(settings: Settings) -> AsyncEngine:
     return make_engine(settings.database_url, concurrency=settings.update_concurrency)
 
 
+# Updates read ahead of the ones at work, as a multiple of UPDATE_CONCURRENCY: they
+# wait for their person's turn and a work slot (WorkSlotMiddleware), not in polling.
+READ_AHEAD = 8
+
+
 async def poll(dispatcher: Dispatcher, bot: Bot, settings: Settings, **kwargs: Any) -> None:
-    """Long polling with the update types our routers use and bounded concurrency."""
+    """Long polling with the update types our routers use. At most
+    ``UPDATE_CONCURRENCY`` updates are at work at once (WorkSlotMiddleware); polling
+    reads further ahead, so one chat's burst does not hold up the others."""
     await dispatcher.start_polling(
         bot,
         allowed_updates=dispatcher.resolve_used_update_types(),
-        tasks_concurrency_limit=settings.update_concurrency,
+        tasks_concurrency_limit=settings.update_concurrency * READ_AHEAD,
         **kwargs,
     )
 
@@ -79,6 +87,9 @@ def build_dispatcher(
         sessionmaker=sessionmaker,
         deliverer=deliverer,
     )
+    # First of ours: after aiogram's event isolation (the person's lock), before any
+    # work is done or a database session is taken.
+    dispatcher.update.outer_middleware(WorkSlotMiddleware(settings.update_concurrency))
     dispatcher.update.outer_middleware(
         ReplyScopeMiddleware(
             sessionmaker=sessionmaker,

@@ -142,3 +142,18 @@ class ReplyScopeMiddleware(BaseMiddleware):
         data["reply_scope"] = scope
         with within(scope):
             return await handler(event, data)
+
+
+class WorkSlotMiddleware(BaseMiddleware):
+    """At most ``slots`` updates at work at once, each slot taken only once the
+    person's own lock is held (aiogram's event isolation runs before this
+    middleware). Polling reads further ahead than this (``READ_AHEAD`` times), so a
+    burst from one chat waits on that chat's lock without holding the slots that
+    everyone else's updates need."""
+
+    def __init__(self, slots: int) -> None:
+        self._slots = asyncio.Semaphore(slots)
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        async with self._slots:
+            return await handler(event, data)

@@ -26,15 +26,14 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_decimal
 from fontTools.ttLib import TTCollection, TTFont  # type: ignore[import-untyped]
 from fpdf import FPDF
 from fpdf.enums import Align, WrapMode, XPos, YPos
 from fpdf.fonts import FontFace as TableStyle
 
 from services.certificates import Statement, StationNames, display_code, issuers
-from services.hours import hours_of
 from ui.date_range import date_range
+from ui.durations import duration
 
 log = logging.getLogger(__name__)
 
@@ -220,17 +219,14 @@ def _babel(locale: str) -> Locale:
 
 
 def format_hours(minutes: int, locale: str) -> str:
-    """Hours with at most one decimal, for the locale: 254.5 / 1,254.5 / 2."""
-    return format_decimal(hours_of(minutes), format="#,##0.#", locale=_babel(locale))
+    """A length of service exact to the minute, as everywhere (``ui.durations``):
+    1小时30分钟 / 1 h 30 min; so the rows of the table add up to its total."""
+    return duration(minutes, locale)
 
 
 def hours_text(minutes: int, locale: str) -> str:
-    """``254.5 hours`` / ``1 hour``, translated."""
-    value = hours_of(minutes)
-    count = int(value) if value == value.to_integral_value() else 2
-    return ngettext("{hours} hour", "{hours} hours", count).format(
-        hours=format_hours(minutes, locale)
-    )
+    """The total in a sentence: ``254小时30分钟`` / ``254 h 30 min``."""
+    return duration(minutes, locale)
 
 
 def activities_text(count: int) -> str:

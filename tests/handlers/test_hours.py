@@ -199,7 +199,7 @@ async def test_certificate_for_all_time_then_verified_by_anyone(
     assert "genuine certificate" in answer and "not a genuine" not in answer
     assert f"Holder: {name}" in answer
     assert "Issued by: Xiyuan Xincun Community" in answer
-    assert "4 hours in 2 activities" in answer
+    assert "4 h in 2 activities" in answer
     linked = (await stranger.send(f"/start verify_{row.code}"))[-1].text
     assert "genuine certificate" in linked and name in linked
 
@@ -236,7 +236,7 @@ async def test_verify_without_a_code_asks_for_it(
     out = await stranger.send("/verify")
     assert "verification code" in out[-1].text
     out = await stranger.send(certificates.display_code(row.code))
-    assert "genuine certificate" in out[-1].text and "1.5 hours in 1 activity" in out[-1].text
+    assert "genuine certificate" in out[-1].text and "1 h 30 min in 1 activity" in out[-1].text
     out = await stranger.send("hello")  # the question was answered: no longer a code
     assert "genuine" not in out[-1].text
 
@@ -304,7 +304,7 @@ async def test_certificate_for_a_typed_period(
     assert (row.period_minutes, row.activity_count, row.total_minutes) == (90, 1, 240)
     text = pdf_text(sent)
     assert "Thisyear's" in text and "Lastyear's" not in text
-    assert "1.5 hours in 1 activity," in sent.text
+    assert "1 h 30 min in 1 activity," in sent.text
     # The dialog is over: a date now is just text.
     out = await person.send(f"{year}-01-01 {year}-12-31")
     assert out[-1].document is None and "/help" in out[-1].text

@@ -130,8 +130,8 @@ def test_chinese_certificate_carries_the_chinese_text() -> None:
         "2026年3月1日",  # an activity's day
         "2026年1月1日至6月30日",  # the period
         "2026年7月1日",  # issued, in Shanghai
-        "254.5",  # total hours
-        "4.6",  # hours in the period: 90 + 91 + 92 minutes
+        "254小时30分钟",  # total hours
+        "4小时33分钟",  # hours in the period: 90 + 91 + 92 minutes
         "VS-7K3M-Q9P2-XR40",
         "@station_test_bot",
     ]:
@@ -149,7 +149,17 @@ def test_english_certificate_uses_english_names_and_dates() -> None:
     assert "欧阳春花" in text and TITLES[1] in squash(text)
     assert "Mar 1, 2026" in text and "July 1, 2026" in text
     assert "Jan 1 to Jun 30, 2026" in text
-    assert "served 4.6 hours in 3 activities" in " ".join(text.split())
+    assert "served 4 h 33 min in 3 activities" in " ".join(text.split())
+
+
+@needs_font
+def test_the_rows_of_the_table_add_up_to_its_total() -> None:
+    """90, 91 and 92 minutes were once 1.5, 1.5 and 1.5 hours above a total of 4.6:
+    each row is now exact to the minute, as the total is."""
+    text = squash(pages_text(render(statement(), "zh_CN"))[0])
+    for row in ["1小时30分钟", "1小时31分钟", "1小时32分钟"]:
+        assert row in text, row
+    assert "合计4小时33分钟" in text
 
 
 @needs_font
@@ -214,7 +224,7 @@ def test_chinese_certificate_states_units_closes_and_names_the_stations_that_ser
     [page] = pages_text(document)
     text = squash(page)
     # Every figure carries its unit.
-    for expected in ["期间服务时长4.6小时", "期间参加的活动3场", "累计服务时长254.5小时"]:
+    for expected in ["期间服务时长4小时33分钟", "期间参加的活动3场", "累计服务时长254小时30分钟"]:
         assert expected in text, expected
     # The title and a footnote say whose record this is, and how to verify it.
     assert "社工站志愿服务记录" in text
@@ -240,9 +250,9 @@ def test_english_certificate_is_the_same_document() -> None:
     [page] = pages_text(document)
     flat = " ".join(page.split())
     for fact in [
-        "Hours in the period 4.6 hours",
+        "Hours in the period 4 h 33 min",
         "Activities in the period 3 activities",
-        "Total hours 254.5 hours",
+        "Total hours 254 h 30 min",
     ]:
         assert squash(fact) in squash(page), fact
     for expected in [
