@@ -16,7 +16,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.deliverer import Deliverer
 from handlers.activities import rules as offer_rules
 from handlers.broadcast import report_progress
-from services import activities, broadcasts
+from services import activities
+from services.broadcast_progress import unfinished as unfinished_broadcasts
 from services.pledge_reminders import remind_open_pledges
 from services.records_followup import escalate_overdue, remind_unclosed, tell_missing_checkouts
 from services.reminders import plan_digest, plan_reminders
@@ -53,7 +54,7 @@ async def broadcast_progress(
     """Every 5 seconds: edit each unfinished broadcast's progress message, and, once
     nothing of it is waiting, turn it into the final report."""
     async with sessionmaker() as session:
-        for broadcast in await broadcasts.unfinished(session):
+        for broadcast in await unfinished_broadcasts(session):
             try:
                 await report_progress(bot, session, i18n, settings, broadcast)
             except Exception:  # one broadcast's trouble must not stop the others

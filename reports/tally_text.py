@@ -17,7 +17,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from babel.numbers import format_currency, format_decimal
 
-from services.tallies import Figures, Line, Period, Tally, week_of
+from services.periods import Period, week_of
+from services.tallies import Figures, Line, Tally
 from storage.models import Station
 from ui import labels
 from ui.date_range import date_range

@@ -1,7 +1,7 @@
 """The records behind a tally, for its spreadsheet: the activities held, the
 attendance that counts, and the pledges. The same definitions as
-``services.tallies`` (its ``held``, ``attended`` and ``subtree_lines``), so the
-rows of each list add up to the tally's figures."""
+the tally's (``storage.queries.tallies``), so the rows of each list add up to the
+tally's figures."""
 
 from __future__ import annotations
 
@@ -9,23 +9,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import stations
-from services.tallies import SMALL_SUBTREE, Period, attended, held, subtree_lines, within
-from storage.models import (
-    Activity,
-    ActivityKind,
-    Attendance,
-    AttendanceMark,
-    Beneficiaries,
-    Pledge,
-    PledgeStatus,
-    Station,
-    TargetGroup,
-)
+from services.periods import Period
+from storage.models import ActivityKind, AttendanceMark, PledgeStatus, Station, TargetGroup
+from storage.queries import tallies as queries
+from storage.queries.tallies import SMALL_SUBTREE, Window
 
 # The most rows one list holds: a spreadsheet sheet takes about a million, and a
 # year of a whole city's attendance could pass that. Beyond it the list is cut and
@@ -104,56 +94,17 @@ async def details(
 ) -> Details:
     """Every record behind the tally of ``station_id``'s subtree over ``period``."""
     tree = await stations.tree(session)
-    lines = subtree_lines(station_id)
     start, end = period.bounds(zone)
-    conn = await session.connection()
     members = tree.subtree(station_id)
     small = members if len(members) <= SMALL_SUBTREE else None
-    joined = (lines, lines.c.id == col(Activity.station_id))
-    held_here = (*held(start, end, now), *within(col(Activity.station_id), small))
+    window = Window(root=station_id, small=small, start=start, end=end, now=now)
 
-    served_rows = await conn.execute(
-        select(
-            col(Attendance.activity_id),
-            func.count(),
-            func.coalesce(func.sum(col(Attendance.minutes)), 0),
-        )
-        .join(Activity, col(Activity.id) == col(Attendance.activity_id))
-        .join(*joined)
-        .where(*held_here, *attended())
-        .group_by(col(Attendance.activity_id))
-    )
-    served = {int(a): (int(n), int(m or 0)) for a, n, m in served_rows.all()}
-    benefit_rows = await conn.execute(
-        select(col(Beneficiaries.activity_id), func.coalesce(func.sum(col(Beneficiaries.count)), 0))
-        .join(Activity, col(Activity.id) == col(Beneficiaries.activity_id))
-        .join(*joined)
-        .where(*held_here)
-        .group_by(col(Beneficiaries.activity_id))
-    )
-    benefit = {int(a): int(n) for a, n in benefit_rows.all()}
-
-    activity_rows = await conn.execute(
-        select(
-            col(Activity.id),
-            col(Activity.station_id),
-            col(Activity.kind),
-            col(Activity.title),
-            col(Activity.place),
-            col(Activity.starts_at),
-            col(Activity.ends_at),
-            col(Activity.target_group),
-            col(Activity.closed_at),
-        )
-        .join(*joined)
-        .where(*held_here)
-        .order_by(col(Activity.starts_at), col(Activity.id))
-        .limit(limit)
-    )
+    served = await queries.served_per_activity(session, window)
+    benefit = await queries.beneficiaries_per_activity(session, window)
     activities = [
         HeldActivity(
-            id=_id(a_id),
-            station_id=s_id,
+            id=int(a_id),
+            station_id=int(s_id),
             kind=ActivityKind(kind),
             title=str(title),
             place=str(place),
@@ -161,36 +112,14 @@ async def details(
             ends_at=ends,
             target_group=TargetGroup(target),
             closed=closed is not None,
-            participations=served.get(_id(a_id), (0, 0))[0],
-            minutes=served.get(_id(a_id), (0, 0))[1],
-            beneficiaries=benefit.get(_id(a_id), 0),
+            participations=served.get(int(a_id), (0, 0))[0],
+            minutes=served.get(int(a_id), (0, 0))[1],
+            beneficiaries=benefit.get(int(a_id), 0),
         )
-        for a_id, s_id, kind, title, place, starts, ends, target, closed in activity_rows.all()
+        for a_id, s_id, kind, title, place, starts, ends, target, closed in (
+            await queries.held_activities(session, window, limit)
+        )
     ]
-    activity_total = (
-        len(activities)
-        if len(activities) < limit
-        else await _count(
-            session, select(func.count()).select_from(Activity).join(*joined).where(*held_here)
-        )
-    )
-
-    attendance_rows = await conn.execute(
-        select(
-            col(Attendance.activity_id),
-            col(Activity.station_id),
-            col(Activity.starts_at),
-            col(Activity.title),
-            col(Attendance.volunteer_id),
-            col(Attendance.mark),
-            col(Attendance.minutes),
-        )
-        .join(Activity, col(Activity.id) == col(Attendance.activity_id))
-        .join(*joined)
-        .where(*held_here, *attended())
-        .order_by(col(Activity.starts_at), col(Activity.id), col(Attendance.id))
-        .limit(limit)
-    )
     attendance = [
         Participation(
             activity_id=int(a_id),
@@ -201,29 +130,10 @@ async def details(
             mark=AttendanceMark(mark) if mark is not None else None,
             minutes=int(minutes or 0),
         )
-        for a_id, s_id, starts, title, volunteer, mark, minutes in attendance_rows.all()
-    ]
-
-    pledge_where = (
-        col(Pledge.status) != PledgeStatus.CANCELLED,
-        *within(col(Pledge.station_id), small),
-        col(Pledge.created_at) >= start,
-        col(Pledge.created_at) < end,
-    )
-    pledge_rows = await conn.execute(
-        select(
-            col(Pledge.receipt),
-            col(Pledge.station_id),
-            col(Pledge.activity_id),
-            col(Pledge.amount_fen),
-            col(Pledge.status),
-            col(Pledge.created_at),
+        for a_id, s_id, starts, title, volunteer, mark, minutes in (
+            await queries.participations(session, window, limit)
         )
-        .join(lines, lines.c.id == col(Pledge.station_id))
-        .where(*pledge_where)
-        .order_by(col(Pledge.created_at), col(Pledge.id))
-        .limit(limit)
-    )
+    ]
     pledges = [
         PledgeRecord(
             receipt=str(receipt),
@@ -233,30 +143,17 @@ async def details(
             status=PledgeStatus(status),
             created_at=created,
         )
-        for receipt, s_id, a_id, fen, status, created in pledge_rows.all()
+        for receipt, s_id, a_id, fen, status, created in (
+            await queries.pledge_records(session, window, limit)
+        )
     ]
     totals = {
-        "activities": activity_total,
+        "activities": len(activities)
+        if len(activities) < limit
+        else await queries.count_held(session, window),
         "attendance": sum(n for n, _ in served.values()),
         "pledges": len(pledges)
         if len(pledges) < limit
-        else await _count(
-            session,
-            select(func.count())
-            .select_from(Pledge)
-            .join(lines, lines.c.id == col(Pledge.station_id))
-            .where(*pledge_where),
-        ),
+        else await queries.count_pledges(session, window),
     }
     return Details(activities, attendance, pledges, totals, dict(tree.stations))
-
-
-def _id(value: int | None) -> int:
-    assert value is not None  # a stored row's key
-    return value
-
-
-async def _count(session: AsyncSession, statement: object) -> int:
-    conn = await session.connection()
-    value = (await conn.execute(statement)).scalar()  # type: ignore[call-overload]
-    return int(value or 0)

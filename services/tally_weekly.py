@@ -13,12 +13,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from sqlmodel import col, select
-
 from services import outbox, stations
 from services.outbox import Message
 from storage.db import SessionMaker, write_transaction
-from storage.models import Role, RoleKind
+from storage.queries import tallies as queries
 from storage.types import utcnow
 
 KIND = "weekly_tally"
@@ -54,13 +52,8 @@ async def plan_weekly_tallies(
     now = now or utcnow()
     async with sessionmaker() as session:
         tree = await stations.tree(session)
-        roles = await session.exec(
-            select(Role.user_id, Role.station_id)
-            .where(Role.role == RoleKind.COORDINATOR)
-            .order_by(col(Role.id))
-        )
         messages = []
-        for user_id, station_id in roles.all():
+        for user_id, station_id in await queries.coordinator_roles(session):
             if station_id not in tree.stations:
                 continue
             due = due_week(now, tree.zone(station_id, settings.timezone))

@@ -11,8 +11,8 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 
 from bot.scheduler import broadcast_progress
-from handlers.broadcast import render_broadcast
-from services import activity_admin, broadcasts, personal_data, roles, stations
+from handlers.broadcast.renderers import render_broadcast
+from services import activity_admin, announcements, personal_data, roles, stations
 from services.access import Actor
 from storage.db import SessionMaker, write_transaction
 from storage.models import Broadcast, Outbox, OutboxState, Role, Volunteer
@@ -292,8 +292,8 @@ async def test_an_announcement_of_a_cancelled_activity_is_withdrawn(
         sqlite_sessionmaker, ids["hf-ss-xy-xyxc"], now=utcnow(), capacity=5
     )
     async with sqlite_sessionmaker() as session:
-        created = await broadcasts.announce(
-            session, actor_id=900, admin_ids={900}, activity_id=activity
+        created = await announcements.announce(
+            session, actor=Actor(900, is_admin=True), activity_id=activity
         )
         await activity_admin.cancel(
             session, actor=Actor(900, is_admin=True), activity_id=activity, now=utcnow()

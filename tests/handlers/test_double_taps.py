@@ -12,8 +12,10 @@ from aiogram.methods import EditMessageText
 
 from bot.app import build_dispatcher
 from bot.scheduler import broadcast_progress
-from handlers import broadcast as broadcast_handlers
+from handlers.broadcast import progress as progress_handlers
+from services import broadcast_progress as progress_service
 from services import broadcasts, roles
+from services.access import Actor
 from storage.db import SessionMaker
 from storage.types import utcnow
 from tests.conftest import load_example_tree, settings_for
@@ -138,8 +140,7 @@ async def test_the_broadcast_progress_is_not_edited_unchanged(
         )
         created = await broadcasts.create(
             session,
-            actor_id=ADMIN,
-            admin_ids=frozenset(),
+            actor=Actor(ADMIN),
             station_id=tree["hf"],
             skills=[],
             text="hello",
@@ -149,13 +150,13 @@ async def test_the_broadcast_progress_is_not_edited_unchanged(
     broadcast_id = created.broadcast.id
     assert broadcast_id is not None
     async with sqlite_sessionmaker() as session:
-        await broadcasts.set_progress_message(
+        await progress_service.set_progress_message(
             session, broadcast_id=broadcast_id, chat_id=ADMIN, message_id=sent.message_id
         )
     i18n, settings = make_i18n("en"), settings_for(sqlite_url)
     for restart in (False, False, True, False):
         if restart:  # a new process remembers nothing of what it showed
-            broadcast_handlers._shown.clear()
+            progress_handlers._shown.clear()
         await broadcast_progress(
             bot=bot, sessionmaker=sqlite_sessionmaker, i18n=i18n, settings=settings
         )

@@ -17,7 +17,7 @@ from sqlalchemy import delete, insert, update
 from sqlmodel import col, select
 
 from bot.app import build_dispatcher
-from handlers import tally as tally_handlers
+from handlers.tally.weekly import render_weekly_tally
 from reports import tally_chart
 from services import roles, stations, tallies, tally_weekly
 from services.tallies import Period
@@ -511,7 +511,7 @@ async def test_weekly_message_renders_at_send_time(
     payload = {"user_id": COORD, "station_id": seeded.ids["hf-ss"], "year": year, "week": week}
     async with sqlite_sessionmaker() as session:
         with i18n.context(), i18n.use_locale("en"):
-            rendered = await tally_handlers.render_weekly_tally(session, dict(payload))
+            rendered = await render_weekly_tally(session, dict(payload))
     assert rendered is not None
     text, markup = rendered
     assert text.startswith("🗓 Your weekly tally")
@@ -523,7 +523,7 @@ async def test_weekly_message_renders_at_send_time(
     # in Chinese, station names are Chinese (the words follow once translated)
     async with sqlite_sessionmaker() as session:
         with i18n.context(), i18n.use_locale("zh_CN"):
-            chinese = await tally_handlers.render_weekly_tally(session, dict(payload))
+            chinese = await render_weekly_tally(session, dict(payload))
     assert chinese is not None and "蜀山区社会工作服务指导中心" in chinese[0]
     assert "西园街道社工站" in chinese[0]
     # no longer a coordinator there: nothing to send
@@ -531,4 +531,4 @@ async def test_weekly_message_renders_at_send_time(
         await session.exec(delete(Role).where(col(Role.user_id) == COORD))
     async with sqlite_sessionmaker() as session:
         with i18n.context(), i18n.use_locale("en"):
-            assert await tally_handlers.render_weekly_tally(session, dict(payload)) is None
+            assert await render_weekly_tally(session, dict(payload)) is None

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from services import broadcasts, outbox, personal_data, roles
+from services import announcements, broadcast_progress, broadcasts, outbox, personal_data, roles
+from services.access import Actor
 from services.errors import InvalidInput, NotAllowed
 from storage.db import SessionMaker, write_transaction
 from storage.models import Activity, ActivityStatus, Broadcast, Outbox, OutboxState, Volunteer
@@ -19,7 +20,6 @@ from tests.factories import make_activity, make_volunteers
 SINCE = datetime(2026, 1, 1, tzinfo=UTC)
 STAFF = 500  # staff of the Xiyuan street station
 OTHER = 501  # staff of a Baohe street station
-ADMINS: frozenset[int] = frozenset()
 
 
 async def people(maker: SessionMaker, tree: dict[str, int]) -> None:
@@ -68,8 +68,7 @@ async def test_recipients_rows_and_no_second_broadcast(
 
         created = await broadcasts.create(
             session,
-            actor_id=STAFF,
-            admin_ids=ADMINS,
+            actor=Actor(STAFF),
             station_id=street,
             skills=["first_aid", "driving"],
             text="  Bring gloves\r\n\r\n\r\n\r\nand water  ",
@@ -100,8 +99,7 @@ async def test_recipients_rows_and_no_second_broadcast(
     async with sessionmaker() as session:
         again = await broadcasts.create(
             session,
-            actor_id=STAFF,
-            admin_ids=ADMINS,
+            actor=Actor(STAFF),
             station_id=street,
             skills=["driving", "first_aid"],
             text="Bring gloves\n\nand water",
@@ -111,8 +109,7 @@ async def test_recipients_rows_and_no_second_broadcast(
         # A new dialog, later, may send the same words again.
         later = await broadcasts.create(
             session,
-            actor_id=STAFF,
-            admin_ids=ADMINS,
+            actor=Actor(STAFF),
             station_id=street,
             skills=[],
             text="Bring gloves\n\nand water",
@@ -131,8 +128,7 @@ async def test_permission_text_and_nobody_to_tell(
         with pytest.raises(NotAllowed):  # staff of Baohe, not of Shushan
             await broadcasts.create(
                 session,
-                actor_id=OTHER,
-                admin_ids=ADMINS,
+                actor=Actor(OTHER),
                 station_id=tree["hf-ss-xy"],
                 skills=[],
                 text="Hello",
@@ -141,8 +137,7 @@ async def test_permission_text_and_nobody_to_tell(
         with pytest.raises(NotAllowed):  # a station above one's own
             await broadcasts.create(
                 session,
-                actor_id=STAFF,
-                admin_ids=ADMINS,
+                actor=Actor(STAFF),
                 station_id=tree["hf-ss"],
                 skills=[],
                 text="Hello",
@@ -151,8 +146,7 @@ async def test_permission_text_and_nobody_to_tell(
         with pytest.raises(InvalidInput) as raised:  # nobody there has this skill
             await broadcasts.create(
                 session,
-                actor_id=STAFF,
-                admin_ids=ADMINS,
+                actor=Actor(STAFF),
                 station_id=tree["hf-ss-xy"],
                 skills=["sign_language"],
                 text="Hello",
@@ -169,8 +163,7 @@ async def test_permission_text_and_nobody_to_tell(
         # Staff of a street may write to one community under it.
         created = await broadcasts.create(
             session,
-            actor_id=STAFF,
-            admin_ids=ADMINS,
+            actor=Actor(STAFF),
             station_id=tree["hf-ss-xy-hyd"],
             skills=[],
             text="Hello",
@@ -188,20 +181,14 @@ async def test_announce_once_and_not_when_cancelled(
     await people(sessionmaker, tree)
     activity = await make_activity(sessionmaker, tree["hf-ss-xy"], now=utcnow(), capacity=10)
     async with sessionmaker() as session:
-        found, count = await broadcasts.announcement_audience(
-            session, actor_id=STAFF, admin_ids=ADMINS, activity_id=activity
+        found, count = await announcements.announcement_audience(
+            session, actor=Actor(STAFF), activity_id=activity
         )
         assert found.id == activity and count == 3
         with pytest.raises(NotAllowed):
-            await broadcasts.announce(
-                session, actor_id=OTHER, admin_ids=ADMINS, activity_id=activity
-            )
-        first = await broadcasts.announce(
-            session, actor_id=STAFF, admin_ids=ADMINS, activity_id=activity
-        )
-        second = await broadcasts.announce(
-            session, actor_id=STAFF, admin_ids=ADMINS, activity_id=activity
-        )
+            await announcements.announce(session, actor=Actor(OTHER), activity_id=activity)
+        first = await announcements.announce(session, actor=Actor(STAFF), activity_id=activity)
+        second = await announcements.announce(session, actor=Actor(STAFF), activity_id=activity)
     assert first.new and not second.new and second.broadcast.id == first.broadcast.id
     assert first.broadcast.activity_id == activity and first.broadcast.total == 3
     assert [r.user_id for r in await outbox_rows(sessionmaker)] == [11, 12, 14]
@@ -215,9 +202,7 @@ async def test_announce_once_and_not_when_cancelled(
         )
     async with sessionmaker() as session:
         with pytest.raises(InvalidInput) as raised:
-            await broadcasts.announce(
-                session, actor_id=STAFF, admin_ids=ADMINS, activity_id=cancelled
-            )
+            await announcements.announce(session, actor=Actor(STAFF), activity_id=cancelled)
     assert raised.value.code == "activity_cancelled"
 
 
@@ -228,8 +213,7 @@ async def test_progress_and_finish_from_the_outbox(
     async with sessionmaker() as session:
         created = await broadcasts.create(
             session,
-            actor_id=STAFF,
-            admin_ids=ADMINS,
+            actor=Actor(STAFF),
             station_id=tree["hf-ss-xy"],
             skills=[],
             text="Hello",
@@ -237,7 +221,7 @@ async def test_progress_and_finish_from_the_outbox(
         )
         broadcast = created.broadcast
         assert broadcast.id is not None
-        progress = await broadcasts.progress(session, broadcast)
+        progress = await broadcast_progress.progress(session, broadcast)
         assert (progress.sent, progress.not_delivered, progress.waiting) == (0, 0, 3)
         assert not progress.done
     states = {11: OutboxState.SENT, 12: OutboxState.SKIPPED, 14: OutboxState.SENDING}
@@ -247,9 +231,9 @@ async def test_progress_and_finish_from_the_outbox(
                 update(Outbox).where(col(Outbox.user_id) == user_id).values(state=state)
             )
     async with sessionmaker() as session:
-        progress = await broadcasts.progress(session, broadcast)
+        progress = await broadcast_progress.progress(session, broadcast)
         assert (progress.sent, progress.blocked, progress.waiting) == (1, 1, 1)
-        assert [b.id for b in await broadcasts.unfinished(session)] == [broadcast.id]
-        assert await broadcasts.finish(session, broadcast.id)
-        assert not await broadcasts.finish(session, broadcast.id)  # reported once
-        assert list(await broadcasts.unfinished(session)) == []
+        assert [b.id for b in await broadcast_progress.unfinished(session)] == [broadcast.id]
+        assert await broadcast_progress.finish(session, broadcast.id)
+        assert not await broadcast_progress.finish(session, broadcast.id)  # reported once
+        assert list(await broadcast_progress.unfinished(session)) == []
