@@ -43,15 +43,6 @@ class Actor:
         return cls(id=user_id, is_admin=user_id in admin_ids, locale=locale)
 
 
-def _who(actor: Actor | None, user_id: int | None, admin_ids: Collection[int]) -> Actor:
-    """The actor, also from the older pair of arguments (user_id, admin_ids)."""
-    if actor is not None:
-        return actor
-    if user_id is None:
-        raise TypeError("an actor (or user_id) is required")
-    return Actor.of(user_id, admin_ids)
-
-
 class Permission(enum.StrEnum):
     MANAGE_ACTIVITIES = "manage_activities"  # publish, edit, cancel, rosters
     APPROVE_VOLUNTEERS = "approve_volunteers"
@@ -79,11 +70,9 @@ async def allowed(
     *,
     permission: Permission,
     station_id: int,
-    actor: Actor | None = None,
-    user_id: int | None = None,
-    admin_ids: Collection[int] = (),
+    actor: Actor,
 ) -> bool:
-    who = _who(actor, user_id, admin_ids)
+    who = actor
     if who.is_admin:
         return True
     roles = await queries.roles_of(session, who.id)
@@ -99,12 +88,10 @@ async def require(
     *,
     permission: Permission,
     station_id: int,
-    actor: Actor | None = None,
-    user_id: int | None = None,
-    admin_ids: Collection[int] = (),
+    actor: Actor,
 ) -> None:
     """Raise ``NotAllowed('not_allowed')`` unless the user may act on the station now."""
-    who = _who(actor, user_id, admin_ids)
+    who = actor
     if not await allowed(session, actor=who, permission=permission, station_id=station_id):
         raise NotAllowed("not_allowed", permission=permission.value)
 
@@ -113,15 +100,13 @@ async def require_somewhere(
     session: AsyncSession,
     *,
     permission: Permission,
-    actor: Actor | None = None,
-    user_id: int | None = None,
-    admin_ids: Collection[int] = (),
+    actor: Actor,
 ) -> None:
     """Raise ``NotAllowed('not_allowed')`` unless the user holds the permission on some
     station. Call it before looking up anything by an id a button or a person gave:
     someone without the permission anywhere then gets the one refusal whether the
     id exists or not, and learns nothing from it."""
-    who = _who(actor, user_id, admin_ids)
+    who = actor
     if who.is_admin:
         return
     roles = await queries.roles_of(session, who.id)
@@ -133,12 +118,10 @@ async def stations_where(
     session: AsyncSession,
     *,
     permission: Permission,
-    actor: Actor | None = None,
-    user_id: int | None = None,
-    admin_ids: Collection[int] = (),
+    actor: Actor,
 ) -> list[Station]:
     """Every station the user may act on with this permission, tree order."""
-    who = _who(actor, user_id, admin_ids)
+    who = actor
     tree = await load_tree(session)
     if who.is_admin:
         roots = tree.children.get(None, [])

@@ -41,15 +41,10 @@ async def view(
     *,
     permission: Permission,
     station_id: int = TOP,
-    actor: Actor | None = None,
-    actor_id: int | None = None,
-    admin_ids: Collection[int] = (),
+    actor: Actor,
 ) -> ScopeView:
     """The top of the actor's scope (``TOP``) or one station in it with its children.
     Raises NotAllowed when the actor may not act there (or anywhere, for ``TOP``)."""
-    if actor is None:
-        assert actor_id is not None, "an actor is required"
-        actor = Actor.of(actor_id, admin_ids)
     where = await access.stations_where(session, actor=actor, permission=permission)
     in_scope = {s.id for s in where if s.id is not None}
     is_admin = actor.is_admin

@@ -58,8 +58,7 @@ from services.access import Actor
 from services.errors import DomainError
 from ui import screen
 from ui.errors import error_text as catalogue_text
-from ui.errors import no_longer_active
-from ui.people import refuse
+from ui.errors import no_longer_active, refuse
 
 NEW, REVIEW, EDIT = "new", "review", "edit"
 

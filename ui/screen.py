@@ -63,7 +63,3 @@ async def show(
         await replace(callback, bot, text, markup)
     else:
         await bot.send_message(chat_id, text, reply_markup=markup)
-
-
-# The older name of ``replace``, while the features move to the kit.
-show_in_place = replace

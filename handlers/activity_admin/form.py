@@ -23,10 +23,10 @@ from services.errors import InvalidInput, NotAllowed, NotFound
 from storage.models import Activity
 from storage.types import utcnow
 from ui import labels
+from ui.errors import no_permission
 from ui.form import EDIT, Form, Markup, Run, Step
 from ui.format import format_when, station_path, zone_name
 from ui.keyboards import activity_admin as kb
-from ui.people import no_permission
 from ui.settings import Settings
 from ui.states import ActivityDialog
 

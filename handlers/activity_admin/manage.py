@@ -20,9 +20,9 @@ from storage.models import Activity, ActivityStatus
 from storage.types import utcnow
 from ui import labels, screen
 from ui.callbacks import ActCancelCb, ActEditCb, ActManageCb
+from ui.errors import no_permission, refuse
 from ui.format import format_when
 from ui.keyboards import activity_admin as kb
-from ui.people import no_permission, refuse
 from ui.settings import Settings
 
 MANAGE_PAGE = 5

@@ -22,10 +22,10 @@ from storage.models import Station
 from storage.types import utcnow
 from ui import labels, screen
 from ui.callbacks import ActKindCb, ActPreviewCb, ActQuickCb, ActStationCb, ActTargetCb
+from ui.errors import refuse
 from ui.form import stale
 from ui.format import format_when
 from ui.keyboards import activity_admin as kb
-from ui.people import refuse
 from ui.settings import Settings
 from ui.states import ActivityDialog
 

@@ -19,9 +19,9 @@ from storage.models import Activity
 from storage.types import utcnow
 from ui import labels, paged, screen
 from ui.callbacks import RosterListCb
+from ui.errors import refuse
 from ui.format import format_when
 from ui.keyboards import attendance as kb
-from ui.people import refuse
 from ui.settings import Settings
 
 LIST_PAGE = 8

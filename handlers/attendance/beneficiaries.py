@@ -20,9 +20,8 @@ from storage.models import TargetGroup
 from storage.types import utcnow
 from ui import labels, prompt, screen
 from ui.callbacks import RosterBenCb
-from ui.errors import general
+from ui.errors import general, refuse
 from ui.keyboards import attendance as kb
-from ui.people import refuse
 from ui.settings import Settings
 from ui.states import RosterDialog
 

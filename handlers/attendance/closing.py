@@ -17,9 +17,8 @@ from storage.types import utcnow
 from ui import screen
 from ui.callbacks import RosterCloseCb
 from ui.durations import duration
-from ui.errors import error_text, names
+from ui.errors import error_text, names, refuse
 from ui.keyboards import attendance as kb
-from ui.people import refuse
 from ui.settings import Settings
 
 

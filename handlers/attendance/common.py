@@ -22,9 +22,8 @@ from services.errors import DomainError, NotAllowed
 from services.roster import Roster, roster
 from storage.models import AttendanceMark
 from storage.types import utcnow
-from ui.errors import error_text
+from ui.errors import error_text, refuse
 from ui.format import babel_locale
-from ui.people import refuse
 from ui.settings import Settings
 
 ALERT_MAX = 200

@@ -30,10 +30,9 @@ from storage.types import utcnow
 from ui import prompt, screen
 from ui.callbacks import RosterMarkCb, RosterPersonCb
 from ui.durations import duration
-from ui.errors import error_text, general, no_longer_active
+from ui.errors import error_text, general, no_longer_active, refuse
 from ui.format import format_when
 from ui.keyboards import attendance as kb
-from ui.people import refuse
 from ui.settings import Settings
 from ui.states import RosterDialog
 

@@ -19,9 +19,8 @@ from services.access import Actor
 from services.errors import DomainError, NotAllowed
 from storage.types import utcnow
 from ui.callbacks import RosterSheetCb
-from ui.errors import no_longer_active
+from ui.errors import no_longer_active, refuse
 from ui.format import format_when
-from ui.people import refuse
 from ui.settings import Settings
 
 PDF, XLSX = "p", "x"

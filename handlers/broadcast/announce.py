@@ -17,9 +17,8 @@ from services.access import Actor
 from services.errors import InvalidInput, NotAllowed, NotFound
 from ui import confirm, screen
 from ui.callbacks import AnnounceCb
-from ui.errors import error_text
+from ui.errors import error_text, refuse
 from ui.format import station_path
-from ui.people import refuse
 from ui.settings import Settings
 
 

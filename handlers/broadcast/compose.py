@@ -22,9 +22,8 @@ from services.errors import InvalidInput, NotAllowed, NotFound
 from services.volunteers import SKILLS
 from ui import labels, prompt, screen
 from ui.callbacks import BcPreviewCb
-from ui.errors import error_text, no_longer_active
+from ui.errors import error_text, no_longer_active, refuse
 from ui.format import join, station_path
-from ui.people import refuse
 from ui.settings import Settings
 from ui.states import BroadcastDialog
 

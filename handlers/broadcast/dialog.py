@@ -22,9 +22,8 @@ from services.volunteers import SKILLS
 from storage.types import utcnow
 from ui import labels, screen, station_picker
 from ui.callbacks import BcSkillCb, BcStationCb
-from ui.errors import error_text, no_longer_active
+from ui.errors import error_text, no_longer_active, refuse
 from ui.format import station_path
-from ui.people import refuse
 from ui.states import BroadcastDialog
 
 QUESTION = station_picker.Question(

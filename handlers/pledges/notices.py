@@ -15,9 +15,8 @@ from services import pledge_reminders, pledges, stations, when
 from services.pledges import PledgeView
 from storage.models import PledgeStatus
 from ui.callbacks import MyPledgesCb, MyPledgeWithdrawCb
-from ui.format import money_text
+from ui.format import day, money_text
 from ui.outbox import Rendered, renderer
-from ui.people import day
 
 
 async def _pledge_date(

@@ -19,9 +19,8 @@ from storage.models import PledgeStatus
 from storage.types import utcnow
 from ui import confirm, paged, screen
 from ui.callbacks import PledgeDecideCb, PledgeListCb
-from ui.errors import error_text
-from ui.format import money_text
-from ui.people import day, refuse
+from ui.errors import error_text, refuse
+from ui.format import day, money_text
 from ui.settings import Settings
 
 STAFF_PAGE = 5

@@ -21,9 +21,8 @@ from services.periods import Period, parse_period
 from storage.types import utcnow
 from ui import period_picker, prompt, screen, station_picker
 from ui.callbacks import TallyStationCb, TallyTypeCb
-from ui.errors import no_longer_active
+from ui.errors import no_longer_active, refuse
 from ui.format import station_path
-from ui.people import refuse
 from ui.settings import Settings
 from ui.states import TallyDialog
 

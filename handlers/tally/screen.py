@@ -23,8 +23,7 @@ from services.tallies import Tally
 from storage.types import utcnow
 from ui import labels, period_picker, screen
 from ui.callbacks import TallyViewCb
-from ui.errors import no_longer_active
-from ui.people import no_permission
+from ui.errors import no_longer_active, no_permission
 from ui.settings import Settings
 
 
