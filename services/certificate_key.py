@@ -15,13 +15,10 @@ from __future__ import annotations
 import base64
 import secrets
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import write_transaction
-from storage.models import Certificate, Setting
+from storage.queries import certificates as certificate_queries
 from storage.types import utcnow
 
 NAME = "certificate_key"
@@ -29,7 +26,7 @@ KEY_BYTES = 32
 
 
 async def _stored(session: AsyncSession) -> bytes | None:
-    value = (await session.exec(select(Setting.value).where(Setting.key == NAME))).first()
+    value = await certificate_queries.setting(session, NAME)
     return base64.b64decode(value) if value else None
 
 
@@ -46,13 +43,10 @@ async def key(session: AsyncSession, *, configured: bytes | None, legacy: bytes)
 
 async def _store(session: AsyncSession, legacy: bytes) -> bytes:
     async with write_transaction(session):
-        issued = (await session.exec(select(Certificate.id).limit(1))).first() is not None
+        issued = await certificate_queries.any_issued(session)
         chosen = legacy if issued else secrets.token_bytes(KEY_BYTES)
-        row = {"key": NAME, "value": base64.b64encode(chosen).decode(), "updated_at": utcnow()}
-        dialect = session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        await session.exec(
-            insert(Setting).values(row).on_conflict_do_nothing(index_elements=["key"])
+        await certificate_queries.keep_setting(
+            session, NAME, base64.b64encode(chosen).decode(), utcnow()
         )
         stored = await _stored(session)
     assert stored is not None
