@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import replies
 from bot.deliverer import Deliverer
+from bot.filters import inline_cheap_filters
 from bot.fsm_storage import DatabaseStorage
 from bot.middlewares import (
     DbSessionMiddleware,
@@ -105,6 +106,7 @@ def build_dispatcher(
     dispatcher.update.outer_middleware(UserMiddleware(settings.default_locale))
     dispatcher.update.outer_middleware(LocaleMiddleware(i18n, settings.admin_ids))
     dispatcher.include_routers(*get_routers())
+    inline_cheap_filters(dispatcher)
 
     schedulers: list[AsyncIOScheduler] = []
     background: list[asyncio.Task[None]] = []

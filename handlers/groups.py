@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 _REMEMBERED_GROUPS = 10_000  # the daily note is kept for this many groups at most
 
 
-def outside_private(callback: CallbackQuery) -> bool:
+# async: aiogram runs a plain function filter in a worker thread (see bot/filters.py)
+async def outside_private(callback: CallbackQuery) -> bool:
     message = callback.message
     return message is None or message.chat.type != ChatType.PRIVATE
 
