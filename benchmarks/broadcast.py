@@ -60,6 +60,7 @@ from benchmarks.common import ServerCpu, load_average, process_cpu, verdict
 from bot.app import build_bot, make_app_engine
 from bot.deliverer import Deliverer, deliver_due
 from services import broadcasts, outbox
+from services.access import Actor
 from services.outbox import Message
 from standin.server import BotAPIStandin
 from storage import migrate
@@ -213,8 +214,7 @@ async def time_enqueue(maker: SessionMaker, url: str, count: int) -> dict[str, A
             started = time.perf_counter()
             created = await broadcasts.create(
                 session,
-                actor_id=ADMIN_ID,
-                admin_ids={ADMIN_ID},
+                actor=Actor(ADMIN_ID, is_admin=True),
                 station_id=station_id,
                 skills=[],
                 text="本周六上午九点，社区垃圾分类督导志愿服务，欢迎报名。",

@@ -89,6 +89,7 @@ from benchmarks.common import (
 from bot.app import build_bot, build_dispatcher, make_app_engine, poll
 from bot.database import load_tree
 from services import activity_admin, stations, users, volunteers
+from services.access import Actor
 from standin.models import SentMessage
 from standin.server import BotAPIStandin
 from storage.db import SessionMaker, make_sessionmaker
@@ -472,8 +473,7 @@ async def register_volunteers(maker: SessionMaker, count: int) -> list[Volunteer
         async with maker() as session:
             await activity_admin.publish(
                 session,
-                actor_id=ADMIN_ID,
-                admin_ids={ADMIN_ID},
+                actor=Actor(ADMIN_ID, is_admin=True),
                 station_id=station_id,
                 draft=activity,
                 now=now,
