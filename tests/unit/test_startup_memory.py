@@ -30,3 +30,17 @@ def test_the_startup_font_check_reads_no_font() -> None:
     matplotlib, grew = done.stdout.split()
     assert matplotlib == "False"
     assert int(grew) < 10, f"the font check added {grew} MiB"
+
+
+def test_the_document_libraries_wait_for_the_first_document() -> None:
+    """fpdf2, openpyxl (with numpy and PIL) and matplotlib: about 40 MiB that the bot
+    held from startup; now loaded by the first certificate, sheet, chart or file."""
+    probe = (
+        "import sys\nfrom bot import app\n"
+        "print(' '.join(m for m in ('fpdf', 'openpyxl', 'numpy', 'PIL', 'matplotlib')"
+        " if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == ""
