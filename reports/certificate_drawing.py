@@ -1,4 +1,4 @@
-"""The service certificate drawn as a PDF (fpdf2). Imported when the first
+"""The service certificate drawn as a PDF (fpdf2). Imported where the first
 certificate is made, so the bot does not hold fpdf2 (with numpy and PIL) in memory
 until someone asks for one; ``reports.certificate_pdf`` finds the font and holds the
 words."""

@@ -1,4 +1,5 @@
-"""The service certificate as a PDF (fpdf2), in the reader's language.
+"""The service certificate's font and words; ``reports.certificate_drawing`` draws
+its PDF (fpdf2).
 
 Chinese needs a CJK font on the server: ``find_cjk_font`` looks in the usual places
 (Debian and Ubuntu fonts-noto-cjk or WenQuanYi, Fedora, Arch, macOS, Windows) and
@@ -24,7 +25,7 @@ from babel import Locale
 from babel.dates import format_date
 from fontTools.ttLib import TTCollection, TTFont  # type: ignore[import-untyped]
 
-from services.certificates import Statement, StationNames
+from services.certificates import StationNames
 from ui.durations import duration
 
 log = logging.getLogger(__name__)
@@ -244,20 +245,3 @@ def station_label(station: StationNames, locale: str) -> str:
     if locale == "en" and station.name_en:
         return station.name_en
     return station.name
-
-
-def render(
-    statement: Statement,
-    *,
-    locale: str,
-    font: CjkFont,
-    verify_url: str,
-    bot_username: str | None = None,
-) -> bytes:
-    """The certificate as PDF bytes (``reports.certificate_drawing.render``; fpdf2 is
-    loaded with the first certificate, not at startup)."""
-    from reports import certificate_drawing
-
-    return certificate_drawing.render(
-        statement, locale=locale, font=font, verify_url=verify_url, bot_username=bot_username
-    )

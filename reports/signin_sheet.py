@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
 
-from reports.certificate_pdf import CjkFont
 from services.signin_sheet import SheetLine, SigninSheet
 from ui.format import format_when
 
@@ -87,20 +86,3 @@ def rows(sheet: SigninSheet) -> list[list[str | int]]:
         ]
         for number, line in enumerate(sheet.lines, start=1)
     ]
-
-
-# --- the files (their libraries load with the first sheet) ---------------------------
-
-
-def sheet_pdf(sheet: SigninSheet, *, locale: str, font: CjkFont) -> bytes:
-    """The sign-in sheet as a PDF to print (``reports.signin_sheet_files``)."""
-    from reports import signin_sheet_files
-
-    return signin_sheet_files.sheet_pdf(sheet, locale=locale, font=font)
-
-
-def sheet_xlsx(sheet: SigninSheet, *, locale: str) -> bytes:
-    """The sign-in sheet as a spreadsheet (``reports.signin_sheet_files``)."""
-    from reports import signin_sheet_files
-
-    return signin_sheet_files.sheet_xlsx(sheet, locale=locale)

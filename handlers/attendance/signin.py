@@ -13,7 +13,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.attendance.common import explain
 from reports import certificate_pdf
-from reports.signin_sheet import sheet_pdf, sheet_xlsx
 from services import signin_sheet
 from services.access import Actor
 from services.errors import DomainError, NotAllowed
@@ -54,6 +53,8 @@ async def sheet_pressed(
         text = await explain(error, session, settings, locale, plain=True)
         await callback.answer(text, show_alert=True)
         return
+    from reports import signin_sheet_files  # fpdf2 and openpyxl load with the first sheet
+
     if callback_data.fmt == PDF:
         font = await asyncio.to_thread(certificate_pdf.find_cjk_font)
         if font is None:
@@ -65,10 +66,12 @@ async def sheet_pressed(
                 show_alert=True,
             )
             return
-        document = await asyncio.to_thread(sheet_pdf, sheet, locale=locale, font=font)
+        document = await asyncio.to_thread(
+            signin_sheet_files.sheet_pdf, sheet, locale=locale, font=font
+        )
         name = f"signin-sheet-{sheet.activity_id}.pdf"
     else:
-        document = await asyncio.to_thread(sheet_xlsx, sheet, locale=locale)
+        document = await asyncio.to_thread(signin_sheet_files.sheet_xlsx, sheet, locale=locale)
         name = f"signin-sheet-{sheet.activity_id}.xlsx"
     await callback.answer()
     count = len(sheet.lines)

@@ -158,8 +158,10 @@ async def issue(
     statement = certificates.statement_of(certificate)
     me = await bot.me()
     link = f"https://t.me/{me.username}?start={certificates.DEEP_LINK}{statement.code}"
+    from reports import certificate_drawing  # fpdf2 loads with the first certificate
+
     document = await asyncio.to_thread(
-        certificate_pdf.render,
+        certificate_drawing.render,
         statement,
         locale=locale,
         font=font,

@@ -15,7 +15,7 @@ import pytest
 import segno
 from pypdf import PdfReader
 
-from reports import certificate_pdf
+from reports import certificate_drawing, certificate_pdf
 from reports.certificate_pdf import CjkFont
 from services.certificates import StatedActivity, Statement, StationNames
 from ui.i18n import make_i18n
@@ -61,7 +61,7 @@ def render(value: Statement, locale: str) -> bytes:
     assert FONT is not None
     i18n = make_i18n("zh_CN")
     with i18n.context(), i18n.use_locale(locale):
-        return certificate_pdf.render(
+        return certificate_drawing.render(
             value, locale=locale, font=FONT, verify_url=URL, bot_username="station_test_bot"
         )
 
@@ -275,6 +275,8 @@ def test_a_certificate_without_a_bot_name_still_says_how_to_verify() -> None:
     assert FONT is not None
     i18n = make_i18n("zh_CN")
     with i18n.context(), i18n.use_locale("zh_CN"):
-        document = certificate_pdf.render(statement(), locale="zh_CN", font=FONT, verify_url=URL)
+        document = certificate_drawing.render(
+            statement(), locale="zh_CN", font=FONT, verify_url=URL
+        )
     [page] = pages_text(document)
     assert "/verifyVS-7K3M-Q9P2-XR40" in squash(page)

@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from reports import certificate_pdf, signin_sheet
+from reports import certificate_pdf, signin_sheet_files
 from services.signin_sheet import SheetLine, SigninSheet, phone_tail
 from ui.i18n import make_i18n
 
@@ -61,13 +61,13 @@ def pdf(value: SigninSheet, locale: str) -> bytes:
     assert FONT is not None
     i18n = make_i18n("zh_CN")
     with i18n.context(), i18n.use_locale(locale):
-        return signin_sheet.sheet_pdf(value, locale=locale, font=FONT)
+        return signin_sheet_files.sheet_pdf(value, locale=locale, font=FONT)
 
 
 def xlsx(value: SigninSheet, locale: str) -> bytes:
     i18n = make_i18n("zh_CN")
     with i18n.context(), i18n.use_locale(locale):
-        return signin_sheet.sheet_xlsx(value, locale=locale)
+        return signin_sheet_files.sheet_xlsx(value, locale=locale)
 
 
 def pages(document: bytes) -> list[str]:
