@@ -13,6 +13,11 @@ recompute every one with independent queries):
   (erased volunteers keep an anonymous row, so they still count).
 - Pledges: made inside the period for stations of the subtree and not cancelled;
   the pledged amount, and of it what is marked received. Amounts in fen.
+
+A period that is one ISO week already ended is read from the week's roll-up
+(``services.tally_rollups``: the same figures, kept per station and built again
+after any late change); every other period (this week, a month, any dates) is
+counted live, distinct volunteers included.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import access, stations
+from services import access, stations, tally_rollups
 from services.access import Actor, Permission
 from services.errors import NotAllowed, NotFound
 from services.periods import MAX_DAYS, Period, iso_week, parse_period, week_of
@@ -94,15 +99,40 @@ async def tally(
         raise NotFound("station.not_found")
     children = sorted(tree.children.get(station_id, []))
     members = tree.subtree(station_id)
-    current, earlier = await _figures(
-        session,
-        root=station_id,
-        small=members if len(members) <= SMALL_SUBTREE else None,
-        period=period,
-        zone=zone,
-        now=now,
-        with_previous=with_previous,
+    small = members if len(members) <= SMALL_SUBTREE else None
+    before = period.previous()
+    wanted = [period, before] if with_previous else [period]
+    kept = await tally_rollups.weeks(
+        session, stations=[station_id, *children], periods=wanted, zone=zone, now=now
     )
+    if len(kept) == len(wanted):
+        current = _from_kept(kept[period], station_id)
+        earlier = _from_kept(kept[before], station_id) if with_previous else {None: Figures()}
+    elif not kept:
+        current, earlier = await _figures(
+            session,
+            root=station_id,
+            small=small,
+            period=period,
+            zone=zone,
+            now=now,
+            with_previous=with_previous,
+        )
+    else:  # one of the two is a closed week, the other is counted live
+        live = before if period in kept else period
+        figures, _ = await _figures(
+            session,
+            root=station_id,
+            small=small,
+            period=live,
+            zone=zone,
+            now=now,
+            with_previous=False,
+        )
+        if period in kept:
+            current, earlier = _from_kept(kept[period], station_id), figures
+        else:
+            current, earlier = figures, _from_kept(kept[before], station_id)
     total = current.pop(None, Figures())
     previous = earlier.get(None, Figures())
     lines = [Line(tree.stations[child], current.get(child, Figures())) for child in children]
@@ -110,6 +140,33 @@ async def tally(
     if own is not None and children and _any(own):
         lines.insert(0, Line(root, own, own=True))
     return Tally(root, period, total, previous, lines)
+
+
+def _figures_of(kept: tally_rollups.Kept) -> Figures:
+    return Figures(
+        activities_by_kind={ActivityKind(k): n for k, n in kept.kinds.items()},
+        participations=kept.participations,
+        volunteers=kept.volunteers,
+        minutes=kept.minutes,
+        beneficiaries_by_group={TargetGroup(g): n for g, n in kept.groups.items()},
+        new_volunteers=kept.new_volunteers,
+        pledges=kept.pledges,
+        pledged_fen=kept.pledged_fen,
+        received_fen=kept.received_fen,
+    )
+
+
+def _from_kept(week: tally_rollups.Week, root: int) -> dict[int | None, Figures]:
+    """A kept week as ``_figures`` gives it: the total (None), each child's subtree,
+    and the root's own records (under its own id)."""
+    out: dict[int | None, Figures] = {}
+    for (station, own), kept in week.items():
+        if station == root:
+            out[root if own else None] = _figures_of(kept)
+        elif not own:
+            out[station] = _figures_of(kept)
+    out.setdefault(None, Figures())
+    return out
 
 
 def _any(figures: Figures) -> bool:

@@ -5,19 +5,27 @@ A periodic job (every 15 minutes) queues one row per (coordinator, station, ISO
 week), keyed ``tally:{user_id}:{station_id}:{year}-W{week}``, once it is Monday
 09:00 or later in the station's time zone. Only the week just ended is ever
 queued: a job that was down for a while sends the latest tally, not a backlog.
-The row carries no figures; the renderer computes the tally when it is sent."""
+The row carries no figures; the renderer computes the tally when it is sent.
+
+Before queueing, the same job keeps the week just ended (in every time zone the
+stations use) in the tally roll-ups and builds again the kept weeks a late change
+made stale (``services.tally_rollups.refresh``), so the tallies it queues, and any
+asked for that week later, read a handful of kept rows."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from services import outbox, stations
+from services import outbox, stations, tally_rollups
 from services.outbox import Message
 from storage.db import SessionMaker, write_transaction
 from storage.queries import tallies as queries
 from storage.types import utcnow
+
+log = logging.getLogger(__name__)
 
 KIND = "weekly_tally"
 SEND_AT = time(9, 0)  # Monday, station time
@@ -52,6 +60,15 @@ async def plan_weekly_tallies(
     now = now or utcnow()
     async with sessionmaker() as session:
         tree = await stations.tree(session)
+    zones = {settings.timezone: tree.zone(None, settings.timezone)}
+    for station_id in tree.stations:
+        zone = tree.zone(station_id, settings.timezone)
+        zones.setdefault(zone.key, zone)
+    try:
+        await tally_rollups.refresh(sessionmaker=sessionmaker, zones=list(zones.values()), now=now)
+    except Exception:  # the tallies then count live or build the week when asked
+        log.exception("keeping the tally roll-ups failed")
+    async with sessionmaker() as session:
         messages = []
         for user_id, station_id in await queries.coordinator_roles(session):
             if station_id not in tree.stations:

@@ -12,6 +12,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import rollup_marks
+
 SessionMaker = async_sessionmaker[AsyncSession]
 _WRITE = "volunteer_write"
 
@@ -43,9 +45,12 @@ def make_engine(url: str, *, concurrency: int | None = None, **kwargs: Any) -> A
         kwargs.setdefault("connect_args", {"timeout": 30})
         engine = create_async_engine(url, **kwargs)
         _tune_sqlite(engine)
+        rollup_marks.watch_engine(engine.sync_engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    rollup_marks.watch_engine(engine.sync_engine)
+    return engine
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
@@ -72,6 +77,14 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
 def make_sessionmaker(engine: AsyncEngine) -> SessionMaker:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+async def is_writing(session: AsyncSession) -> bool:
+    """Whether a write transaction (``write_transaction``) is open on the session."""
+    if not session.in_transaction():
+        return False
+    sync = (await session.connection()).sync_connection
+    return sync is not None and bool(sync.get_execution_options().get(_WRITE, False))
 
 
 @asynccontextmanager

@@ -381,3 +381,56 @@ class Setting(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     value: str = Field(max_length=1000)
     updated_at: datetime = _ts()
+
+
+class TallyWeek(SQLModel, table=True):
+    """A closed week whose tally figures are kept in ``tally_rollup``: [week_start,
+    week_end) in UTC, the Monday-to-Sunday of some time zone. Every write that changes
+    a figure of records inside it bumps ``version`` (``storage.rollup_marks``); the
+    rows are current while ``built_version`` equals it."""
+
+    __tablename__ = "tally_week"
+    __table_args__ = (UniqueConstraint("week_start", "week_end", name="uq_tally_week"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    week_start: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    week_end: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    version: int = 0
+    built_version: int | None = None
+    built_at: datetime | None = _ts(nullable=True)
+
+
+class TallyRollup(SQLModel, table=True):
+    """One station's figures for one closed week: of its whole subtree (``own``
+    false), or of the station alone (``own`` true, kept for stations with children).
+    Distinct volunteers are counted per row, never added across rows. Rows with
+    nothing to count are not kept."""
+
+    __tablename__ = "tally_rollup"
+
+    week_id: int = Field(
+        sa_column=Column(
+            "week_id",
+            ForeignKey("tally_week.id", ondelete="CASCADE"),
+            primary_key=True,
+            nullable=False,
+        )
+    )
+    station_id: int = Field(
+        sa_column=Column(
+            "station_id",
+            ForeignKey("station.id", ondelete="CASCADE"),
+            primary_key=True,
+            nullable=False,
+        )
+    )
+    own: bool = Field(default=False, primary_key=True)
+    kinds: dict[str, int] = Field(default_factory=dict, sa_type=JSON)  # activities held
+    participations: int = 0
+    volunteers: int = 0
+    minutes: int = Field(default=0, sa_type=BigInteger)
+    groups: dict[str, int] = Field(default_factory=dict, sa_type=JSON)  # beneficiaries
+    new_volunteers: int = 0
+    pledges: int = 0
+    pledged_fen: int = Field(default=0, sa_type=BigInteger)
+    received_fen: int = Field(default=0, sa_type=BigInteger)

@@ -1,0 +1,251 @@
+"""Queries of the tally roll-ups: the kept weeks and their rows, and the raw records
+of one closed week grouped per station (and per station and person) from which they
+are built. The records counted are those of ``storage.queries.tallies`` (``held``,
+``attended``): one definition for the live figures and the kept ones. Nothing here
+commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import (
+    Activity,
+    Attendance,
+    Beneficiaries,
+    Pledge,
+    PledgeStatus,
+    TallyRollup,
+    TallyWeek,
+    Volunteer,
+)
+from storage.queries.tallies import Rows, attended, held
+
+
+@dataclass(frozen=True)
+class WeekState:
+    id: int
+    start: datetime
+    end: datetime
+    version: int
+    built_version: int | None
+
+    @property
+    def current(self) -> bool:
+        """Its rows count every change made so far."""
+        return self.built_version == self.version
+
+
+def _state(row: Any) -> WeekState:
+    return WeekState(int(row[0]), row[1], row[2], int(row[3]), row[4])
+
+
+_COLUMNS = (
+    col(TallyWeek.id),
+    col(TallyWeek.week_start),
+    col(TallyWeek.week_end),
+    col(TallyWeek.version),
+    col(TallyWeek.built_version),
+)
+
+
+async def week_states(
+    session: AsyncSession, bounds: Sequence[tuple[datetime, datetime]]
+) -> dict[tuple[datetime, datetime], WeekState]:
+    """The kept weeks among ``bounds`` ([start, end) each), by their bounds."""
+    if not bounds:
+        return {}
+    conn = await session.connection()
+    found = await conn.execute(
+        select(*_COLUMNS).where(
+            or_(
+                *(
+                    (col(TallyWeek.week_start) == start) & (col(TallyWeek.week_end) == end)
+                    for start, end in bounds
+                )
+            )
+        )
+    )
+    states = [_state(row) for row in found.all()]
+    return {(s.start, s.end): s for s in states}
+
+
+async def stale_weeks(session: AsyncSession) -> list[WeekState]:
+    """Kept weeks whose rows miss a change, oldest first."""
+    conn = await session.connection()
+    found = await conn.execute(
+        select(*_COLUMNS)
+        .where(
+            or_(
+                col(TallyWeek.built_version).is_(None),
+                col(TallyWeek.built_version) != col(TallyWeek.version),
+            )
+        )
+        .order_by(col(TallyWeek.week_start))
+    )
+    return [_state(row) for row in found.all()]
+
+
+async def claim_week(session: AsyncSession, start: datetime, end: datetime) -> WeekState:
+    """The week's row, made if missing, locked until the transaction ends (on
+    PostgreSQL; SQLite's write transaction holds the whole database): a change
+    marked meanwhile waits, so it is never lost between reading and storing."""
+    conn = await session.connection()
+    where = (col(TallyWeek.week_start) == start, col(TallyWeek.week_end) == end)
+    row = (await conn.execute(select(*_COLUMNS).where(*where).with_for_update())).first()
+    if row is None:
+        try:
+            async with conn.begin_nested():
+                await conn.execute(
+                    insert(TallyWeek).values(week_start=start, week_end=end, version=0)
+                )
+        except IntegrityError:  # made meanwhile by another builder: wait for its lock
+            pass
+        row = (await conn.execute(select(*_COLUMNS).where(*where).with_for_update())).one()
+    return _state(row)
+
+
+async def store_week(
+    session: AsyncSession, week: WeekState, rows: Sequence[dict[str, Any]], built_at: datetime
+) -> None:
+    """Replace the week's rows; they count every change up to ``week.version``."""
+    conn = await session.connection()
+    await conn.execute(delete(TallyRollup).where(col(TallyRollup.week_id) == week.id))
+    if rows:
+        await conn.execute(insert(TallyRollup), [{"week_id": week.id, **row} for row in rows])
+    await conn.execute(
+        update(TallyWeek)
+        .where(col(TallyWeek.id) == week.id)
+        .values(built_version=week.version, built_at=built_at)
+    )
+
+
+async def rollup_rows(
+    session: AsyncSession, week_ids: Sequence[int], station_ids: Sequence[int]
+) -> Rows:
+    """(week, station, own, kinds, participations, volunteers, minutes, groups, new
+    volunteers, pledges, pledged fen, received fen) of the given weeks and stations."""
+    conn = await session.connection()
+    found = await conn.execute(
+        select(
+            col(TallyRollup.week_id),
+            col(TallyRollup.station_id),
+            col(TallyRollup.own),
+            col(TallyRollup.kinds),
+            col(TallyRollup.participations),
+            col(TallyRollup.volunteers),
+            col(TallyRollup.minutes),
+            col(TallyRollup.groups),
+            col(TallyRollup.new_volunteers),
+            col(TallyRollup.pledges),
+            col(TallyRollup.pledged_fen),
+            col(TallyRollup.received_fen),
+        ).where(
+            col(TallyRollup.week_id).in_(list(week_ids)),
+            col(TallyRollup.station_id).in_(list(station_ids)),
+        )
+    )
+    return found.all()
+
+
+# --- one closed week's records, per station ---------------------------------------
+
+
+async def _rows(session: AsyncSession, statement: Any) -> Rows:
+    conn = await session.connection()
+    return (await conn.execute(statement)).all()
+
+
+async def held_per_station(session: AsyncSession, start: datetime, end: datetime) -> Rows:
+    """(station, kind, activities) held in [start, end), a closed week."""
+    return await _rows(
+        session,
+        select(col(Activity.station_id), col(Activity.kind), func.count())
+        .where(*held(start, end, end))
+        .group_by(col(Activity.station_id), col(Activity.kind)),
+    )
+
+
+async def served_per_person(session: AsyncSession, start: datetime, end: datetime) -> Rows:
+    """(station, volunteer, participations, minutes) of the attendance that counts."""
+    return await _rows(
+        session,
+        select(
+            col(Activity.station_id),
+            col(Attendance.volunteer_id),
+            func.count(),
+            func.coalesce(func.sum(col(Attendance.minutes)), 0),
+        )
+        .select_from(Attendance)
+        .join(Activity, col(Activity.id) == col(Attendance.activity_id))
+        .where(*held(start, end, end), *attended())
+        .group_by(col(Activity.station_id), col(Attendance.volunteer_id)),
+    )
+
+
+async def beneficiaries_per_station(session: AsyncSession, start: datetime, end: datetime) -> Rows:
+    """(station, target group, beneficiaries) recorded for the activities held."""
+    return await _rows(
+        session,
+        select(
+            col(Activity.station_id),
+            col(Beneficiaries.target_group),
+            func.coalesce(func.sum(col(Beneficiaries.count)), 0),
+        )
+        .select_from(Beneficiaries)
+        .join(Activity, col(Activity.id) == col(Beneficiaries.activity_id))
+        .where(*held(start, end, end))
+        .group_by(col(Activity.station_id), col(Beneficiaries.target_group)),
+    )
+
+
+async def newcomers_per_station(session: AsyncSession, start: datetime, end: datetime) -> Rows:
+    """(station, registrations) made in [start, end)."""
+    return await _rows(
+        session,
+        select(col(Volunteer.station_id), func.count())
+        .where(col(Volunteer.created_at) >= start, col(Volunteer.created_at) < end)
+        .group_by(col(Volunteer.station_id)),
+    )
+
+
+async def pledges_per_station(session: AsyncSession, start: datetime, end: datetime) -> Rows:
+    """(station, pledges, pledged fen, received fen) made in [start, end), not cancelled."""
+    received = case((col(Pledge.status) == PledgeStatus.RECEIVED, col(Pledge.amount_fen)), else_=0)
+    return await _rows(
+        session,
+        select(
+            col(Pledge.station_id),
+            func.count(),
+            func.coalesce(func.sum(col(Pledge.amount_fen)), 0),
+            func.coalesce(func.sum(received), 0),
+        )
+        .where(
+            col(Pledge.status) != PledgeStatus.CANCELLED,
+            col(Pledge.created_at) >= start,
+            col(Pledge.created_at) < end,
+        )
+        .group_by(col(Pledge.station_id)),
+    )
+
+
+__all__ = [
+    "WeekState",
+    "beneficiaries_per_station",
+    "claim_week",
+    "held_per_station",
+    "newcomers_per_station",
+    "pledges_per_station",
+    "rollup_rows",
+    "served_per_person",
+    "stale_weeks",
+    "store_week",
+    "week_states",
+]
