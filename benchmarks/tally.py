@@ -53,9 +53,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
-from services import stations, tallies
+from services import stations, tallies, tally_rollups
 from storage import migrate
-from storage.db import make_engine, make_sessionmaker
+from storage.db import make_engine, make_sessionmaker, write_transaction
 from storage.models import (
     Activity,
     ActivityKind,
@@ -323,9 +323,50 @@ def _cpu(server: int | None) -> float:
     return used
 
 
+async def keep_weeks(engine: AsyncEngine) -> None:
+    """What production has before a tally of last week is asked for: the weekly job
+    kept last week (``tally_rollups.refresh``); the week before it is built as the
+    first tally that shows it would (``tally_rollups.build``). Both timed."""
+    maker = make_sessionmaker(engine)
+    began = time.perf_counter()
+    await tally_rollups.refresh(sessionmaker=maker, zones=[ZONE], now=NOW)
+    job = (time.perf_counter() - began) * 1000
+    before = tallies.week_of(NOW.astimezone(ZONE).date()).previous().previous()
+    async with maker() as session:
+        began = time.perf_counter()
+        await tally_rollups.build(session, *before.bounds(ZONE))
+        one = (time.perf_counter() - began) * 1000
+    print(
+        f"  roll-ups: the weekly job kept last week in {job:.0f} ms; "
+        f"the week before built in {one:.0f} ms",
+        file=sys.stderr,
+    )
+
+
+async def _correct(session: Any, period: tallies.Period) -> None:
+    """A late correction to a closed week: one counted attendance row's minutes."""
+    start, end = period.bounds(ZONE)
+    row = (
+        await session.scalars(
+            select(Attendance)
+            .join(Activity, col(Activity.id) == col(Attendance.activity_id))
+            .where(
+                col(Activity.starts_at) >= start,
+                col(Activity.starts_at) < end,
+                col(Attendance.confirmed).is_(True),
+            )
+            .limit(1)
+        )
+    ).one()
+    async with write_transaction(session):
+        row.minutes = (row.minutes or 0) + 1
+        session.add(row)
+
+
 async def measure(
     engine: AsyncEngine, scale: float, repeat: int
 ) -> tuple[list[Timing], dict[str, int]]:
+    await keep_weeks(engine)
     maker = make_sessionmaker(engine)
     period = tallies.week_of(NOW.astimezone(ZONE).date()).previous()  # the latest full week
     found: list[Timing] = []
@@ -333,13 +374,16 @@ async def measure(
         tree = await stations.tree(session)
         city = next(s for s in tree.stations.values() if s.code == CODE)
         street = next(s for s in tree.stations.values() if s.code == f"{CODE}-d1-s001")
-        for label, station in (("city", city), ("street", street)):
+        targets = (("city", city, False), ("street", street, False), ("city+fix", city, True))
+        for label, station, fix in targets:
             assert station.id is not None
             times: list[float] = []
             cpu = 0.0
             result = None
             server = await _backend_pid(session)
             for run in range(repeat + 1):
+                if fix:  # each tally after a late correction: the week is built again
+                    await _correct(session, period)
                 began, began_cpu = time.perf_counter(), _cpu(server)
                 result = await tallies.tally(
                     session, station_id=station.id, period=period, zone=ZONE, now=NOW
@@ -377,6 +421,7 @@ async def prepared(url: str, scale: float, *, reuse: bool) -> tuple[AsyncEngine,
         except Exception:  # no schema yet
             have = {}
         if have.get("attendance") == sizes_for(scale).attendance:
+            await migrate.upgrade(url)  # rows kept by an earlier revision
             return engine, None
         await engine.dispose()
     await wipe(url)
@@ -429,6 +474,8 @@ def report(timings: Sequence[Timing]) -> None:
     )
     for t in timings:
         flag = "  goal met" if t.median_ms < GOAL_MS else "  goal not met"
+        if t.target.endswith("+fix"):
+            flag = "  (after a correction: no goal)"
         print(
             f"{t.backend:10} {t.scale:5g} {t.target:7} {t.stations:8} {t.activities:10} "
             f"{t.participations:9} {t.median_ms:9.2f} {t.min_ms:7.2f} {t.max_ms:7.2f} "

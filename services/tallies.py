@@ -98,13 +98,13 @@ async def tally(
     if root is None:
         raise NotFound("station.not_found")
     children = sorted(tree.children.get(station_id, []))
-    members = tree.subtree(station_id)
-    small = members if len(members) <= SMALL_SUBTREE else None
     before = period.previous()
     wanted = [period, before] if with_previous else [period]
     kept = await tally_rollups.weeks(
         session, stations=[station_id, *children], periods=wanted, zone=zone, now=now
     )
+    members = tree.subtree(station_id) if len(kept) < len(wanted) else []
+    small = members if len(members) <= SMALL_SUBTREE else None
     if len(kept) == len(wanted):
         current = _from_kept(kept[period], station_id)
         earlier = _from_kept(kept[before], station_id) if with_previous else {None: Figures()}

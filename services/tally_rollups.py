@@ -28,8 +28,6 @@ from zoneinfo import ZoneInfo
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.periods import Period, week_of
-from services.stations import StationTree
-from storage import queries as station_queries
 from storage.db import SessionMaker, is_writing, write_transaction
 from storage.queries import tally_rollups as queries
 from storage.queries.tally_rollups import WeekState
@@ -114,7 +112,10 @@ def closed_week(period: Period, zone: ZoneInfo, now: datetime) -> tuple[datetime
 async def compute_week(session: AsyncSession, start: datetime, end: datetime) -> Week:
     """Every station's figures for the closed week [start, end), from the records and
     the station tree as they are now."""
-    tree = StationTree.of(await station_queries.all_stations(session))
+    parents = {
+        int(s): (int(p) if p is not None else None)
+        for s, p in await queries.station_parents(session)
+    }
     own: dict[int, _Acc] = {}
 
     def at(station: int) -> _Acc:
@@ -142,15 +143,20 @@ async def compute_week(session: AsyncSession, start: datetime, end: datetime) ->
 
     subtree: dict[int, _Acc] = {}
     for station, acc in own.items():
-        for member in tree.ancestors_and_self(station):
+        member: int | None = station
+        seen: set[int] = set()
+        while member is not None and member in parents and member not in seen:
+            seen.add(member)
             subtree.setdefault(member, _Acc()).add(acc)
+            member = parents[member]
+    has_children = {p for p in parents.values() if p is not None}
     week: Week = {}
     for station, acc in subtree.items():
         kept = acc.kept()
         if not kept.empty():
             week[(station, False)] = kept
     for station, acc in own.items():
-        if station in tree.stations and tree.children.get(station):
+        if station in has_children:
             kept = acc.kept()
             if not kept.empty():
                 week[(station, True)] = kept
@@ -219,7 +225,7 @@ async def weeks(
     bounds = {p: b for p in periods if (b := closed_week(p, zone, now)) is not None}
     if not bounds:
         return {}
-    states = await queries.week_states(session, list(bounds.values()))
+    states, rows = await queries.kept_rows(session, list(bounds.values()), list(stations))
     found: dict[Period, Week] = {}
     ready: dict[int, Period] = {}
     for period, (start, end) in bounds.items():
@@ -227,13 +233,15 @@ async def weeks(
         if state is not None and state.current:
             ready[state.id] = period
             found[period] = {}
-        else:
+    for row in rows:
+        target = ready.get(int(row[0]))
+        if target is not None:
+            found[target][(int(row[1]), bool(row[2]))] = _kept(row)
+    for period, (start, end) in bounds.items():
+        if period not in found:  # never kept, or marked stale since
             week = await build(session, start, end)
             wanted = set(stations)
             found[period] = {key: kept for key, kept in week.items() if key[0] in wanted}
-    if ready:
-        for row in await queries.rollup_rows(session, list(ready), list(stations)):
-            found[ready[int(row[0])]][(int(row[1]), bool(row[2]))] = _kept(row)
     return found
 
 

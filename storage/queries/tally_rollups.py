@@ -22,6 +22,7 @@ from storage.models import (
     Beneficiaries,
     Pledge,
     PledgeStatus,
+    Station,
     TallyRollup,
     TallyWeek,
     Volunteer,
@@ -127,6 +128,58 @@ async def store_week(
     )
 
 
+async def kept_rows(
+    session: AsyncSession,
+    bounds: Sequence[tuple[datetime, datetime]],
+    station_ids: Sequence[int],
+) -> tuple[dict[tuple[datetime, datetime], WeekState], Rows]:
+    """The kept weeks among ``bounds`` and, in the same query, their rows of the
+    given stations (see ``rollup_rows``)."""
+    if not bounds:
+        return {}, []
+    conn = await session.connection()
+    rollup = TallyRollup.__table__.alias("r")  # type: ignore[attr-defined]
+    found = await conn.execute(
+        select(
+            *_COLUMNS,
+            rollup.c.week_id,
+            rollup.c.station_id,
+            rollup.c.own,
+            rollup.c.kinds,
+            rollup.c.participations,
+            rollup.c.volunteers,
+            rollup.c.minutes,
+            rollup.c.groups,
+            rollup.c.new_volunteers,
+            rollup.c.pledges,
+            rollup.c.pledged_fen,
+            rollup.c.received_fen,
+        )
+        .select_from(TallyWeek)
+        .outerjoin(
+            rollup,
+            (rollup.c.week_id == col(TallyWeek.id)) & rollup.c.station_id.in_(list(station_ids)),
+        )
+        .where(
+            or_(
+                *(
+                    (col(TallyWeek.week_start) == start) & (col(TallyWeek.week_end) == end)
+                    for start, end in bounds
+                )
+            )
+        )
+    )
+    states: dict[tuple[datetime, datetime], WeekState] = {}
+    rows = []
+    width = len(_COLUMNS)
+    for row in found.all():
+        state = _state(row[:width])
+        states[(state.start, state.end)] = state
+        if row[width] is not None:
+            rows.append(tuple(row[width:]))
+    return states, rows
+
+
 async def rollup_rows(
     session: AsyncSession, week_ids: Sequence[int], station_ids: Sequence[int]
 ) -> Rows:
@@ -161,6 +214,11 @@ async def rollup_rows(
 async def _rows(session: AsyncSession, statement: Any) -> Rows:
     conn = await session.connection()
     return (await conn.execute(statement)).all()
+
+
+async def station_parents(session: AsyncSession) -> Rows:
+    """(station, parent) of every station, as stored now."""
+    return await _rows(session, select(col(Station.id), col(Station.parent_id)))
 
 
 async def held_per_station(session: AsyncSession, start: datetime, end: datetime) -> Rows:
@@ -241,11 +299,13 @@ __all__ = [
     "beneficiaries_per_station",
     "claim_week",
     "held_per_station",
+    "kept_rows",
     "newcomers_per_station",
     "pledges_per_station",
     "rollup_rows",
     "served_per_person",
     "stale_weeks",
+    "station_parents",
     "store_week",
     "week_states",
 ]
