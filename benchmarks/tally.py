@@ -14,6 +14,10 @@ for the latest complete week, for the city and for one street, ``--repeat`` (20)
 times each after one warm-up; the median and the spread are printed (goal: a
 median under 10 ms each). Several scales in one run show how the time grows.
 
+A closed week is read from the roll-ups: first the weekly job's step keeps last week
+and the week before it is built (both timed); ``city+fix`` then times the city's
+tally right after a late correction to the week, which builds it again.
+
     .venv/bin/python -m benchmarks.tally                       # SQLite, scales 0.1 and 1
     .venv/bin/python -m benchmarks.tally --scale 0.1 --scale 1 \\
         --database-url postgresql://postgres@127.0.0.1:5432/bench6
