@@ -27,6 +27,9 @@ NOT_PEOPLE = {
     ("outbox", "message_id"),
     ("broadcast", "progress_message_id"),
     ("pledge", "amount_fen"),
+    ("tally_rollup", "minutes"),  # sums of a week's figures
+    ("tally_rollup", "pledged_fen"),
+    ("tally_rollup", "received_fen"),
     ("audit_log", "subject_id"),  # a person only with subject_type "user"; see the export
 }
 # Tables whose rows name people other than through a column (the dialog storage's
