@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -197,18 +198,18 @@ async def build(session: AsyncSession, start: datetime, end: datetime) -> Week:
         return await _build(session, start, end)
 
 
-def _kept(row: Sequence[object]) -> Kept:
+def _kept(row: Sequence[Any]) -> Kept:
     (_, _, _, kinds, n, people, minutes, groups, newcomers, pledges, fen, got) = row
     return Kept(
-        kinds={str(k): int(v) for k, v in dict(kinds or {}).items()},  # type: ignore[call-overload]
-        participations=int(n),  # type: ignore[call-overload]
-        volunteers=int(people),  # type: ignore[call-overload]
-        minutes=int(minutes),  # type: ignore[call-overload]
-        groups={str(g): int(v) for g, v in dict(groups or {}).items()},  # type: ignore[call-overload]
-        new_volunteers=int(newcomers),  # type: ignore[call-overload]
-        pledges=int(pledges),  # type: ignore[call-overload]
-        pledged_fen=int(fen),  # type: ignore[call-overload]
-        received_fen=int(got),  # type: ignore[call-overload]
+        kinds={str(k): int(v) for k, v in dict(kinds or {}).items()},
+        participations=int(n),
+        volunteers=int(people),
+        minutes=int(minutes),
+        groups={str(g): int(v) for g, v in dict(groups or {}).items()},
+        new_volunteers=int(newcomers),
+        pledges=int(pledges),
+        pledged_fen=int(fen),
+        received_fen=int(got),
     )
 
 
