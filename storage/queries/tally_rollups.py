@@ -133,8 +133,9 @@ async def kept_rows(
     bounds: Sequence[tuple[datetime, datetime]],
     station_ids: Sequence[int],
 ) -> tuple[dict[tuple[datetime, datetime], WeekState], Rows]:
-    """The kept weeks among ``bounds`` and, in the same query, their rows of the
-    given stations (see ``rollup_rows``)."""
+    """The kept weeks among ``bounds`` and, in the same query, their rows of the given
+    stations: (week, station, own, kinds, participations, volunteers, minutes, groups,
+    new volunteers, pledges, pledged fen, received fen)."""
     if not bounds:
         return {}, []
     conn = await session.connection()
@@ -178,34 +179,6 @@ async def kept_rows(
         if row[width] is not None:
             rows.append(tuple(row[width:]))
     return states, rows
-
-
-async def rollup_rows(
-    session: AsyncSession, week_ids: Sequence[int], station_ids: Sequence[int]
-) -> Rows:
-    """(week, station, own, kinds, participations, volunteers, minutes, groups, new
-    volunteers, pledges, pledged fen, received fen) of the given weeks and stations."""
-    conn = await session.connection()
-    found = await conn.execute(
-        select(
-            col(TallyRollup.week_id),
-            col(TallyRollup.station_id),
-            col(TallyRollup.own),
-            col(TallyRollup.kinds),
-            col(TallyRollup.participations),
-            col(TallyRollup.volunteers),
-            col(TallyRollup.minutes),
-            col(TallyRollup.groups),
-            col(TallyRollup.new_volunteers),
-            col(TallyRollup.pledges),
-            col(TallyRollup.pledged_fen),
-            col(TallyRollup.received_fen),
-        ).where(
-            col(TallyRollup.week_id).in_(list(week_ids)),
-            col(TallyRollup.station_id).in_(list(station_ids)),
-        )
-    )
-    return found.all()
 
 
 # --- one closed week's records, per station ---------------------------------------
@@ -302,7 +275,6 @@ __all__ = [
     "kept_rows",
     "newcomers_per_station",
     "pledges_per_station",
-    "rollup_rows",
     "served_per_person",
     "stale_weeks",
     "station_parents",
