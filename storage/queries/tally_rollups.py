@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -28,6 +28,7 @@ from storage.models import (
     Volunteer,
 )
 from storage.queries.tallies import Rows, attended, held
+from storage.types import UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -128,19 +129,17 @@ async def store_week(
     )
 
 
-async def kept_rows(
-    session: AsyncSession,
-    bounds: Sequence[tuple[datetime, datetime]],
-    station_ids: Sequence[int],
-) -> tuple[dict[tuple[datetime, datetime], WeekState], Rows]:
-    """The kept weeks among ``bounds`` and, in the same query, their rows of the given
-    stations: (week, station, own, kinds, participations, volunteers, minutes, groups,
-    new volunteers, pledges, pledged fen, received fen)."""
-    if not bounds:
-        return {}, []
-    conn = await session.connection()
+_KEPT: dict[int, Any] = {}
+
+
+def _kept_statement(weeks: int) -> Any:
+    """The statement of ``kept_rows`` for ``weeks`` bounds, built once: its values
+    are bound at each call (``start0``, ``end0``, ... and ``stations``)."""
+    statement = _KEPT.get(weeks)
+    if statement is not None:
+        return statement
     rollup = TallyRollup.__table__.alias("r")  # type: ignore[attr-defined]
-    found = await conn.execute(
+    statement = (
         select(
             *_COLUMNS,
             rollup.c.week_id,
@@ -159,17 +158,39 @@ async def kept_rows(
         .select_from(TallyWeek)
         .outerjoin(
             rollup,
-            (rollup.c.week_id == col(TallyWeek.id)) & rollup.c.station_id.in_(list(station_ids)),
+            (rollup.c.week_id == col(TallyWeek.id))
+            & rollup.c.station_id.in_(bindparam("stations", expanding=True)),
         )
         .where(
             or_(
                 *(
-                    (col(TallyWeek.week_start) == start) & (col(TallyWeek.week_end) == end)
-                    for start, end in bounds
+                    (col(TallyWeek.week_start) == bindparam(f"start{n}", type_=UTCDateTime))
+                    & (col(TallyWeek.week_end) == bindparam(f"end{n}", type_=UTCDateTime))
+                    for n in range(weeks)
                 )
             )
         )
     )
+    _KEPT[weeks] = statement
+    return statement
+
+
+async def kept_rows(
+    session: AsyncSession,
+    bounds: Sequence[tuple[datetime, datetime]],
+    station_ids: Sequence[int],
+) -> tuple[dict[tuple[datetime, datetime], WeekState], Rows]:
+    """The kept weeks among ``bounds`` and, in the same query, their rows of the given
+    stations: (week, station, own, kinds, participations, volunteers, minutes, groups,
+    new volunteers, pledges, pledged fen, received fen)."""
+    if not bounds:
+        return {}, []
+    conn = await session.connection()
+    values: dict[str, Any] = {"stations": list(station_ids)}
+    for n, (start, end) in enumerate(bounds):
+        values[f"start{n}"] = start
+        values[f"end{n}"] = end
+    found = await conn.execute(_kept_statement(len(bounds)), values)
     states: dict[tuple[datetime, datetime], WeekState] = {}
     rows = []
     width = len(_COLUMNS)
