@@ -199,7 +199,8 @@ def sheet_pdf(
         pdf.add_page()
     pdf.set_font(FAMILY, size=10)
     blank = "_" * 14
-    pdf.cell(0, 8, f"{_('Filed by (signature):')} {blank}    {_('Date:')} {blank}")
+    filed_by, dated = _("Filed by (signature):"), _("Date:")
+    pdf.cell(0, 8, f"{filed_by} {blank}    {dated} {blank}")
     pdf.ln(8)
     pdf.set_font(FAMILY, size=8)
     pdf.set_text_color(*MUTED)
