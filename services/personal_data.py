@@ -32,6 +32,7 @@ from storage import queries
 from storage.db import write_transaction
 from storage.models import (
     Activity,
+    ActivityPhoto,
     ActivityStatus,
     Attendance,
     AuditLog,
@@ -101,6 +102,8 @@ PERSON_COLUMNS: tuple[PersonColumn, ...] = (
     PersonColumn(Activity, "created_by", U, FORGET),
     PersonColumn(Activity, "checkin_opened_by", U, FORGET),
     PersonColumn(Activity, "closed_by", U, FORGET),
+    PersonColumn(Activity, "summary_by", U, FORGET),
+    PersonColumn(ActivityPhoto, "uploaded_by", U, FORGET),  # the photo is the activity's
     PersonColumn(Beneficiaries, "recorded_by", U, FORGET),
     PersonColumn(Invite, "created_by", U, FORGET),
     PersonColumn(Invite, "used_by", U, FORGET),

@@ -2,9 +2,10 @@
 
 from standin.html_check import EntityParseError, check_html, parse_html
 from standin.models import SentDocument, SentMessage
-from standin.server import BotAPIStandin
+from standin.server import DOWNLOAD, BotAPIStandin
 
 __all__ = [
+    "DOWNLOAD",
     "BotAPIStandin",
     "EntityParseError",
     "SentDocument",

@@ -9,11 +9,13 @@ from typing import Any
 from standin.models import StoredFile
 
 __all__ = [
+    "PHOTO_SIDES",
     "SAMPLE_OGG",
     "SAMPLE_WEBP",
     "document_json",
     "image_size",
     "photo_json",
+    "photo_sides",
     "sample_png",
 ]
 
@@ -23,6 +25,8 @@ SAMPLE_WEBP = (
     b"\x2f\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88\xfe\x07\x00"
 )
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+# The longest side of each size Telegram makes of a photo a user sends (s, m, x, y, w).
+PHOTO_SIDES = (90, 320, 800, 1280, 2560)
 _JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 
 
@@ -98,3 +102,18 @@ def photo_json(file: StoredFile) -> list[dict[str, Any]]:
             "file_size": len(file.content),
         }
     ]
+
+
+def photo_sides(width: int, height: int) -> list[tuple[int, int]]:
+    """The sizes Telegram makes of a ``width`` x ``height`` photo, smallest first:
+    each of ``PHOTO_SIDES`` below its longest side, then the photo itself (scaled down
+    to 2560 at most)."""
+    longest = max(width, height, 1)
+    sizes: list[tuple[int, int]] = []
+    for side in PHOTO_SIDES[:-1]:
+        if side >= longest:
+            break
+        sizes.append((max(1, width * side // longest), max(1, height * side // longest)))
+    scale = min(1.0, PHOTO_SIDES[-1] / longest)
+    sizes.append((max(1, round(width * scale)), max(1, round(height * scale))))
+    return sizes

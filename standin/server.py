@@ -19,7 +19,10 @@ from standin.params import Params, read_params
 from standin.simulate import Simulator
 from standin.world import Handler
 
-__all__ = ["BotAPIStandin"]
+__all__ = ["DOWNLOAD", "BotAPIStandin"]
+
+# The name ``fail_next`` and ``outage(methods=...)`` know file downloads by.
+DOWNLOAD = "download"
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +70,7 @@ class BotAPIStandin(Simulator):
         self.call_delay = call_delay
         self.faults: list[Fault] = []
         self.internal_errors: list[BaseException] = []
+        self.downloads: list[str] = []  # file paths asked for, in order
         self._runner: web.AppRunner | None = None
         self._stopped = False
         self._hold: tuple[str, int] | None = None
@@ -233,7 +237,18 @@ class BotAPIStandin(Simulator):
         return web.json_response({"ok": True, "result": result})
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
-        file = self.files_by_path.get(request.match_info["path"])
+        """A download (``/file/bot<token>/<file_path>``). It meets an ``outage`` and
+        faults set with ``fail_next(DOWNLOAD, ...)`` like a method does."""
+        if (outage := self._out(DOWNLOAD)) is not None:
+            self.stats.outage += 1
+            if outage.drop and request.transport is not None:
+                request.transport.abort()
+            return self._error(ApiError(outage.error_code, outage.description))
+        path = request.match_info["path"]
+        self.downloads.append(path)
+        if (fault := self._injected_fault(DOWNLOAD, Params({}))) is not None:
+            return self._error(fault)
+        file = self.files_by_path.get(path)
         if ":" not in request.match_info["token"] or file is None:
             return self._error(not_found())
         return web.Response(body=file.content, content_type="application/octet-stream")

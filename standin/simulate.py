@@ -9,7 +9,14 @@ from typing import Any
 
 from standin.html_check import utf16_len
 from standin.markup import inline_buttons, reply_buttons
-from standin.media import SAMPLE_OGG, SAMPLE_WEBP, document_json, photo_json, sample_png
+from standin.media import (
+    SAMPLE_OGG,
+    SAMPLE_WEBP,
+    document_json,
+    image_size,
+    photo_sides,
+    sample_png,
+)
 from standin.models import PendingQuery, SimChat, SimUser
 from standin.text import MAX_TEXT, command_entities
 from standin.world import World
@@ -69,16 +76,55 @@ class Simulator(World):
         return self._user_message(user_id, None, {"sticker": sticker})
 
     def send_photo(
-        self, user_id: int, content: bytes | None = None, *, caption: str | None = None
+        self,
+        user_id: int,
+        content: bytes | None = None,
+        *,
+        caption: str | None = None,
+        media_group_id: str | None = None,
     ) -> dict[str, Any]:
-        """The user sends a photo (a small generated PNG unless ``content`` is given)."""
-        file = self.store_file(
-            content or sample_png(8, 8), folder="photos", file_name=None, mime_type="image/jpeg"
-        )
-        fields: dict[str, Any] = {"photo": photo_json(file)}
+        """The user sends a photo (a small generated PNG unless ``content`` is given).
+        As in Telegram, the update lists the photo in several sizes, smallest first
+        (``media.photo_sides``), each its own file to getFile and download: the last
+        is ``content`` itself, the smaller ones grey images of their size."""
+        content = content or sample_png(8, 8)
+        width, height = image_size(content) or (8, 8)
+        sides = photo_sides(width, height)
+        photo: list[dict[str, Any]] = []
+        for index, (w, h) in enumerate(sides):
+            data = content if index == len(sides) - 1 else sample_png(w, h)
+            file = self.store_file(data, folder="photos", file_name=None, mime_type="image/jpeg")
+            photo.append(
+                {
+                    "file_id": file.file_id,
+                    "file_unique_id": file.file_unique_id,
+                    "width": w,
+                    "height": h,
+                    "file_size": len(data),
+                }
+            )
+        fields: dict[str, Any] = {"photo": photo}
         if caption:
             fields["caption"] = caption
+        if media_group_id is not None:
+            fields["media_group_id"] = media_group_id
         return self._user_message(user_id, None, fields)
+
+    def send_album(
+        self, user_id: int, contents: list[bytes], *, caption: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The user sends several photos at once (an album, 2 to 10): one message per
+        photo sharing a ``media_group_id``, the caption on the first, as Telegram
+        delivers them."""
+        if not 2 <= len(contents) <= 10:
+            raise ValueError("an album holds 2 to 10 photos")
+        group = f"{self.next_id():018d}"
+        return [
+            self.send_photo(
+                user_id, content, caption=caption if index == 0 else None, media_group_id=group
+            )
+            for index, content in enumerate(contents)
+        ]
 
     def send_voice(self, user_id: int) -> dict[str, Any]:
         """The user sends a voice message."""

@@ -197,6 +197,10 @@ class Activity(SQLModel, table=True):
     checkin_opened_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     closed_at: datetime | None = _ts(nullable=True, index=True)
     closed_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # The record (台账): a short summary staff write, and who wrote it last.
+    summary: str | None = Field(default=None, max_length=500)
+    summary_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    summary_at: datetime | None = _ts(nullable=True)
 
 
 class Signup(SQLModel, table=True):
@@ -271,6 +275,29 @@ class Beneficiaries(SQLModel, table=True):
     count: int = 0
     recorded_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     updated_at: datetime = _ts()
+
+
+class ActivityPhoto(SQLModel, table=True):
+    """A photo staff attached to an activity's record (台账), kept by its Telegram file
+    id; ``stored_path`` (relative to the data directory) once it is downloaded. A
+    download that failed is tried again later (``download_attempts``, ``download_error``)."""
+
+    __tablename__ = "activity_photo"
+    __table_args__ = (UniqueConstraint("activity_id", "file_unique_id", name="uq_activity_photo"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(foreign_key="activity.id", index=True)
+    file_id: str = Field(max_length=255)
+    file_unique_id: str = Field(max_length=64)
+    width: int = 0
+    height: int = 0
+    file_size: int | None = None
+    uploaded_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    created_at: datetime = _ts()
+    stored_path: str | None = Field(default=None, max_length=255)
+    stored_at: datetime | None = _ts(nullable=True)
+    download_attempts: int = 0
+    download_error: str | None = Field(default=None, max_length=200)
 
 
 class Certificate(SQLModel, table=True):

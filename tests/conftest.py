@@ -68,19 +68,22 @@ async def tree(sessionmaker: SessionMaker) -> dict[str, int]:
     return await load_example_tree(sessionmaker)
 
 
-def settings_for(url: str) -> Settings:
+def settings_for(url: str, data_dir: Path | None = None) -> Settings:
     # Quiet hours off: tests run at any hour of the day, and a non-urgent message
     # must not wait for the morning in Shanghai; the tests of quiet hours set them.
+    extra = {"data_dir": data_dir} if data_dir is not None else {}
     return Settings(  # type: ignore[call-arg]
-        _env_file=None, database_url=url, bot_token=None, quiet_hours="off"
+        _env_file=None, database_url=url, bot_token=None, quiet_hours="off", **extra
     )
 
 
 @pytest.fixture
-async def dp(sqlite_url: str, sqlite_sessionmaker: SessionMaker) -> Dispatcher:
-    """The real dispatcher on SQLite with the example tree loaded."""
+async def dp(sqlite_url: str, sqlite_sessionmaker: SessionMaker, tmp_path: Path) -> Dispatcher:
+    """The real dispatcher on SQLite with the example tree loaded; files it keeps go
+    to the test's own directory."""
     await load_example_tree(sqlite_sessionmaker)
-    return build_dispatcher(settings=settings_for(sqlite_url), sessionmaker=sqlite_sessionmaker)
+    settings = settings_for(sqlite_url, data_dir=tmp_path / "data")
+    return build_dispatcher(settings=settings, sessionmaker=sqlite_sessionmaker)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import Default, DefaultBotProperties
 from aiogram.client.session.base import BaseSession
@@ -20,6 +21,7 @@ from aiogram.methods import (
     AnswerCallbackQuery,
     EditMessageReplyMarkup,
     EditMessageText,
+    GetFile,
     GetMe,
     SendDocument,
     SendMessage,
@@ -32,6 +34,7 @@ from aiogram.types import (
     Chat,
     Contact,
     Document,
+    File,
     InlineKeyboardMarkup,
     Message,
     MessageEntity,
@@ -96,6 +99,11 @@ class MockedSession(BaseSession):
     outage_until: float = 0.0
     outage_error: ErrorFactory | None = None
     outage_refused: int = 0
+    # Files people sent, by file id (getFile and downloads find them), and how many
+    # of the next downloads fail (the connection drops).
+    files: dict[str, bytes] = field(default_factory=dict)
+    failing_downloads: int = 0
+    downloads: int = 0
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -121,6 +129,16 @@ class MockedSession(BaseSession):
         result: Any = True
         if isinstance(method, GetMe):
             result = BOT_USER
+        elif isinstance(method, GetFile):
+            content = self.files.get(method.file_id)
+            if content is None:
+                raise self._refuse(method, "invalid file_id")
+            result = File(
+                file_id=method.file_id,
+                file_unique_id=f"u{method.file_id}",
+                file_size=len(content),
+                file_path=f"photos/{method.file_id}.jpg",
+            )
         elif isinstance(method, SendMessage | SendDocument | SendPhoto):
             text = method.text if isinstance(method, SendMessage) else (method.caption or "")
             self._check(text, method.parse_mode)
@@ -208,7 +226,19 @@ class MockedSession(BaseSession):
         return None
 
     async def stream_content(self, *args: Any, **kwargs: Any) -> AsyncGenerator[bytes, None]:
-        yield b""
+        """A download: the file a ``getFile`` named, in chunks, or a dropped connection."""
+        url = str(kwargs.get("url", args[0] if args else ""))
+        self.downloads += 1
+        if self.failing_downloads > 0:
+            self.failing_downloads -= 1
+            raise aiohttp.ClientConnectionError("connection dropped")
+        file_id = url.rsplit("/", 1)[-1].removesuffix(".jpg")
+        content = self.files.get(file_id)
+        if content is None:
+            raise aiohttp.ClientResponseError(None, (), status=404)  # type: ignore[arg-type]
+        size = int(kwargs.get("chunk_size", 65536))
+        for start in range(0, len(content), size):
+            yield content[start : start + size]
 
 
 class MockedBot(Bot):
@@ -294,6 +324,41 @@ class Conversation:
             is_video=False,
         )
         return await self._feed(message=self._message(sticker=sticker))
+
+    async def photo(
+        self, content: bytes, *, file_id: str | None = None, sizes: int = 1
+    ) -> list[Sent]:
+        """Send a photo as Telegram does: several sizes, the largest last, each a file
+        the bot can download (``content`` is the largest; smaller ones are smaller)."""
+        file_id = file_id or f"photo{next(self._ids)}"
+        photo = []
+        for n in range(sizes):
+            large = n == sizes - 1
+            size_id = file_id if large else f"{file_id}s{n}"
+            data = content if large else content[: max(1, len(content) // (4 * (sizes - n)))]
+            self.session.files[size_id] = data
+            side = 1280 if large else 90 * (n + 1)
+            photo.append(
+                PhotoSize(
+                    file_id=size_id,
+                    file_unique_id=f"u{size_id}",
+                    width=side,
+                    height=side * 3 // 4,
+                    file_size=len(data),
+                )
+            )
+        return await self._feed(message=self._message(photo=photo))
+
+    async def document(self, file_name: str, content: bytes) -> list[Sent]:
+        file_id = f"doc{next(self._ids)}"
+        self.session.files[file_id] = content
+        document = Document(
+            file_id=file_id,
+            file_unique_id=f"u{file_id}",
+            file_name=file_name,
+            file_size=len(content),
+        )
+        return await self._feed(message=self._message(document=document))
 
     async def press(self, label: str, *, message: Sent | None = None) -> list[Sent]:
         """Press the button whose text contains ``label`` on the latest message with buttons."""

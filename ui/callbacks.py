@@ -156,6 +156,14 @@ class RosterSheetCb(CallbackData, prefix="roz"):
     fmt: str
 
 
+class RosterRecCb(CallbackData, prefix="ror"):
+    """An activity's record (台账): open it (o), add photos (p), write the summary (s),
+    stop adding photos (d), or get the record sheet as a PDF (f)."""
+
+    activity: CbInt
+    action: str = "o"
+
+
 class CheckinAskCb(CallbackData, prefix="cki"):
     """From the activity card: check in, by typing the code shown on site."""
 

@@ -190,6 +190,18 @@ TEXTS: dict[str, Callable[[], str]] = {
         "The records cannot be closed yet. These volunteers checked in but did not check "
         "out: {names}. Open each of them and confirm or correct their time first."
     ),
+    "photo_unreadable": lambda: _("I could not read that photo. Please send it again."),
+    "photo_too_large": lambda: _(
+        "That photo is too large: at most {max} MB. Please send a smaller one."
+    ),
+    "photos_full": lambda: _(
+        "The record of <b>{title}</b> already holds {max} photos, the most it can. "
+        "Nothing more was added."
+    ),
+    "summary_empty": lambda: _("Please type the summary."),
+    "summary_too_long": lambda: _(
+        "That summary has {length} characters; at most {max}, please. Shorten it and send it again."
+    ),
     "tally.bad_week": lambda: _(
         "There is no such week. ISO weeks run from 1 to 52 (or 53), for example 2026-W47."
     ),

@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     # A station tree loaded into an empty database in the sandbox; none: the example
     # tree shipped with the bot (bot/example_stations.yaml).
     sandbox_stations: Path | None = None
+    # Files the bot keeps: the photos of activity records (under records/).
+    data_dir: Path = Path("data")
 
     @field_validator("admin_ids", mode="before")
     @classmethod

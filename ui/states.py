@@ -44,6 +44,8 @@ class CheckinDialog(StatesGroup):
 class RosterDialog(StatesGroup):
     minutes = State()
     beneficiaries = State()
+    photos = State()
+    summary = State()
 
 
 class BroadcastDialog(StatesGroup):

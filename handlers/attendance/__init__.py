@@ -9,6 +9,7 @@ registration's /start), ``roster`` (staff's /roster and its screens) and ``signi
 - ``codes``: the check-in code and its QR image, for staff;
 - ``beneficiaries``: people served by target group;
 - ``closing``: closing the records;
+- ``records``, ``record_photos``: the record's photos and summary, the record sheet;
 - ``notices``: the outbox's notices about records;
 - ``checkin``, ``checkin_texts``, ``checkin_card``: a volunteer's check-in and check-out;
 - ``signin``: the sign-in sheet as a PDF or a spreadsheet;

@@ -53,6 +53,9 @@ async def close_pressed(
         await fail(callback, bot, error, session, settings, locale)
         return
     title = html.quote(result.activity.title)
+    offer = _(
+        "Add photos and a short summary for the activity's record (台账), and get its record sheet:"
+    )
     if result.already:
         text = _("The records of <b>{title}</b> were already closed.").format(title=title)
     else:
@@ -65,7 +68,7 @@ async def close_pressed(
                 result.volunteers,
             ).format(time=duration(result.minutes), n=result.volunteers)
         )
-    await screen.replace(callback, bot, text, kb.back_to_roster(activity_id))
+    await screen.replace(callback, bot, text + "\n\n" + offer, kb.after_closing(activity_id))
 
 
 async def _close_preview(

@@ -2,7 +2,8 @@
 everyone holding a seat, and every walk-in (``roster_screen``). From there they open
 check-in (``codes``), mark people present, late or absent, confirm or correct minutes
 (``marks``), record beneficiaries by target group (``beneficiaries``), and close the
-records, which credits the confirmed hours (``closing``). Every button re-checks the
+records, which credits the confirmed hours (``closing``); and keep the activity's
+record, photos and a summary, and its record sheet (``records``). Every button re-checks the
 presser's permission in the database. The notices about records are rendered by
 ``notices`` (imported here, so they are registered with the router)."""
 
@@ -11,7 +12,10 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command
 
-from handlers.attendance import notices  # noqa: F401  (the outbox's records notices)
+from handlers.attendance import (
+    notices,  # noqa: F401  (the outbox's records notices)
+    records,
+)
 from handlers.attendance.activity_list import list_page, show_list
 from handlers.attendance.beneficiaries import count_typed, open_beneficiaries
 from handlers.attendance.closing import close_pressed
@@ -44,4 +48,5 @@ def make_router() -> Router:
     router.callback_query.register(open_code, RosterCodeCb.filter())
     router.callback_query.register(open_beneficiaries, RosterBenCb.filter())
     router.callback_query.register(close_pressed, RosterCloseCb.filter())
+    records.register(router)
     return router

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from aiogram import Bot, Dispatcher
@@ -67,11 +68,11 @@ class LiveChat:
 
 
 @pytest.fixture
-async def live(db_url: str, sessionmaker: SessionMaker) -> AsyncIterator[Live]:
+async def live(db_url: str, sessionmaker: SessionMaker, tmp_path: Path) -> AsyncIterator[Live]:
     stations = await load_example_tree(sessionmaker)
     async with BotAPIStandin() as standin:
         bot = build_bot("123456:E2E-TEST", standin.base_url)
-        settings = settings_for(db_url)
+        settings = settings_for(db_url, data_dir=tmp_path / "data")
         dispatcher = build_dispatcher(settings=settings, sessionmaker=sessionmaker)
         polling = asyncio.create_task(
             poll(dispatcher, bot, settings, handle_signals=False, polling_timeout=1)

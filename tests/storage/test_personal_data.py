@@ -16,6 +16,7 @@ from storage.db import SessionMaker, write_transaction
 from storage.models import (
     Activity,
     ActivityKind,
+    ActivityPhoto,
     Attendance,
     AuditLog,
     Beneficiaries,
@@ -67,6 +68,8 @@ async def _everywhere(maker: SessionMaker, station: int) -> dict[str, Any]:
             created_by=ME,
             checkin_opened_by=ME,
             closed_by=ME,
+            summary="巡河两小时",
+            summary_by=ME,
         )
         session.add(activity)
         await session.flush()
@@ -86,6 +89,12 @@ async def _everywhere(maker: SessionMaker, station: int) -> dict[str, Any]:
                 ),
                 Beneficiaries(
                     activity_id=activity.id, target_group=TargetGroup.ELDERLY, recorded_by=ME
+                ),
+                ActivityPhoto(
+                    activity_id=activity.id, file_id="f1", file_unique_id="u1", uploaded_by=ME
+                ),
+                ActivityPhoto(
+                    activity_id=activity.id, file_id="f2", file_unique_id="u2", uploaded_by=OTHER
                 ),
                 Certificate(
                     code="AAAAAAAAAAAA", volunteer_id=me.id, station_id=station, holder_name="李雷"

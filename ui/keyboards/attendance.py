@@ -19,6 +19,7 @@ from ui.callbacks import (
     RosterListCb,
     RosterMarkCb,
     RosterPersonCb,
+    RosterRecCb,
     RosterSheetCb,
 )
 from ui.paged import Page, nav_row
@@ -73,11 +74,15 @@ def roster(
     )
     sizes.append(2)
     kb.button(text=_("👥 Beneficiaries"), callback_data=RosterBenCb(activity=activity_id))
-    actions = 1
+    kb.button(
+        text=_("🗂 Record: photos, summary"),
+        callback_data=RosterRecCb(activity=activity_id, action="o"),
+    )
+    actions = 2
     if can_close:
         kb.button(text=_("🔒 Close the records"), callback_data=RosterCloseCb(activity=activity_id))
         actions += 1
-    sizes.append(actions)
+    sizes += [2, 1] if actions == 3 else [actions]
     kb.button(text=_("🔄 Refresh"), callback_data=RosterCb(activity=activity_id, page=page.number))
     kb.button(text=_("‹ Activities"), callback_data=RosterListCb(page=0))
     sizes.append(2)
@@ -148,4 +153,50 @@ def open_roster(activity_id: int) -> InlineKeyboardMarkup:
 def checkout(activity_id: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("🏁 Check out"), callback_data=CheckoutCb(activity=activity_id))
+    return kb.as_markup()
+
+
+def record(activity_id: int, *, can_add: bool, photos_left: bool) -> InlineKeyboardMarkup:
+    """The record screen: add photos, write the summary, the record sheet, back."""
+    kb = InlineKeyboardBuilder()
+    sizes: list[int] = []
+    if can_add:
+        if photos_left:
+            kb.button(
+                text=_("📷 Add photos"), callback_data=RosterRecCb(activity=activity_id, action="p")
+            )
+        kb.button(
+            text=_("✏️ Write the summary"),
+            callback_data=RosterRecCb(activity=activity_id, action="s"),
+        )
+        sizes.append(2 if photos_left else 1)
+    kb.button(
+        text=_("📄 Record sheet (PDF)"), callback_data=RosterRecCb(activity=activity_id, action="f")
+    )
+    kb.button(text=_("‹ Back to the roster"), callback_data=RosterCb(activity=activity_id))
+    sizes += [1, 1]
+    kb.adjust(*sizes)
+    return kb.as_markup()
+
+
+def photos_done(activity_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("✅ Done adding photos"), callback_data=RosterRecCb(activity=activity_id, action="d")
+    )
+    return kb.as_markup()
+
+
+def after_closing(activity_id: int) -> InlineKeyboardMarkup:
+    """Closing done: add the photos and the summary, get the record sheet, or go back."""
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("🗂 Add photos and a summary"),
+        callback_data=RosterRecCb(activity=activity_id, action="o"),
+    )
+    kb.button(
+        text=_("📄 Record sheet (PDF)"), callback_data=RosterRecCb(activity=activity_id, action="f")
+    )
+    kb.button(text=_("‹ Back to the roster"), callback_data=RosterCb(activity=activity_id))
+    kb.adjust(1)
     return kb.as_markup()
