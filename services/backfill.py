@@ -306,22 +306,34 @@ def _day(cell: object, today: date) -> date:
 
 
 def _minutes(cell: object) -> int:
+    if cell is None or (isinstance(cell, str) and not cell.strip()):
+        raise InvalidInput("import_no_hours")
     if isinstance(cell, int | float) and not isinstance(cell, bool):
         minutes = round(float(cell) * 60)
-        if not 0 <= minutes <= MAX_ROW_MINUTES:
-            raise InvalidInput("minutes_out_of_range", max=MAX_ROW_MINUTES)
     else:
-        minutes = parse_minutes(_text(cell), maximum=MAX_ROW_MINUTES)
-    if minutes <= 0:
+        try:
+            minutes = parse_minutes(_text(cell), maximum=MAX_ROW_MINUTES)
+        except InvalidInput:
+            raise InvalidInput("import_bad_hours", max=MAX_ROW_MINUTES // 60) from None
+    if minutes > MAX_ROW_MINUTES or minutes < 0:
+        raise InvalidInput("import_bad_hours", max=MAX_ROW_MINUTES // 60)
+    if minutes == 0:
         raise InvalidInput("import_no_hours")
     return minutes
 
 
 def _row(number: int, cells: tuple[object, ...], today: date) -> SheetRow:
     name_cell, phone_cell, day_cell, title_cell, hours_cell = cells
-    name = check_name(_text(name_cell))
+    name = " ".join(_text(name_cell).split())
+    if not name:
+        raise InvalidInput("import_no_name")
+    if len(name) > MAX_NAME:
+        raise InvalidInput("import_name_too_long", max=MAX_NAME)
     phone_text = _text(phone_cell)
-    phone = normalize_mobile(phone_text) if phone_text else None
+    try:
+        phone = normalize_mobile(phone_text) if phone_text else None
+    except InvalidInput:
+        raise InvalidInput("import_bad_phone", phone=phone_text) from None
     day = _day(day_cell, today)
     title = _text(title_cell)
     if not title:

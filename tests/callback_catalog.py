@@ -50,6 +50,7 @@ TEXT_VALUES: dict[tuple[str, str], Sequence[str]] = {
     ("tys", "action"): ("o", "p"),
     ("tyv", "action"): ("t", "c", "x"),
     ("roz", "fmt"): ("p", "x"),
+    ("hi", "action"): ("o", "u", "p"),
 }
 
 # What each id field points at, by field name ("id" depends on the factory).

@@ -46,6 +46,12 @@ class RosterDialog(StatesGroup):
     beneficiaries = State()
 
 
+class BackfillDialog(StatesGroup):
+    person = State()  # name and phone of someone added to the records late
+    minutes = State()  # the time they served
+    sheet = State()  # the filled-in spreadsheet of hours
+
+
 class BroadcastDialog(StatesGroup):
     station = State()
     skills = State()
