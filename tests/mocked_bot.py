@@ -20,6 +20,7 @@ from aiogram.methods import (
     AnswerCallbackQuery,
     EditMessageReplyMarkup,
     EditMessageText,
+    GetFile,
     GetMe,
     SendDocument,
     SendMessage,
@@ -32,6 +33,7 @@ from aiogram.types import (
     Chat,
     Contact,
     Document,
+    File,
     InlineKeyboardMarkup,
     Message,
     MessageEntity,
@@ -96,6 +98,8 @@ class MockedSession(BaseSession):
     outage_until: float = 0.0
     outage_error: ErrorFactory | None = None
     outage_refused: int = 0
+    # Files people sent the bot, by file id: getFile and the download serve them.
+    files: dict[str, bytes] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -121,6 +125,16 @@ class MockedSession(BaseSession):
         result: Any = True
         if isinstance(method, GetMe):
             result = BOT_USER
+        elif isinstance(method, GetFile):
+            content = self.files.get(method.file_id)
+            if content is None:
+                raise self._refuse(method, "invalid file_id")
+            result = File(
+                file_id=method.file_id,
+                file_unique_id=method.file_id,
+                file_size=len(content),
+                file_path=f"documents/{method.file_id}",
+            )
         elif isinstance(method, SendMessage | SendDocument | SendPhoto):
             text = method.text if isinstance(method, SendMessage) else (method.caption or "")
             self._check(text, method.parse_mode)
@@ -208,7 +222,9 @@ class MockedSession(BaseSession):
         return None
 
     async def stream_content(self, *args: Any, **kwargs: Any) -> AsyncGenerator[bytes, None]:
-        yield b""
+        url = str(kwargs.get("url", args[0] if args else ""))
+        file_id = url.rsplit("/documents/", 1)[-1] if "/documents/" in url else ""
+        yield self.files.get(file_id, b"")
 
 
 class MockedBot(Bot):
@@ -282,6 +298,21 @@ class Conversation:
             phone_number=phone, first_name="Li", user_id=self.user.id if own else self.user.id + 1
         )
         return await self._feed(message=self._message(contact=contact))
+
+    async def document(
+        self, file_name: str, content: bytes, *, file_size: int | None = None
+    ) -> list[Sent]:
+        """Send the bot a file; ``file_size`` is what Telegram says of it (the real
+        size unless given)."""
+        file_id = f"doc{len(self.session.files) + 1}"
+        self.session.files[file_id] = content
+        document = Document(
+            file_id=file_id,
+            file_unique_id=file_id,
+            file_name=file_name,
+            file_size=len(content) if file_size is None else file_size,
+        )
+        return await self._feed(message=self._message(document=document))
 
     async def sticker(self) -> list[Sent]:
         sticker = Sticker(

@@ -201,7 +201,13 @@ SENTENCES: dict[str, Sentence] = {
     "volunteer.declined": lambda w: _("{who} declined the registration of {volunteer}").format(
         who=w.who, volunteer=w.volunteer
     ),
-    "volunteer.erased": lambda w: _("A volunteer's personal data was erased at their request"),
+    "volunteer.erased": lambda w: (
+        _("{who} erased the personal data of a person without Telegram at their request").format(
+            who=w.who
+        )
+        if w.detail("by_staff")
+        else _("A volunteer's personal data was erased at their request")
+    ),
     "role.granted": lambda w: _("{who} made {person} {role}").format(
         who=w.who, person=w.subject_user, role=w.role()
     ),

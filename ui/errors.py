@@ -198,6 +198,9 @@ TEXTS: dict[str, Callable[[], str]] = {
     ),
     "tally.period_too_long": lambda: _("That period is too long: at most {days} days, please."),
     "tally.future": lambda: _("That period has not begun yet. Please choose another."),
+    "erase_own_data": lambda: _(
+        "This volunteer uses the bot: they erase their own data with /delete_me."
+    ),
     "backfill_name_missing": lambda: _("Please type the person's name."),
     "backfill_name_too_long": lambda: _("That name is too long: at most {max} characters."),
     "import_too_big": lambda: _(
