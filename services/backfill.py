@@ -418,46 +418,38 @@ async def _import(
     rows: list[SheetRow],
     now: datetime,
 ) -> ImportResult:
+    """The rows not imported before, in a few statements whatever their number: the
+    people, activities and attendance rows are looked up together and added together."""
     keys = {row_key(station_id, r): r for r in rows}
     done = await backfill_queries.imported_keys(session, keys)
     todo = [(k, r) for k, r in keys.items() if k not in done]
-    phones = {r.phone for _, r in todo if r.phone is not None}
-    by_phone = await backfill_queries.volunteers_by_phone(session, phones)
-    by_name: dict[str, Volunteer] = {}
-    activities: dict[tuple[date, str], Activity] = {}
-    added = changed = new_people = new_activities = total = 0
     already = len(rows) - len(todo)
+    if not todo:
+        return ImportResult(len(rows), 0, 0, already, 0, 0, 0)
+    people, new_people = await _people(session, station_id, [r for _, r in todo], now)
+    activities, new_activities = await _activities(
+        session, actor, station_id, zone, [r for _, r in todo], now
+    )
+    pairs = {(activities[(r.day, r.title)].id, people[_who(r)].id) for _, r in todo}
+    existing = await backfill_queries.attendances_of_pairs(
+        session,
+        [a for a, _ in pairs if a is not None],
+        [v for _, v in pairs if v is not None],
+    )
+    written: list[tuple[Attendance, SheetRow, dict[str, Any] | None, int]] = []
     for key, row in todo:
-        volunteer: Volunteer | None
-        if row.phone is not None:
-            volunteer = by_phone.get(row.phone)
-        else:
-            volunteer = by_name.get(row.name) or await backfill_queries.phoneless_by_name(
-                session, station_id, row.name
-            )
-        if volunteer is None:
-            volunteer = _new_person(station_id, row.name, row.phone, now)
-            session.add(volunteer)
-            await session.flush()
-            new_people += 1
-        if row.phone is not None:
-            by_phone[row.phone] = volunteer
-        else:
-            by_name[row.name] = volunteer
-        activity = activities.get((row.day, row.title))
-        if activity is None:
-            activity, made = await _activity(session, actor, station_id, zone, row, rows, now)
-            activities[(row.day, row.title)] = activity
-            new_activities += made
+        activity, volunteer = activities[(row.day, row.title)], people[_who(row)]
         assert activity.id is not None and volunteer.id is not None
-        attendance = await attendance_queries.attendance_of(session, activity.id, volunteer.id)
+        attendance = existing.get((activity.id, volunteer.id))
         before = _snapshot(attendance)
         if attendance is None:
             attendance = Attendance(
                 activity_id=activity.id, volunteer_id=volunteer.id, created_at=now
             )
+            existing[(activity.id, volunteer.id)] = attendance
         old_minutes = (attendance.minutes or 0) if attendance.confirmed else 0
-        attendance.import_key = key
+        if attendance.import_key is None:
+            attendance.import_key = key
         if attendance.confirmed and attendance.minutes == row.minutes:
             session.add(attendance)  # the same record: keep its key, change nothing
             already += 1
@@ -471,12 +463,15 @@ async def _import(
         if activity.closed_at is not None and attendance.credited_at is None:
             attendance.credited_at = now
         session.add(attendance)
-        await session.flush()
+        written.append((attendance, row, before, row.minutes - old_minutes))
+    await session.flush()
+    added = changed = total = 0
+    for attendance, row, before, difference in written:
         if before is None:
             added += 1
         else:
             changed += 1
-        total += row.minutes - old_minutes
+        total += difference
         audit.record(
             session,
             actor_id=actor.id,
@@ -484,8 +479,8 @@ async def _import(
             station_id=station_id,
             subject_type="attendance",
             subject_id=attendance.id,
-            activity_id=activity.id,
-            volunteer_id=volunteer.id,
+            activity_id=attendance.activity_id,
+            volunteer_id=attendance.volunteer_id,
             row=row.number,
             old=before,
             new=_snapshot(attendance),
@@ -506,40 +501,79 @@ async def _import(
     return result
 
 
-async def _activity(
+def _who(row: SheetRow) -> tuple[str, str]:
+    """How a row names its person: by phone, or (without one) by name."""
+    return ("phone", row.phone) if row.phone is not None else ("name", row.name)
+
+
+async def _people(
+    session: AsyncSession, station_id: int, rows: Sequence[SheetRow], now: datetime
+) -> tuple[dict[tuple[str, str], Volunteer], int]:
+    """Each row's person: a volunteer with the phone, or a person recorded before
+    without phone or Telegram under the same name at the station, or someone new."""
+    phones = {r.phone for r in rows if r.phone is not None}
+    names = {r.name for r in rows if r.phone is None}
+    by_phone = await backfill_queries.volunteers_by_phone(session, phones)
+    by_name = await backfill_queries.phoneless_by_names(session, station_id, names)
+    found: dict[tuple[str, str], Volunteer] = {}
+    found.update({("phone", p): v for p, v in by_phone.items()})
+    found.update({("name", n): v for n, v in by_name.items()})
+    added = []
+    for row in rows:
+        who = _who(row)
+        if who not in found:
+            found[who] = _new_person(station_id, row.name, row.phone, now)
+            added.append(found[who])
+    session.add_all(added)
+    await session.flush()
+    return found, len(added)
+
+
+async def _activities(
     session: AsyncSession,
     actor: Actor,
     station_id: int,
     zone: ZoneInfo,
-    row: SheetRow,
     rows: Sequence[SheetRow],
     now: datetime,
-) -> tuple[Activity, int]:
-    """The station's activity of that title on that day, or a closed one made for the
-    import (starting at 9:00, as long as the longest row of it)."""
-    start = datetime.combine(row.day, time(), tzinfo=zone)
-    found = await backfill_queries.activity_on_day(
-        session, station_id, row.title, start, start + timedelta(days=1)
-    )
-    if found is not None:
-        return found, 0
-    same = [r for r in rows if r.day == row.day and r.title == row.title]
-    starts = datetime.combine(row.day, IMPORT_START, tzinfo=zone)
-    activity = Activity(
-        station_id=station_id,
-        kind=ActivityKind.OTHER,
-        title=row.title,
-        place="",
-        starts_at=starts,
-        ends_at=starts + timedelta(minutes=max(r.minutes for r in same)),
-        capacity=len(same),
-        target_group=TargetGroup.GENERAL_PUBLIC,
-        created_by=actor.id,
-        created_at=now,
-        updated_at=now,
-        closed_at=now,
-        closed_by=actor.id,
-    )
-    session.add(activity)
+) -> tuple[dict[tuple[date, str], Activity], int]:
+    """The station's activity of each row's title and day, or a closed one made for
+    the import (starting at 9:00, as long as the longest row of it)."""
+    first = datetime.combine(min(r.day for r in rows), time(), tzinfo=zone)
+    end = datetime.combine(max(r.day for r in rows) + timedelta(days=1), time(), tzinfo=zone)
+    titles = {r.title for r in rows}
+    found: dict[tuple[date, str], Activity] = {}
+    for activity in await backfill_queries.activities_between(
+        session, station_id, titles, first, end
+    ):
+        found.setdefault((activity.starts_at.astimezone(zone).date(), activity.title), activity)
+    longest: dict[tuple[date, str], int] = {}
+    people: dict[tuple[date, str], int] = {}
+    for row in rows:
+        key = (row.day, row.title)
+        longest[key] = max(longest.get(key, 0), row.minutes)
+        people[key] = people.get(key, 0) + 1
+    added = []
+    for key, minutes in longest.items():
+        if key in found:
+            continue
+        starts = datetime.combine(key[0], IMPORT_START, tzinfo=zone)
+        found[key] = Activity(
+            station_id=station_id,
+            kind=ActivityKind.OTHER,
+            title=key[1],
+            place="",
+            starts_at=starts,
+            ends_at=starts + timedelta(minutes=minutes),
+            capacity=people[key],
+            target_group=TargetGroup.GENERAL_PUBLIC,
+            created_by=actor.id,
+            created_at=now,
+            updated_at=now,
+            closed_at=now,
+            closed_by=actor.id,
+        )
+        added.append(found[key])
+    session.add_all(added)
     await session.flush()
-    return activity, 1
+    return found, len(added)

@@ -4,7 +4,7 @@ here commits; callers own the transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlmodel import col, select
@@ -54,25 +54,6 @@ async def phoneless_by_name(session: AsyncSession, station_id: int, name: str) -
     return (await session.exec(query)).first()
 
 
-async def activity_on_day(
-    session: AsyncSession, station_id: int, title: str, start: datetime, end: datetime
-) -> Activity | None:
-    """A (not cancelled) activity of the station with this title starting in [start, end)."""
-    query = (
-        select(Activity)
-        .where(
-            Activity.station_id == station_id,
-            Activity.title == title,
-            col(Activity.starts_at) >= start,
-            col(Activity.starts_at) < end,
-            col(Activity.status) != ActivityStatus.CANCELLED,
-        )
-        .order_by(col(Activity.id))
-        .limit(1)
-    )
-    return (await session.exec(query)).first()
-
-
 async def imported_keys(session: AsyncSession, keys: Collection[str]) -> set[str]:
     """Which of these import keys are on attendance rows already."""
     wanted = sorted(set(keys))
@@ -85,10 +66,70 @@ async def imported_keys(session: AsyncSession, keys: Collection[str]) -> set[str
     return found
 
 
-async def attendances_for(
-    session: AsyncSession, activity_id: int, volunteer_ids: Sequence[int]
-) -> dict[int, Attendance]:
-    query = select(Attendance).where(
-        Attendance.activity_id == activity_id, col(Attendance.volunteer_id).in_(volunteer_ids)
-    )
-    return {row.volunteer_id: row for row in (await session.exec(query)).all()}
+async def phoneless_by_names(
+    session: AsyncSession, station_id: int, names: Collection[str]
+) -> dict[str, Volunteer]:
+    """People recorded before without a phone and without Telegram at the station,
+    by name (the first recorded when a name is on several)."""
+    found: dict[str, Volunteer] = {}
+    wanted = sorted(set(names))
+    for start in range(0, len(wanted), CHUNK):
+        query = (
+            select(Volunteer)
+            .where(
+                Volunteer.station_id == station_id,
+                col(Volunteer.real_name).in_(wanted[start : start + CHUNK]),
+                col(Volunteer.phone).is_(None),
+                col(Volunteer.user_id).is_(None),
+                col(Volunteer.erased_at).is_(None),
+            )
+            .order_by(col(Volunteer.id).desc())
+        )
+        for volunteer in (await session.exec(query)).all():
+            assert volunteer.real_name is not None
+            found[volunteer.real_name] = volunteer
+    return found
+
+
+async def activities_between(
+    session: AsyncSession,
+    station_id: int,
+    titles: Collection[str],
+    start: datetime,
+    end: datetime,
+) -> list[Activity]:
+    """The station's (not cancelled) activities with these titles starting in
+    [start, end), oldest first."""
+    found: list[Activity] = []
+    wanted = sorted(set(titles))
+    for first in range(0, len(wanted), CHUNK):
+        query = (
+            select(Activity)
+            .where(
+                Activity.station_id == station_id,
+                col(Activity.title).in_(wanted[first : first + CHUNK]),
+                col(Activity.starts_at) >= start,
+                col(Activity.starts_at) < end,
+                col(Activity.status) != ActivityStatus.CANCELLED,
+            )
+            .order_by(col(Activity.starts_at), col(Activity.id))
+        )
+        found.extend((await session.exec(query)).all())
+    return found
+
+
+async def attendances_of_pairs(
+    session: AsyncSession, activity_ids: Collection[int], volunteer_ids: Collection[int]
+) -> dict[tuple[int, int], Attendance]:
+    """Attendance rows of these activities and volunteers, by (activity, volunteer)."""
+    found: dict[tuple[int, int], Attendance] = {}
+    activities, volunteers = sorted(set(activity_ids)), sorted(set(volunteer_ids))
+    for first in range(0, len(activities), CHUNK):
+        for second in range(0, len(volunteers), CHUNK):
+            query = select(Attendance).where(
+                col(Attendance.activity_id).in_(activities[first : first + CHUNK]),
+                col(Attendance.volunteer_id).in_(volunteers[second : second + CHUNK]),
+            )
+            for row in (await session.exec(query)).all():
+                found[(row.activity_id, row.volunteer_id)] = row
+    return found

@@ -158,8 +158,9 @@ async def test_a_bad_row_refuses_the_whole_file_row_by_row(
 
 
 async def test_limits_and_unreadable_files(
-    sessionmaker: SessionMaker, tree: dict[str, int]
+    sessionmaker: SessionMaker, tree: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(backfill, "MAX_ROWS", 40)  # the rule, without a 2,000-row import
     maker, station = sessionmaker, tree[STATION]
     actor = await staff_of(maker)
     too_many = [["某人", None, "2026-10-03", f"活动{i}", 1] for i in range(backfill.MAX_ROWS + 1)]
