@@ -39,7 +39,7 @@ class _Words:
     def who(self) -> str:
         e = self.entry
         if e.actor_id is None:
-            return _("The bot")
+            return _("The system")
         if e.actor_name:
             return self.q(e.actor_name)
         return _("Telegram user {id}").format(id=e.actor_id)
