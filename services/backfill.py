@@ -386,6 +386,15 @@ class ImportResult:
     minutes: int  # added and changed minutes (the difference they made)
 
 
+async def require_importer(session: AsyncSession, *, actor: Actor, station_id: int) -> None:
+    """Raise NotAllowed unless someone may import hours into the station's records
+    (asked before a file is even downloaded)."""
+    await access.require_somewhere(session, actor=actor, permission=Permission.MANAGE_ACTIVITIES)
+    await access.require(
+        session, actor=actor, permission=Permission.MANAGE_ACTIVITIES, station_id=station_id
+    )
+
+
 async def import_hours(
     session: AsyncSession,
     *,
@@ -397,10 +406,7 @@ async def import_hours(
 ) -> ImportResult:
     """Import the template's rows into the station's records, all or nothing."""
     now = now or utcnow()
-    await access.require_somewhere(session, actor=actor, permission=Permission.MANAGE_ACTIVITIES)
-    await access.require(
-        session, actor=actor, permission=Permission.MANAGE_ACTIVITIES, station_id=station_id
-    )
+    await require_importer(session, actor=actor, station_id=station_id)
     if await queries.get_station(session, station_id) is None:
         raise NotFound("station_not_found")
     zone = await stations.zone(session, station_id, default_zone)

@@ -148,6 +148,12 @@ async def sheet_sent(
         await state.clear()
         await message.answer(general())
         return
+    try:
+        await backfill.require_importer(session, actor=actor, station_id=station_id)
+    except NotAllowed:
+        await state.clear()
+        await refuse(message)
+        return
     if document.file_size is not None and document.file_size > backfill.MAX_FILE_BYTES:
         error = InvalidInput("import_too_big", max_kb=backfill.MAX_FILE_BYTES // 1024)
         await message.answer(error_text(error, locale=locale))

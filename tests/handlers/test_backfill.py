@@ -9,12 +9,13 @@ import io
 from datetime import timedelta
 
 from aiogram import Dispatcher
+from aiogram.methods import GetFile
 from openpyxl import load_workbook
 from sqlmodel import select
 
 from services import backfill
 from storage.db import SessionMaker
-from storage.models import Attendance, AuditLog, Volunteer
+from storage.models import Attendance, AuditLog, Role, Volunteer
 from storage.types import utcnow
 from tests.factories import make_activity, make_volunteers
 from tests.handlers.test_roster import NO_PERMISSION, STAFF, grant, station_id
@@ -117,6 +118,16 @@ async def test_files_refused_before_reading(
     out = await staff.send("/cancel")
     out = await staff.document("hours.xlsx", b"hello")
     assert all("imported" not in m.text for m in out)
+    # A role revoked after the template was handed out: refused, and nothing downloaded.
+    await template_for(staff, station)
+    async with maker() as session:
+        for role in (await session.exec(select(Role).where(Role.user_id == STAFF))).all():
+            await session.delete(role)
+        await session.commit()
+    downloads = sum(isinstance(r, GetFile) for r in staff.session.requests)
+    out = await staff.document("hours.xlsx", b"hello")
+    assert NO_PERMISSION in out[-1].text
+    assert sum(isinstance(r, GetFile) for r in staff.session.requests) == downloads
 
 
 async def test_strangers_are_refused(
