@@ -1,4 +1,4 @@
-"""Command line: ``volunteer-bot run | sandbox | migrate | stations | grant | tally``."""
+"""Command line: ``volunteer-bot run | sandbox | migrate | stations | grant | tally | audit``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -44,7 +45,24 @@ def parser() -> argparse.ArgumentParser:
         choices=SUPPORTED_LOCALES,
         help="the language of the text and files (default: DEFAULT_LOCALE, zh_CN unless set)",
     )
+    add_audit_parser(commands)
     return root
+
+
+def add_audit_parser(commands: Any) -> None:
+    audit = commands.add_parser(
+        "audit", help="print the audit log of a station and its subtree since a day"
+    )
+    audit.add_argument("--station", required=True, metavar="CODE", help="the station's code")
+    audit.add_argument(
+        "--since", required=True, metavar="DATE", help="first day, YYYY-MM-DD (station time)"
+    )
+    audit.add_argument("--csv", metavar="FILE", help="also write the entries as CSV here")
+    audit.add_argument(
+        "--lang",
+        choices=SUPPORTED_LOCALES,
+        help="the language of the sentences (default: DEFAULT_LOCALE, zh_CN unless set)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import socket
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
@@ -42,6 +42,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await grant(settings, args.user_id, args.role, args.station_code)
         if args.command == "tally":
             return await tally(settings, args)
+        if args.command == "audit":
+            return await audit_log(settings, args)
     except MissingCatalog as exc:
         raise UsageError(str(exc)) from exc
     except (OperationalError, OSError, socket.gaierror) as exc:
@@ -210,4 +212,63 @@ async def tally(settings: Settings, args: argparse.Namespace) -> int:
             chart = tally_chart.render_png(tally_chart.chart_data(result, locale), font)
             _write(Path(args.png), chart)
             print(f"chart: {args.png}")
+    return 0
+
+
+# --- audit ----------------------------------------------------------------------------
+
+
+async def audit_log(settings: Settings, args: argparse.Namespace) -> int:
+    """Print every audit entry of a station and its subtree from --since on (oldest
+    first), one sentence each in --lang or DEFAULT_LOCALE; --csv also writes them."""
+    # Imported here: the sentences are the Telegram layer's, needed by this verb only.
+    import csv
+    import io
+
+    from services import audit_log as audit_entries
+    from ui import audit_text
+
+    try:
+        first = date.fromisoformat(args.since)
+    except ValueError as exc:
+        raise UsageError(f"bad date {args.since!r}: dates look like 2026-11-01") from exc
+    await prepare(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            tree = await stations.tree(session)
+            station = next((s for s in tree.stations.values() if s.code == args.station), None)
+            if station is None or station.id is None:
+                raise UsageError(f"no station with code {args.station!r}")
+            zone = tree.zone(station.id, settings.timezone)
+            since = datetime.combine(first, time(), tzinfo=zone)
+            _, entries = await audit_entries.since(
+                session, station_code=args.station, since=since, default_zone=settings.timezone
+            )
+    finally:
+        await engine.dispose()
+    locale = args.lang or settings.default_locale
+    i18n = make_i18n(settings.default_locale)
+    with i18n.context(), i18n.use_locale(locale):
+        rows = [
+            (
+                entry.at.astimezone(entry.zone).isoformat(timespec="seconds"),
+                entry.station.code if entry.station is not None else "",
+                str(entry.actor_id or ""),
+                entry.action,
+                audit_text.sentence(entry, locale, markup=False),
+            )
+            for entry in entries
+        ]
+        for entry, row in zip(entries, rows, strict=True):
+            print(f"{audit_text.when(entry, locale)}  {row[1]}  {row[4]}")
+        if not entries:
+            print(f"no audit entries for {args.station} since {first.isoformat()}")
+    if args.csv:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["at", "station", "actor_id", "action", "what"])
+        writer.writerows(rows)
+        _write(Path(args.csv), out.getvalue().encode("utf-8-sig"))
+        print(f"csv: {args.csv}")
     return 0

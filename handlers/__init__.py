@@ -7,6 +7,8 @@ from handlers import (
     account,
     activities,
     activity_admin,
+    audit,
+    backfill,
     broadcast,
     errors,
     fallback,
@@ -39,6 +41,8 @@ def get_routers() -> list[Router]:
         activity_admin.make_router(),
         roster.make_router(),
         signin.make_router(),  # the sign-in sheet buttons of /roster
+        backfill.make_router(),  # adding to a roster's records late, /import_hours
+        audit.make_router(),
         broadcast.make_router(),
         reminders.make_router(),
         settings_menu.make_router(),

@@ -300,7 +300,7 @@ def _activity_table(pdf: FPDF, statement: Statement, locale: str) -> None:
         rows.append(
             (
                 format_day(item.day, locale, "medium"),
-                item.title,
+                item.title + (" " + _("(recorded by staff)") if item.by_staff else ""),
                 station_label(names, locale),
                 format_hours(item.minutes, locale),
             )

@@ -149,6 +149,7 @@ class StatedActivity:
     station_name: str
     station_name_en: str | None
     minutes: int
+    by_staff: bool = False  # recorded by staff on the holder's behalf
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,7 @@ def statement_of(certificate: Certificate) -> Statement:
                 station_name=str(item.get("station", "")),
                 station_name_en=item.get("station_en"),
                 minutes=int(item["minutes"]),
+                by_staff=bool(item.get("by_staff", False)),
             )
             for item in details.get("activities", [])
         ],
@@ -286,6 +288,7 @@ async def prepare(
                     "station": item.station_name,
                     "station_en": item.station_name_en,
                     "minutes": item.minutes,
+                    "by_staff": item.by_staff,
                 }
                 for item in credited
             ],

@@ -36,6 +36,7 @@ class CreditedActivity:
     station_name: str
     station_name_en: str | None
     station_zone: str | None
+    by_staff: bool = False  # recorded by staff on the volunteer's behalf
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ async def credited_activities(
         session, volunteer_id, since=since, until=until, newest_first=newest_first, limit=limit
     )
     result = []
-    for activity, minutes, station in rows:
+    for activity, minutes, station, on_behalf in rows:
         assert activity.id is not None and station.id is not None
         result.append(
             CreditedActivity(
@@ -123,6 +124,7 @@ async def credited_activities(
                 station_name=station.name,
                 station_name_en=station.name_en,
                 station_zone=station.timezone,
+                by_staff=bool(on_behalf),
             )
         )
     return result

@@ -26,8 +26,10 @@ from typing import Any
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import activities, audit
+from services import access, activities, audit
+from services.access import Actor, Permission
 from services.activities import ACTIVE, OfferRules
+from services.errors import InvalidInput, NotFound
 from storage import queries
 from storage.db import write_transaction
 from storage.models import (
@@ -340,3 +342,50 @@ async def _give_up_places(
             erased=True,
         )
     await people_queries.delete_unstarted_attendance(session, volunteer_id, now)
+
+
+async def erase_unlinked(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    volunteer_id: int,
+    now: datetime | None = None,
+) -> bool:
+    """Erase a person staff recorded without Telegram (a volunteer row without a
+    user), at their request made to the station: the same as ``erase`` does to a
+    volunteer row, by someone who manages activities there. Returns False for a
+    row already erased. A volunteer with Telegram erases their own data."""
+    now = now or utcnow()
+    await access.require_somewhere(session, actor=actor, permission=Permission.MANAGE_ACTIVITIES)
+    async with write_transaction(session):
+        volunteer = await queries.get_volunteer_for_update(session, volunteer_id)
+        if volunteer is None:
+            raise NotFound("volunteer_not_found")
+        await access.require(
+            session,
+            actor=actor,
+            permission=Permission.MANAGE_ACTIVITIES,
+            station_id=volunteer.station_id,
+        )
+        if volunteer.user_id is not None:
+            raise InvalidInput("erase_own_data")
+        if volunteer.erased_at is not None:
+            return False
+        for name in _PERSONAL_FIELDS:
+            setattr(volunteer, name, None)
+        volunteer.skills = []
+        volunteer.erased_at = now
+        volunteer.updated_at = now
+        session.add(volunteer)
+        await session.flush()
+        await queries.revoke_certificates_of(session, volunteer_id, now)
+        audit.record(
+            session,
+            actor_id=actor.id,
+            action="volunteer.erased",
+            station_id=volunteer.station_id,
+            subject_type="volunteer",
+            subject_id=volunteer_id,
+            by_staff=True,
+        )
+    return True

@@ -247,7 +247,10 @@ class Attendance(SQLModel, table=True):
     the activity is closed. A check-in without a check-out is never confirmed on its
     own: staff confirm or correct it."""
 
-    __table_args__ = (UniqueConstraint("activity_id", "volunteer_id", name="uq_attendance"),)
+    __table_args__ = (
+        UniqueConstraint("activity_id", "volunteer_id", name="uq_attendance"),
+        UniqueConstraint("import_key", name="uq_attendance_import_key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     activity_id: int = Field(foreign_key="activity.id", index=True)
@@ -261,6 +264,12 @@ class Attendance(SQLModel, table=True):
     updated_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
+    # Recorded by staff on the person's behalf after the fact (added to the records
+    # later, or imported from a spreadsheet): the volunteer sees it marked so.
+    on_behalf: bool = False
+    # An imported row's key (a hash of station, person, date and title): a row
+    # imported twice is found by it and not added again.
+    import_key: str | None = Field(default=None, max_length=64)
 
 
 class Beneficiaries(SQLModel, table=True):

@@ -51,6 +51,7 @@ TEXT_VALUES: dict[tuple[str, str], Sequence[str]] = {
     ("tyv", "action"): ("t", "c", "x"),
     ("roz", "fmt"): ("p", "x"),
     ("ror", "action"): ("o", "p", "s", "d", "f"),
+    ("hi", "action"): ("o", "u", "p"),
 }
 
 # What each id field points at, by field name ("id" depends on the factory).

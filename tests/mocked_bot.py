@@ -313,6 +313,21 @@ class Conversation:
         )
         return await self._feed(message=self._message(contact=contact))
 
+    async def document(
+        self, file_name: str, content: bytes, *, file_size: int | None = None
+    ) -> list[Sent]:
+        """Send the bot a file; ``file_size`` is what Telegram says of it (the real
+        size unless given)."""
+        file_id = f"doc{next(self._ids)}"
+        self.session.files[file_id] = content
+        document = Document(
+            file_id=file_id,
+            file_unique_id=f"u{file_id}",
+            file_name=file_name,
+            file_size=len(content) if file_size is None else file_size,
+        )
+        return await self._feed(message=self._message(document=document))
+
     async def sticker(self) -> list[Sent]:
         sticker = Sticker(
             file_id="s",
@@ -348,17 +363,6 @@ class Conversation:
                 )
             )
         return await self._feed(message=self._message(photo=photo))
-
-    async def document(self, file_name: str, content: bytes) -> list[Sent]:
-        file_id = f"doc{next(self._ids)}"
-        self.session.files[file_id] = content
-        document = Document(
-            file_id=file_id,
-            file_unique_id=f"u{file_id}",
-            file_name=file_name,
-            file_size=len(content),
-        )
-        return await self._feed(message=self._message(document=document))
 
     async def press(self, label: str, *, message: Sent | None = None) -> list[Sent]:
         """Press the button whose text contains ``label`` on the latest message with buttons."""

@@ -373,3 +373,26 @@ class LeaveCb(CallbackData, prefix="jc"):
 class OfferCb(CallbackData, prefix="jo"):
     activity: CbInt
     accept: bool
+
+
+class RosterAddCb(CallbackData, prefix="roa"):
+    """Add someone to an activity's records after the fact (asks name, then time)."""
+
+    activity: CbInt
+    page: CbInt = 0
+
+
+class ImportStationCb(CallbackData, prefix="hi"):
+    """The station walk of /import_hours: open a node (o), pick it (p), page (u)."""
+
+    action: str
+    id: CbInt
+    page: CbInt = 0
+
+
+class AuditCb(CallbackData, prefix="au"):
+    """A page of /audit: every entry, or one activity's or one volunteer's (0: none)."""
+
+    activity: CbInt = 0
+    volunteer: CbInt = 0
+    page: CbInt = 0

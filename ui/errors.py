@@ -210,6 +210,36 @@ TEXTS: dict[str, Callable[[], str]] = {
     ),
     "tally.period_too_long": lambda: _("That period is too long: at most {days} days, please."),
     "tally.future": lambda: _("That period has not begun yet. Please choose another."),
+    "erase_own_data": lambda: _(
+        "This volunteer uses the bot: they erase their own data with /delete_me."
+    ),
+    "backfill_name_missing": lambda: _("Please type the person's name."),
+    "backfill_name_too_long": lambda: _("That name is too long: at most {max} characters."),
+    "import_too_big": lambda: _(
+        "That file is too big: at most {max_kb} KB. Please split it into smaller files."
+    ),
+    "import_unreadable": lambda: _(
+        "I could not read that file. Please send the template back as an Excel file (.xlsx)."
+    ),
+    "import_too_many_rows": lambda: _(
+        "That file has too many rows: at most {max} a file. Please split it."
+    ),
+    "import_empty": lambda: _("That file has no rows below the header. Nothing was imported."),
+    "import_no_name": lambda: _("the name is empty"),
+    "import_name_too_long": lambda: _("the name is longer than {max} characters"),
+    "import_bad_phone": lambda: _(
+        "the phone {phone} is not an 11-digit mainland mobile number (leave it empty if "
+        "there is none)"
+    ),
+    "import_bad_date": lambda: _("the activity date does not read as a date (like 2026-11-03)"),
+    "import_future_date": lambda: _("the activity date is in the future"),
+    "import_too_old": lambda: _("the activity date is before {earliest}"),
+    "import_no_hours": lambda: _("the hours are empty or zero"),
+    "import_bad_hours": lambda: _("the hours do not read (like 2 or 2.5, at most {max})"),
+    "import_no_title": lambda: _("the activity title is empty"),
+    "import_title_too_long": lambda: _("the activity title is longer than {max} characters"),
+    "import_duplicate_row": lambda: _("the same person, date and title as row {row}"),
+    "import_refused": lambda: _("The file was not imported: {count} rows need fixing."),
 }
 
 # Codes whose text names the activity when the error carries its title.

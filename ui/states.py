@@ -48,6 +48,12 @@ class RosterDialog(StatesGroup):
     summary = State()
 
 
+class BackfillDialog(StatesGroup):
+    person = State()  # name and phone of someone added to the records late
+    minutes = State()  # the time they served
+    sheet = State()  # the filled-in spreadsheet of hours
+
+
 class BroadcastDialog(StatesGroup):
     station = State()
     skills = State()

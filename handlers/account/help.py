@@ -74,6 +74,7 @@ async def _staff_help(session: AsyncSession, actor: Actor) -> list[str]:
             _("/manage — edit or cancel your station's activities"),
             _("/roster — attendance, check-in code, hours, beneficiaries, closing"),
             _("/pledges — open pledges: mark received or cancelled"),
+            _("/import_hours — import past service hours from a spreadsheet"),
         ]
     if await somewhere(Permission.VIEW_TALLIES):
         staff.append(_("/tally — figures of your stations: text, chart and spreadsheet"))
@@ -86,4 +87,6 @@ async def _staff_help(session: AsyncSession, actor: Actor) -> list[str]:
         ]
     if await somewhere(Permission.APPROVE_VOLUNTEERS):
         staff.append(_("/pending — approve or decline new volunteers"))
+    if await somewhere(Permission.VIEW_AUDIT):
+        staff.append(_("/audit — the latest changes in your stations, who made them and when"))
     return ["", _("<b>For station staff</b>"), *staff] if staff else []

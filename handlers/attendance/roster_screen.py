@@ -151,6 +151,7 @@ def roster_view(found: Roster, page: int, locale: str) -> tuple[str, InlineKeybo
         page=shown,
         can_open=usable and found.now <= activity.ends_at,
         can_close=usable and found.now >= activity.starts_at,
+        can_add=activity.status is ActivityStatus.PUBLISHED and found.now >= activity.starts_at,
     )
     return text, markup
 

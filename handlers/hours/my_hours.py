@@ -74,11 +74,12 @@ def hours_view(summary: HoursSummary, locale: str) -> str:
     for item in summary.latest:
         zone = when.zone(item.station_zone, summary.zone.key)
         day = format_day(item.starts_at.astimezone(zone).date(), locale, "medium")
-        lines.append(
-            _("• {date} · {title} · {hours}").format(
-                date=day, title=html.quote(item.title), hours=duration(item.minutes, locale)
-            )
+        line = _("• {date} · {title} · {hours}").format(
+            date=day, title=html.quote(item.title), hours=duration(item.minutes, locale)
         )
+        if item.by_staff:
+            line += " " + _("(recorded by staff)")
+        lines.append(line)
     lines += ["", _("/certificate — get a service certificate as a PDF")]
     return "\n".join(lines)
 

@@ -317,12 +317,12 @@ async def credited_activities(
     until: datetime | None,
     newest_first: bool,
     limit: int | None,
-) -> Sequence[tuple[Activity, int | None, Station]]:
+) -> Sequence[tuple[Activity, int | None, Station, bool]]:
     """The activities one volunteer was credited for, started in [since, until), each
-    with the minutes and the station."""
+    with the minutes, the station, and whether staff recorded it on their behalf."""
     order = col(Activity.starts_at).desc() if newest_first else col(Activity.starts_at)
     query = (
-        select(Activity, Attendance.minutes, Station)
+        select(Activity, Attendance.minutes, Station, Attendance.on_behalf)
         .join(Attendance, col(Attendance.activity_id) == col(Activity.id))
         .join(Station, col(Station.id) == col(Activity.station_id))
         .where(

@@ -12,6 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from ui import confirm
 from ui.callbacks import (
     CheckoutCb,
+    RosterAddCb,
     RosterBenCb,
     RosterCb,
     RosterCloseCb,
@@ -48,6 +49,7 @@ def roster(
     page: Page[Any],
     can_open: bool,
     can_close: bool,
+    can_add: bool = False,
 ) -> InlineKeyboardMarkup:
     """A button per person on the page (two a row), paging, then the actions."""
     kb = InlineKeyboardBuilder()
@@ -79,6 +81,12 @@ def roster(
         callback_data=RosterRecCb(activity=activity_id, action="o"),
     )
     actions = 2
+    if can_add:
+        kb.button(
+            text=_("➕ Add someone"),
+            callback_data=RosterAddCb(activity=activity_id, page=page.number),
+        )
+        actions += 1
     if can_close:
         kb.button(text=_("🔒 Close the records"), callback_data=RosterCloseCb(activity=activity_id))
         actions += 1
