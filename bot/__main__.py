@@ -1,4 +1,5 @@
-"""Command line: ``volunteer-bot run | sandbox | migrate | stations | grant | tally``."""
+"""Command line: ``volunteer-bot run | sandbox | migrate | stations | grant | tally |
+export``."""
 
 from __future__ import annotations
 
@@ -44,7 +45,27 @@ def parser() -> argparse.ArgumentParser:
         choices=SUPPORTED_LOCALES,
         help="the language of the text and files (default: DEFAULT_LOCALE, zh_CN unless set)",
     )
+    add_export(commands)
     return root
+
+
+def add_export(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``export hours``: the hours for the national volunteer system."""
+    export = commands.add_parser("export", help="export records for other systems")
+    what = export.add_subparsers(dest="export_command", required=True)
+    hours = what.add_parser(
+        "hours",
+        help="one row per person and activity of a station's subtree (credited hours)",
+    )
+    hours.add_argument("--station", required=True, metavar="CODE", help="the station's code")
+    hours.add_argument("--from", dest="first", required=True, metavar="DATE", help="YYYY-MM-DD")
+    hours.add_argument("--to", dest="last", required=True, metavar="DATE", help="YYYY-MM-DD")
+    hours.add_argument(
+        "--mapping", metavar="FILE", help="the column layout (YAML; default: the one shipped)"
+    )
+    hours.add_argument(
+        "--out", metavar="FILE", help="write here (.csv or .xlsx); default: CSV to standard output"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -49,6 +49,7 @@ class Permission(enum.StrEnum):
     MANAGE_TEAM = "manage_team"  # invite staff and coordinators, revoke roles
     VIEW_TALLIES = "view_tallies"
     BROADCAST = "broadcast"  # message the volunteers of a station
+    VIEW_VOLUNTEERS = "view_volunteers"  # the register (花名册) of a station's volunteers
 
 
 # Which roles grant each permission (on the role's station and everything under it).
@@ -58,6 +59,7 @@ GRANTS: dict[Permission, frozenset[RoleKind]] = {
     Permission.MANAGE_TEAM: frozenset({RoleKind.COORDINATOR}),
     Permission.VIEW_TALLIES: frozenset({RoleKind.STAFF, RoleKind.COORDINATOR}),
     Permission.BROADCAST: frozenset({RoleKind.STAFF, RoleKind.COORDINATOR}),
+    Permission.VIEW_VOLUNTEERS: frozenset({RoleKind.STAFF, RoleKind.COORDINATOR}),
 }
 
 

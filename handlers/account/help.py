@@ -86,4 +86,6 @@ async def _staff_help(session: AsyncSession, actor: Actor) -> list[str]:
         ]
     if await somewhere(Permission.APPROVE_VOLUNTEERS):
         staff.append(_("/pending — approve or decline new volunteers"))
+    if await somewhere(Permission.VIEW_VOLUNTEERS):
+        staff.append(_("/volunteers — the register: search, hours, status, as a spreadsheet"))
     return ["", _("<b>For station staff</b>"), *staff] if staff else []
