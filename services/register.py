@@ -102,9 +102,9 @@ _STARS = re.compile(r"^(?:(\d)\s*(?:星|星级|★|☆|\*|stars?)|(★+))$", re.
 def parse_search(text: str, skill_words: Mapping[str, str], star_levels: int) -> Search:
     """A search as typed: words apart by spaces. Three or more digits are the phone's
     last digits; ``3星``, ``3★``, ``★★★`` or ``3 stars`` a star level (0 to
-    ``star_levels``); a skill's name or code (``skill_words``: lower-case word -> code)
-    a skill; anything else part of the name. Raises InvalidInput when empty, too long,
-    or with a star level or digits that cannot be."""
+    ``star_levels``); a skill's name or code (``skill_words``: lower-case word -> code),
+    or part of one skill's name, a skill; anything else part of the name. Raises
+    InvalidInput when empty, too long, or with a star level or digits that cannot be."""
     text = " ".join(text.split())
     if not text:
         raise InvalidInput("register.search_empty")
@@ -122,13 +122,24 @@ def parse_search(text: str, skill_words: Mapping[str, str], star_levels: int) ->
             stars = int(match[1]) if match[1] else len(match[2])
             if stars > star_levels:
                 raise InvalidInput("register.bad_stars", max=star_levels)
-        elif lowered in skill_words:
-            skill = skill_words[lowered]
+        elif found := _skill(lowered, skill_words):
+            skill = found
         elif any(ch.isdigit() for ch in word):
             raise InvalidInput("register.bad_digits")
         else:
             name.append(word)
     return Search(name=" ".join(name) or None, phone_tail=phone, skill=skill, stars=stars)
+
+
+def _skill(word: str, skill_words: Mapping[str, str]) -> str | None:
+    """The skill a word names: its name or code, or (two characters or more) part of
+    exactly one skill's name (急救 for 应急救护)."""
+    if word in skill_words:
+        return skill_words[word]
+    if len(word) < 2:
+        return None
+    codes = {code for name, code in skill_words.items() if word in name}
+    return codes.pop() if len(codes) == 1 else None
 
 
 def skill_codes() -> dict[str, str]:

@@ -34,7 +34,9 @@ from ui.settings import Settings
 from ui.states import RegisterDialog
 
 PER_PAGE = 10
-SEARCH_KEY = "register_search"  # in the dialog data: {"station": id, "text": typed}
+# The search in force (typed text) in the dialog data: it holds for every station's
+# register until cleared or another /volunteers.
+SEARCH_KEY = "register_search"
 
 QUESTION = station_picker.Question(
     top=lambda: _(
@@ -81,19 +83,19 @@ def search_text(search: Search, *, markup: bool = True) -> str:
     return join(parts)
 
 
-async def saved_search(state: FSMContext, station_id: int, settings: Settings) -> Search:
-    """The search typed for this station's register, if any."""
+async def saved_search(state: FSMContext, settings: Settings) -> Search:
+    """The search in force, if any."""
     saved = (await state.get_data()).get(SEARCH_KEY)
-    if not isinstance(saved, dict) or saved.get("station") not in (station_id, scopes.TOP):
+    if not isinstance(saved, str) or not saved:
         return register.NO_SEARCH
     try:
-        return parse(str(saved.get("text", "")), settings)
+        return parse(saved, settings)
     except DomainError:
         return register.NO_SEARCH
 
 
-async def keep_search(state: FSMContext, station_id: int, text: str | None) -> None:
-    await state.update_data({SEARCH_KEY: {"station": station_id, "text": text} if text else None})
+async def keep_search(state: FSMContext, text: str | None) -> None:
+    await state.update_data({SEARCH_KEY: text or None})
 
 
 def _line(n: int, entry: Entry, year: int, locale: str, settings: Settings, path: str) -> str:
@@ -247,14 +249,13 @@ async def volunteers_command(
         except DomainError as error:
             await message.answer(error_text(error))
             return
-    await keep_search(state, scopes.TOP, typed or None)
+    await keep_search(state, typed or None)
     if view.current is None and not view.nodes:
         await message.answer(station_picker.empty())
         return
-    if view.current is None and len(view.nodes) == 1 and not view.nodes[0].children:
+    if view.current is None and len(view.nodes) == 1:
         only = view.nodes[0].id
-        await keep_search(state, only, typed or None)
-        search = await saved_search(state, only, settings)
+        search = await saved_search(state, settings)
         text, markup = await register_view(session, actor, settings, only, Show.ALL, 0, search)
         await message.answer(text, reply_markup=markup)
         return
@@ -274,13 +275,10 @@ async def station_walked(
     try:
         if callback_data.action == "p":
             station_id = callback_data.id
-            search = await saved_search(state, station_id, settings)
+            search = await saved_search(state, settings)
             text, markup = await register_view(
                 session, actor, settings, station_id, Show.ALL, 0, search
             )
-            if not search.empty:
-                data = (await state.get_data()).get(SEARCH_KEY) or {}
-                await keep_search(state, station_id, data.get("text"))
         elif callback_data.action == "o":
             text, markup = await _walk(session, actor, callback_data.id, callback_data.page)
         else:
@@ -339,8 +337,8 @@ async def pressed(
         await _send_sheet(callback, bot, state, session, settings, actor, where, show)
         return
     if callback_data.action == "c":
-        await keep_search(state, station_id, None)
-    search = await saved_search(state, station_id, settings)
+        await keep_search(state, None)
+    search = await saved_search(state, settings)
     text, markup = await register_view(
         session, actor, settings, station_id, show, callback_data.page, search
     )
@@ -365,7 +363,7 @@ async def search_typed(
         else Show.ALL
     )
     await state.set_state(None)
-    await keep_search(state, station_id, message.text)
+    await keep_search(state, message.text)
     try:
         text, markup = await register_view(session, actor, settings, station_id, show, 0, search)
     except NotAllowed:
@@ -393,7 +391,7 @@ async def _send_sheet(
 ) -> None:
     await callback.answer()
     assert where.station.id is not None
-    search = await saved_search(state, where.station.id, settings)
+    search = await saved_search(state, settings)
     entries = await register.entries(
         session, where=where, show=show, search=search, thresholds=settings.star_thresholds
     )
