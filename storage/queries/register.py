@@ -16,7 +16,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Activity, Attendance, Station, Volunteer, VolunteerStatus
-from storage.queries.attendance import credited_clause
+from storage.queries.attendance import CHUNK, credited_clause
 from storage.queries.tallies import held, subtree_lines
 
 
@@ -41,8 +41,8 @@ def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _totals(lines: Subquery, year_start: datetime, year_end: datetime) -> Subquery:
-    """(vid, total, year, last) of the credited attendance of the subtree's volunteers."""
+def _sums(year_start: datetime, year_end: datetime) -> Any:
+    """(vid, total, year, last) of credited attendance, grouped by volunteer."""
     starts = col(Activity.starts_at)
     this_year = and_(starts >= year_start, starts < year_end)
     return (
@@ -53,21 +53,47 @@ def _totals(lines: Subquery, year_start: datetime, year_end: datetime) -> Subque
             func.max(starts).label("last"),
         )
         .join(Activity, col(Activity.id) == col(Attendance.activity_id))
-        .join(Volunteer, col(Volunteer.id) == col(Attendance.volunteer_id))
-        .join(lines, lines.c.id == col(Volunteer.station_id))
         .where(*credited_clause())
         .group_by(col(Attendance.volunteer_id))
-        .subquery("totals")
     )
 
 
-def _conditions(found: Filter, totals: Subquery) -> list[ColumnElement[bool]]:
-    total = func.coalesce(totals.c.total, 0)
+def _totals(lines: Subquery, year_start: datetime, year_end: datetime) -> Subquery:
+    """``_sums`` of every volunteer of the subtree: for filters on the totals."""
+    statement = (
+        _sums(year_start, year_end)
+        .join(Volunteer, col(Volunteer.id) == col(Attendance.volunteer_id))
+        .join(lines, lines.c.id == col(Volunteer.station_id))
+    )
+    return cast(Subquery, statement.subquery("totals"))
+
+
+def _needs_totals(found: Filter) -> bool:
+    return found.minutes is not None or found.idle_before is not None
+
+
+async def _sums_of(
+    session: AsyncSession, ids: Sequence[int], year_start: datetime, year_end: datetime
+) -> dict[int, tuple[Any, Any, Any]]:
+    """``_sums`` of these volunteers only (a page): vid -> (total, year, last)."""
+    conn = await session.connection()
+    found: dict[int, tuple[Any, Any, Any]] = {}
+    for first in range(0, len(ids), CHUNK):
+        statement = _sums(year_start, year_end).where(
+            col(Attendance.volunteer_id).in_(list(ids[first : first + CHUNK]))
+        )
+        for vid, total, year, last in (await conn.execute(statement)).all():
+            found[int(vid)] = (total, year, last)
+    return found
+
+
+def _conditions(found: Filter, totals: Subquery | None) -> list[ColumnElement[bool]]:
+    """The filter's conditions; those on the totals only with ``totals`` joined."""
     where: list[ColumnElement[bool]] = [
         col(Volunteer.erased_at).is_(None),
         col(Volunteer.status).in_(list(found.statuses)),
     ]
-    if found.idle_before is not None:
+    if found.idle_before is not None and totals is not None:
         where.append(col(Volunteer.created_at) < found.idle_before)
         where.append(or_(totals.c.last.is_(None), totals.c.last < found.idle_before))
     if found.name:
@@ -79,7 +105,8 @@ def _conditions(found: Filter, totals: Subquery) -> list[ColumnElement[bool]]:
         # Skills are a JSON list of codes (letters and _): its text holds "code".
         pattern = f'%"{_like(found.skill)}"%'
         where.append(sql_cast(col(Volunteer.skills), String).like(pattern, escape="\\"))
-    if found.minutes is not None:
+    if found.minutes is not None and totals is not None:
+        total = func.coalesce(totals.c.total, 0)
         low, high = found.minutes
         where.append(total >= low)
         if high is not None:
@@ -90,7 +117,16 @@ def _conditions(found: Filter, totals: Subquery) -> list[ColumnElement[bool]]:
 def _listing(
     root: int, found: Filter, year_start: datetime, year_end: datetime, *columns: Any
 ) -> Any:
+    """The volunteers listed; with their totals joined when the filter needs them
+    (else ``volunteers`` reads the totals of the page's volunteers only)."""
     lines = subtree_lines(root)
+    if not _needs_totals(found):
+        return (
+            select(*columns)
+            .select_from(Volunteer)
+            .join(lines, lines.c.id == col(Volunteer.station_id))
+            .where(*_conditions(found, None))
+        )
     totals = _totals(lines, year_start, year_end)
     return (
         select(*columns, totals.c.total, totals.c.year, totals.c.last)
@@ -139,7 +175,11 @@ async def volunteers(
     if limit is not None:
         statement = statement.limit(limit)
     conn = await session.connection()
-    return cast(Sequence[tuple[Any, ...]], (await conn.execute(statement)).all())
+    rows = (await conn.execute(statement)).all()
+    if _needs_totals(found):
+        return cast(Sequence[tuple[Any, ...]], rows)
+    sums = await _sums_of(session, [int(r[0]) for r in rows], year_start, year_end)
+    return [(*row, *sums.get(int(row[0]), (None, None, None))) for row in rows]
 
 
 async def credited_rows(
