@@ -115,12 +115,18 @@ def _conditions(found: Filter, totals: Subquery | None) -> list[ColumnElement[bo
 
 
 def _listing(
-    root: int, found: Filter, year_start: datetime, year_end: datetime, *columns: Any
+    root: int,
+    found: Filter,
+    year_start: datetime,
+    year_end: datetime,
+    *columns: Any,
+    joined: bool,
 ) -> Any:
-    """The volunteers listed; with their totals joined when the filter needs them
-    (else ``volunteers`` reads the totals of the page's volunteers only)."""
+    """The volunteers listed; with their totals joined when ``joined`` (the filter
+    needs them, or the whole list is read), else ``volunteers`` reads the totals of
+    the page's volunteers only."""
     lines = subtree_lines(root)
-    if not _needs_totals(found):
+    if not joined:
         return (
             select(*columns)
             .select_from(Volunteer)
@@ -140,7 +146,9 @@ def _listing(
 async def count_volunteers(
     session: AsyncSession, root: int, found: Filter, year_start: datetime, year_end: datetime
 ) -> int:
-    statement = _listing(root, found, year_start, year_end, col(Volunteer.id)).subquery("listed")
+    statement = _listing(
+        root, found, year_start, year_end, col(Volunteer.id), joined=_needs_totals(found)
+    ).subquery("listed")
     conn = await session.connection()
     return int((await conn.execute(select(func.count()).select_from(statement))).scalar() or 0)
 
@@ -157,6 +165,7 @@ async def volunteers(
 ) -> Sequence[tuple[Any, ...]]:
     """(id, name, phone, station id, status, skills, created at, total minutes, this
     year's minutes, last credited activity's start) in order of registration."""
+    joined = _needs_totals(found) or limit is None
     statement = _listing(
         root,
         found,
@@ -169,6 +178,7 @@ async def volunteers(
         col(Volunteer.status),
         col(Volunteer.skills),
         col(Volunteer.created_at),
+        joined=joined,
     ).order_by(col(Volunteer.id))
     if offset:
         statement = statement.offset(offset)
@@ -176,7 +186,7 @@ async def volunteers(
         statement = statement.limit(limit)
     conn = await session.connection()
     rows = (await conn.execute(statement)).all()
-    if _needs_totals(found):
+    if joined:
         return cast(Sequence[tuple[Any, ...]], rows)
     sums = await _sums_of(session, [int(r[0]) for r in rows], year_start, year_end)
     return [(*row, *sums.get(int(row[0]), (None, None, None))) for row in rows]

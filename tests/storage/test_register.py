@@ -216,6 +216,19 @@ async def test_hours_equal_the_hours_code_and_independent_sql(sessionmaker: Sess
                 session=session, volunteer_id=entry.volunteer_id, newest_first=True, limit=1
             )
             assert entry.last_activity == (latest[0].starts_at if latest else None)
+    # a page at a time (only the page's hours summed) gives the same entries
+    async with sessionmaker() as session:
+        where = await register.scope(
+            session, actor=ADMIN, station_id=world.ids["hf"], default_zone="Asia/Shanghai",
+            now=world.now,
+        )  # fmt: skip
+        paged = []
+        for offset in range(0, 6, 4):
+            paged += await register.entries(
+                session, where=where, show=Show.ALL, search=register.NO_SEARCH,
+                thresholds=THRESHOLDS, offset=offset, limit=4,
+            )  # fmt: skip
+    assert paged == entries
     by_id = {e.volunteer_id: e for e in entries}
     assert (by_id[1].total_minutes, by_id[1].year_minutes, by_id[1].stars) == (6120, 120, 1)
     assert by_id[1].last_activity == world.this_year
