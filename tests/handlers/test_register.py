@@ -47,9 +47,7 @@ async def world(sqlite_sessionmaker: SessionMaker) -> World:
 
 @pytest.fixture
 def register_dp(world: World, sqlite_url: str, sqlite_sessionmaker: SessionMaker) -> Dispatcher:
-    settings = Settings(
-        _env_file=None, database_url=sqlite_url, bot_token=None, quiet_hours="off"
-    )
+    settings = Settings(_env_file=None, database_url=sqlite_url, bot_token=None, quiet_hours="off")
     return build_dispatcher(settings=settings, sessionmaker=sqlite_sessionmaker)
 
 
