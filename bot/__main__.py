@@ -1,4 +1,5 @@
-"""Command line: ``volunteer-bot run | sandbox | migrate | stations | grant | tally | audit``."""
+"""Command line: ``volunteer-bot run | sandbox | migrate | stations | grant | tally |
+audit | export``."""
 
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ def parser() -> argparse.ArgumentParser:
         help="the language of the text and files (default: DEFAULT_LOCALE, zh_CN unless set)",
     )
     add_audit_parser(commands)
+    add_export(commands)
     return root
 
 
@@ -62,6 +64,25 @@ def add_audit_parser(commands: Any) -> None:
         "--lang",
         choices=SUPPORTED_LOCALES,
         help="the language of the sentences (default: DEFAULT_LOCALE, zh_CN unless set)",
+    )
+
+
+def add_export(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``export hours``: the hours for the national volunteer system."""
+    export = commands.add_parser("export", help="export records for other systems")
+    what = export.add_subparsers(dest="export_command", required=True)
+    hours = what.add_parser(
+        "hours",
+        help="one row per person and activity of a station's subtree (credited hours)",
+    )
+    hours.add_argument("--station", required=True, metavar="CODE", help="the station's code")
+    hours.add_argument("--from", dest="first", required=True, metavar="DATE", help="YYYY-MM-DD")
+    hours.add_argument("--to", dest="last", required=True, metavar="DATE", help="YYYY-MM-DD")
+    hours.add_argument(
+        "--mapping", metavar="FILE", help="the column layout (YAML; default: the one shipped)"
+    )
+    hours.add_argument(
+        "--out", metavar="FILE", help="write here (.csv or .xlsx); default: CSV to standard output"
     )
 
 

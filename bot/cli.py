@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import socket
+import sys
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.app import build_bot, build_dispatcher, make_app_engine, poll
 from bot.database import UsageError, first_line, load_tree, prepare, safe_url
-from services import roles, stations, tallies, tally_details
+from services import hours_export, roles, stations, tallies, tally_details
 from services.errors import DomainError, InvalidInput
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker
@@ -44,6 +45,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await tally(settings, args)
         if args.command == "audit":
             return await audit_log(settings, args)
+        if args.command == "export":
+            return await export_hours(settings, args)
     except MissingCatalog as exc:
         raise UsageError(str(exc)) from exc
     except (OperationalError, OSError, socket.gaierror) as exc:
@@ -271,4 +274,69 @@ async def audit_log(settings: Settings, args: argparse.Namespace) -> int:
         writer.writerows(rows)
         _write(Path(args.csv), out.getvalue().encode("utf-8-sig"))
         print(f"csv: {args.csv}")
+    return 0
+
+
+# --- export hours (for the national volunteer system) ---------------------------------
+
+
+def export_mapping(path: str | None) -> hours_export.Mapping:
+    """The column mapping: the file given, else the default shipped with the bot."""
+    if path is None:
+        return hours_export.default_mapping()
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"mapping {path}: not UTF-8 text") from exc
+    except OSError as exc:
+        raise UsageError(f"cannot read the mapping {path}: {exc.strerror or exc}") from exc
+    try:
+        return hours_export.parse_mapping(text)
+    except InvalidInput as exc:
+        raise UsageError(f"mapping {path}: {exc.params.get('detail', exc.code)}") from exc
+
+
+def export_period(first: str, last: str) -> tallies.Period:
+    try:
+        start, end = date.fromisoformat(first), date.fromisoformat(last)
+    except ValueError as exc:
+        raise UsageError(f"bad date {exc}: dates look like 2026-11-01") from exc
+    if end < start:
+        raise UsageError("--to comes before --from")
+    return tallies.Period(start, end)
+
+
+async def export_hours(settings: Settings, args: argparse.Namespace) -> int:
+    """Write one row per person and activity of a station's subtree over a period:
+    CSV when --out ends in .csv or is missing (then to standard output), else XLSX."""
+    from reports import hours_export as export_files
+
+    mapping = export_mapping(args.mapping)
+    period = export_period(args.first, args.last)
+    out = Path(args.out) if args.out else None
+    csv_file = out is None or out.suffix.lower() == ".csv"
+    if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
+        raise UsageError(f"--out {out}: the file name must end in .csv or .xlsx")
+    await prepare(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            tree = await stations.tree(session)
+            station = next((s for s in tree.stations.values() if s.code == args.station), None)
+            if station is None or station.id is None:
+                raise UsageError(f"no station with code {args.station!r}")
+            zone = tree.zone(station.id, settings.timezone)
+            rows = await hours_export.rows(
+                session, station_id=station.id, period=period, zone=zone, now=utcnow()
+            )
+    finally:
+        await engine.dispose()
+    i18n = make_i18n(settings.default_locale)
+    with i18n.context(), i18n.use_locale(mapping.language):
+        data = export_files.render(rows, mapping, csv_file=csv_file)
+    if out is None:
+        sys.stdout.write(data.decode("utf-8-sig"))
+        return 0
+    _write(out, data)
+    print(f"{len(rows)} rows: {out}", file=sys.stderr)
     return 0

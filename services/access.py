@@ -50,6 +50,7 @@ class Permission(enum.StrEnum):
     VIEW_TALLIES = "view_tallies"
     BROADCAST = "broadcast"  # message the volunteers of a station
     VIEW_AUDIT = "view_audit"  # read the audit log (/audit)
+    VIEW_VOLUNTEERS = "view_volunteers"  # the register (花名册) of a station's volunteers
 
 
 # Which roles grant each permission (on the role's station and everything under it).
@@ -60,6 +61,7 @@ GRANTS: dict[Permission, frozenset[RoleKind]] = {
     Permission.VIEW_TALLIES: frozenset({RoleKind.STAFF, RoleKind.COORDINATOR}),
     Permission.BROADCAST: frozenset({RoleKind.STAFF, RoleKind.COORDINATOR}),
     Permission.VIEW_AUDIT: frozenset({RoleKind.COORDINATOR}),
+    Permission.VIEW_VOLUNTEERS: frozenset({RoleKind.STAFF, RoleKind.COORDINATOR}),
 }
 
 

@@ -48,7 +48,9 @@ TEXT_VALUES: dict[tuple[str, str], Sequence[str]] = {
     ("ic", "role"): tuple(r.value for r in RoleKind),
     ("ts", "action"): ("o", "p"),
     ("tys", "action"): ("o", "p"),
-    ("tyv", "action"): ("t", "c", "x"),
+    ("tyv", "action"): ("t", "c", "x", "n", "v"),
+    ("rgs", "action"): ("o", "p"),
+    ("rgl", "action"): ("l", "x", "s", "c"),
     ("roz", "fmt"): ("p", "x"),
     ("ror", "action"): ("o", "p", "s", "d", "f"),
     ("hi", "action"): ("o", "u", "p"),
@@ -63,7 +65,7 @@ ID_KINDS = {
     "role": "role",
     "station": "station",
 }
-OTHER_INTS = {"page", "fen", "year", "first", "last", "value"}
+OTHER_INTS = {"page", "fen", "year", "first", "last", "value", "show"}
 
 
 def factories() -> list[type[CallbackData]]:

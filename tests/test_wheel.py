@@ -115,6 +115,18 @@ def test_the_wheel_carries_its_licence(installed: Installed) -> None:
         assert wheel.read(licence).startswith(b"MIT License")
 
 
+def test_the_wheel_carries_the_export_mapping(installed: Installed) -> None:
+    """The default column layout of `export hours` is read from the package."""
+    with zipfile.ZipFile(installed.wheel) as wheel:
+        assert "services/hours_export.yaml" in wheel.namelist()
+    shown = _run(
+        [installed.python, "-c",
+         "from services import hours_export; print(len(hours_export.default_mapping().columns))"],
+        cwd=installed.elsewhere, env=installed.env(),
+    ).stdout  # fmt: skip
+    assert shown.strip() == "9"
+
+
 def test_help_from_another_directory(installed: Installed) -> None:
     result = _run([installed.command, "--help"], cwd=installed.elsewhere, env=installed.env())
     assert "sandbox" in result.stdout and "migrate" in result.stdout

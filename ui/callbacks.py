@@ -343,7 +343,8 @@ class TallyTypeCb(CallbackData, prefix="tyt"):
 
 
 class TallyViewCb(CallbackData, prefix="tyv"):
-    """A station's tally over a period: as text (t), chart (c) or spreadsheet (x)."""
+    """A station's tally over a period: as text (t), chart (c) or spreadsheet (x); its
+    hours for the national system as XLSX (n) or CSV (v)."""
 
     action: str
     station: CbInt
@@ -395,4 +396,23 @@ class AuditCb(CallbackData, prefix="au"):
 
     activity: CbInt = 0
     volunteer: CbInt = 0
+    page: CbInt = 0
+
+
+class RegisterStationCb(CallbackData, prefix="rgs"):
+    """Walk the stations one may see the volunteers of (/volunteers): open (o) or
+    pick (p); 0 is the top."""
+
+    action: str
+    id: CbInt
+    page: CbInt = 0
+
+
+class RegisterCb(CallbackData, prefix="rgl"):
+    """A station's volunteer register: the list (l), as a spreadsheet (x), type a
+    search (s), drop the search (c). ``show``: services.register.Show."""
+
+    action: str
+    station: CbInt
+    show: CbInt = 0
     page: CbInt = 0

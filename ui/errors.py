@@ -240,6 +240,15 @@ TEXTS: dict[str, Callable[[], str]] = {
     "import_title_too_long": lambda: _("the activity title is longer than {max} characters"),
     "import_duplicate_row": lambda: _("the same person, date and title as row {row}"),
     "import_refused": lambda: _("The file was not imported: {count} rows need fixing."),
+    "register.search_empty": lambda: _(
+        "Please type part of a name, the phone's last digits, a skill or a star level."
+    ),
+    "register.search_too_long": lambda: _("That is too long: at most {max} characters, please."),
+    "register.bad_stars": lambda: _("Star levels run from 0 to {max}, for example 3★."),
+    "register.bad_digits": lambda: _(
+        "Type at least 3 of the phone's last digits, or a star level such as 3★."
+    ),
+    "export.bad_mapping": lambda: _("The column mapping is not usable: {detail}"),
 }
 
 # Codes whose text names the activity when the error carries its title.

@@ -78,3 +78,7 @@ class PledgeDialog(StatesGroup):
 
 class TallyDialog(StatesGroup):
     period = State()
+
+
+class RegisterDialog(StatesGroup):
+    search = State()  # a search typed for a station's register

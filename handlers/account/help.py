@@ -89,4 +89,6 @@ async def _staff_help(session: AsyncSession, actor: Actor) -> list[str]:
         staff.append(_("/pending — approve or decline new volunteers"))
     if await somewhere(Permission.VIEW_AUDIT):
         staff.append(_("/audit — the latest changes in your stations, who made them and when"))
+    if await somewhere(Permission.VIEW_VOLUNTEERS):
+        staff.append(_("/volunteers — the register: search, hours, status, as a spreadsheet"))
     return ["", _("<b>For station staff</b>"), *staff] if staff else []

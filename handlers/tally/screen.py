@@ -14,6 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.tally.export import send_export
 from reports import tally_chart, tally_text, tally_xlsx
 from services import stations, tallies, tally_details
 from services.access import Actor
@@ -56,14 +57,17 @@ def view_data(action: str, station_id: int, period: Period) -> TallyViewCb:
 
 
 def view_buttons(station_id: int, period: Period, today: date) -> InlineKeyboardMarkup:
-    """Chart and spreadsheet of this tally; the previous and the next period."""
+    """Chart and spreadsheet of this tally, the hours for the national system; the
+    previous and the next period."""
     kb = InlineKeyboardBuilder()
     kb.button(text=_("📊 Chart"), callback_data=view_data("c", station_id, period))
     kb.button(text=_("📄 Spreadsheet"), callback_data=view_data("x", station_id, period))
+    kb.button(text=_("⬆️ National system (XLSX)"), callback_data=view_data("n", station_id, period))
+    kb.button(text=_("⬆️ National system (CSV)"), callback_data=view_data("v", station_id, period))
     steps = period_picker.step_row(
         kb, period, today, lambda shown: view_data("t", station_id, shown)
     )
-    kb.adjust(2, steps)
+    kb.adjust(2, 2, steps)
     return kb.as_markup()
 
 
@@ -118,7 +122,7 @@ async def viewed(
     actor: Actor,
 ) -> None:
     period = period_picker.from_button(callback_data.first, callback_data.last)
-    if period is None or callback_data.action not in ("t", "c", "x"):
+    if period is None or callback_data.action not in ("t", "c", "x", "n", "v"):
         await callback.answer(no_longer_active())
         return
     station_id = callback_data.station
@@ -131,6 +135,17 @@ async def viewed(
                 session, station_id, period, actor.locale, settings.timezone
             )
             await screen.replace(callback, bot, text, markup)
+        elif callback_data.action in ("n", "v"):
+            await send_export(
+                callback,
+                bot,
+                session,
+                settings,
+                station_id,
+                period,
+                csv_file=callback_data.action == "v",
+                locale=actor.locale,
+            )
         elif callback_data.action == "c":
             await _send_chart(callback, bot, session, settings, station_id, period, actor.locale)
         else:

@@ -269,7 +269,13 @@ async def test_coordinator_sees_the_subtree_with_the_previous_week(
     assert "Wanghu" not in text and "Baohe" not in text
     assert text.rstrip().endswith(THIS_WEEK_SENTENCE)
     buttons = [t for t, _ in menu.buttons()]
-    assert buttons == ["📊 Chart", "📄 Spreadsheet", "‹ Previous period"]  # no next: future
+    assert buttons == [
+        "📊 Chart",
+        "📄 Spreadsheet",
+        "⬆️ National system (XLSX)",
+        "⬆️ National system (CSV)",
+        "‹ Previous period",
+    ]  # no next: future
     await chat.press("Previous period", message=menu)
     assert "Activities: 1 (previous: 0, +1)" in menu.text
     assert "Last week: 1 volunteer activity, 1 volunteer participation, 1 h of service" in (
