@@ -109,9 +109,8 @@ class _Words:
 
 
 def _changes(w: _Words) -> str:
-    return _("{before} → {after}").format(
-        before=w.attendance(w.detail("old")), after=w.attendance(w.detail("new"))
-    )
+    # Layout only, the same in every language.
+    return f"{w.attendance(w.detail('old'))} → {w.attendance(w.detail('new'))}"
 
 
 Sentence = Callable[[_Words], str]
@@ -155,11 +154,17 @@ SENTENCES: dict[str, Sentence] = {
         before=w.count(w.detail("old")),
         after=w.count(w.detail("new")),
     ),
+    "record.photo_added": lambda w: _("{who} added a photo to the record of {activity}").format(
+        who=w.who, activity=w.activity
+    ),
+    "record.summary_written": lambda w: _(
+        "{who} wrote the summary of {activity} ({count} characters)"
+    ).format(who=w.who, activity=w.activity, count=w.number("new_length")),
     "activity.published": lambda w: ngettext(
-        "{who} published {activity}",
+        "{who} published {activity} ({count} date)",
         "{who} published {activity} ({count} dates)",
         max(1, w.number("occurrences")),
-    ).format(who=w.who, activity=w.activity, count=w.number("occurrences")),
+    ).format(who=w.who, activity=w.activity, count=max(1, w.number("occurrences"))),
     "activity.edited": lambda w: _("{who} edited {activity} ({fields})").format(
         who=w.who,
         activity=w.activity,
@@ -253,7 +258,7 @@ def _unknown(w: _Words) -> str:
         for key, value in sorted(w.entry.details.items())
         if not isinstance(value, dict | list)
     )
-    text = _("{who}: {action}").format(who=w.who, action=w.q(w.entry.action))
+    text = _("{who} made a change: {action}").format(who=w.who, action=w.q(w.entry.action))
     return f"{text} ({shown})" if shown else text
 
 
@@ -276,5 +281,5 @@ def line(entry: Entry, locale: str, *, markup: bool = True) -> str:
         moment = f"<i>{moment}</i>"
     if station:
         station = html.quote(station) if markup else station
-        return _("{when} · {station}\n{what}").format(when=moment, station=station, what=text)
-    return _("{when}\n{what}").format(when=moment, what=text)
+        return f"{moment} · {station}\n{text}"  # layout only, the same in every language
+    return f"{moment}\n{text}"

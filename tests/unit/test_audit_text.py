@@ -94,7 +94,7 @@ def test_sentences_read(locale: str) -> None:
             "<i>Sat, Nov 21, 2026, 09:05</i>\n张三 changed the attendance of 王芳 at "
             "«Tea &lt;party&gt;»: present · 2 h → late · 1 h 30 min"
         )
-        assert unknown.endswith("张三: something.new (n=3)")
+        assert unknown.endswith("张三 made a change: something.new (n=3)")
         assert plain.endswith("«Tea <party>»: present · 2 h → late · 1 h 30 min")
     else:
         assert "09:05" in line and "张三" in line and "→" in line
