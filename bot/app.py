@@ -12,7 +12,6 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import DefaultKeyBuilder
-from aiogram.fsm.storage.memory import SimpleEventIsolation
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -20,6 +19,7 @@ from bot import replies
 from bot.deliverer import Deliverer
 from bot.filters import inline_cheap_filters
 from bot.fsm_storage import DatabaseStorage
+from bot.isolation import IdleDroppingIsolation
 from bot.middlewares import (
     DbSessionMiddleware,
     LocaleMiddleware,
@@ -86,8 +86,9 @@ def build_dispatcher(
     deliverer = Deliverer(sessionmaker=sessionmaker, i18n=i18n, settings=settings)
     dispatcher = Dispatcher(
         storage=DatabaseStorage(sessionmaker, DefaultKeyBuilder(prefix="fsm")),
-        # One update at a time per user, so a double tap cannot race a dialog.
-        events_isolation=SimpleEventIsolation(),
+        # One update at a time per user, so a double tap cannot race a dialog; the
+        # lock is dropped when nobody waits for it, so memory does not grow per user.
+        events_isolation=IdleDroppingIsolation(),
         settings=settings,
         sessionmaker=sessionmaker,
         deliverer=deliverer,

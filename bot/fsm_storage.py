@@ -25,6 +25,9 @@ from storage import queries
 from storage.db import SessionMaker, write_transaction
 
 Entry = tuple[str | None, dict[str, Any]]
+# Most people are in no dialog: their cache entries share this one value (never
+# changed: get_data hands out copies, and a save replaces the entry).
+_NO_DIALOG: Entry = (None, {})
 
 
 class DatabaseStorage(BaseStorage):
@@ -64,7 +67,7 @@ class DatabaseStorage(BaseStorage):
         if entry is None:
             async with self._sessionmaker() as session:
                 row = await queries.load_dialog(session, name)
-                entry = (row.state, dict(row.data)) if row else (None, {})
+                entry = (row.state, dict(row.data)) if row else _NO_DIALOG
             self._remember(name, entry)
         else:
             self._cache.move_to_end(name)
@@ -75,7 +78,7 @@ class DatabaseStorage(BaseStorage):
         self._cache.pop(name, None)  # if the write fails, the next read goes to the database
         async with self._sessionmaker() as session, write_transaction(session):
             row = await queries.save_dialog(session, name, **fields)
-            entry = (row.state, deepcopy(row.data)) if row else (None, {})
+            entry = (row.state, deepcopy(row.data)) if row else _NO_DIALOG
         self._remember(name, entry)
 
     def _remember(self, name: str, entry: Entry) -> None:

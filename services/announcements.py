@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import audit
 from services.access import Actor
-from services.broadcasts import Created, count_recipients, open_broadcast, recipients, require
+from services.broadcasts import Created, count_recipients, open_broadcast, require
 from services.broadcasts import require_somewhere as require_broadcasting
 from services.errors import InvalidInput, NotFound
 from storage import queries
@@ -57,14 +57,10 @@ async def announce(
         if old is not None:
             return Created(old, new=False)
         _check_announceable(activity, now)
-        found = await recipients(session, station_id=activity.station_id)
-        if not found:
-            raise InvalidInput("no_recipients")
         broadcast = await open_broadcast(
             session,
             actor=actor,
             station_id=activity.station_id,
-            found=found,
             text=activity.title,
             activity_id=activity.id,
             now=now,
@@ -77,7 +73,7 @@ async def announce(
             subject_type="broadcast",
             subject_id=broadcast.id,
             activity_id=activity.id,
-            recipients=len(found),
+            recipients=broadcast.total,
         )
     return Created(broadcast, new=True)
 

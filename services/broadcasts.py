@@ -17,7 +17,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services import access, audit, outbox, stations, volunteers
 from services.access import Actor, Permission
 from services.errors import InvalidInput, NotFound
-from services.outbox import Message
 from storage import queries
 from storage.db import write_transaction
 from storage.models import Broadcast
@@ -29,8 +28,12 @@ TEXT_MAX = 3500
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
+def key_prefix(broadcast_id: int) -> str:
+    return f"bc:{broadcast_id}:"
+
+
 def key(broadcast_id: int, user_id: int) -> str:
-    return f"bc:{broadcast_id}:{user_id}"
+    return f"{key_prefix(broadcast_id)}{user_id}"
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,13 @@ async def recipients(
 async def count_recipients(
     session: AsyncSession, *, station_id: int, skills: Sequence[str] = ()
 ) -> int:
-    return len(await recipients(session, station_id=station_id, skills=skills))
+    """How many ``recipients`` there are, counted by the database."""
+    tree = await stations.tree(session)
+    if station_id not in tree.stations:
+        raise NotFound("station_not_found")
+    return await broadcast_queries.count_active_volunteers_at(
+        session, tree.subtree(station_id), list(skills)
+    )
 
 
 # --- creating -----------------------------------------------------------------------
@@ -117,13 +126,19 @@ async def open_broadcast(
     *,
     actor: Actor,
     station_id: int,
-    found: list[Recipient],
     text: str,
     now: datetime,
     skills: Sequence[str] = (),
     activity_id: int | None = None,
 ) -> Broadcast:
-    """The Broadcast row and one outbox row per recipient, in the caller's transaction."""
+    """The Broadcast row and one outbox row per recipient (see ``recipients``), in the
+    caller's transaction; the rows are written by the database in one statement per
+    chunk of stations, not built here one by one. Raises InvalidInput('no_recipients')
+    when nobody would get it: the caller's transaction must then be rolled back (a
+    ``write_transaction`` does so)."""
+    tree = await stations.tree(session)
+    if station_id not in tree.stations:
+        raise NotFound("station_not_found")
     broadcast = Broadcast(
         station_id=station_id,
         subtree=True,
@@ -131,33 +146,29 @@ async def open_broadcast(
         text=text,
         activity_id=activity_id,
         created_by=actor.id,
-        total=len(found),
+        total=0,
         created_at=now,
     )
     session.add(broadcast)
     await session.flush()
-    await _queue(session, broadcast, found)
-    return broadcast
-
-
-async def _queue(session: AsyncSession, broadcast: Broadcast, found: list[Recipient]) -> int:
     assert broadcast.id is not None
-    return await outbox.enqueue(
+    queued = await broadcast_queries.queue_to_volunteers_at(
         session,
-        [
-            Message(
-                user_id=r.user_id,
-                kind=KIND,
-                key=key(broadcast.id, r.user_id),
-                payload={"broadcast_id": broadcast.id},
-                urgent=False,
-                priority=outbox.BULK,
-                station_id=r.station_id,
-                broadcast_id=broadcast.id,
-            )
-            for r in found
-        ],
+        station_ids=tree.subtree(station_id),
+        skills=list(skills),
+        key_prefix=key_prefix(broadcast.id),
+        kind=KIND,
+        payload={"broadcast_id": broadcast.id},
+        urgent=False,
+        priority=outbox.BULK,
+        broadcast_id=broadcast.id,
+        now=utcnow(),  # queued now, whatever time the broadcast is dated
     )
+    if not queued:
+        raise InvalidInput("no_recipients")
+    broadcast.total = queued
+    await session.flush()
+    return broadcast
 
 
 async def create(
@@ -189,14 +200,10 @@ async def create(
         for old in earlier:
             if old.text == text and list(old.skills or []) == chosen:
                 return Created(old, new=False)
-        found = await recipients(session, station_id=station_id, skills=chosen)
-        if not found:
-            raise InvalidInput("no_recipients")
         broadcast = await open_broadcast(
             session,
             actor=actor,
             station_id=station_id,
-            found=found,
             text=text,
             skills=chosen,
             now=now,
@@ -208,7 +215,7 @@ async def create(
             station_id=station_id,
             subject_type="broadcast",
             subject_id=broadcast.id,
-            recipients=len(found),
+            recipients=broadcast.total,
             skills=chosen,
         )
     return Created(broadcast, new=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 
-import segno
 from aiogram import Bot, html
 from aiogram.types import BufferedInputFile, CallbackQuery
 from aiogram.utils.i18n import I18n
@@ -27,6 +26,8 @@ from ui.settings import Settings
 
 def qr_png(link: str) -> bytes:
     """The QR code of ``link`` as a PNG image."""
+    import segno  # loaded with the first code shown, not at startup
+
     buffer = io.BytesIO()
     segno.make_qr(link, error="m").save(buffer, kind="png", scale=10, border=2)
     return buffer.getvalue()

@@ -6,14 +6,149 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ColumnElement,
+    Integer,
+    String,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    true,
+    update,
+)
+from sqlalchemy import select as select_columns
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Broadcast, User, Volunteer, VolunteerStatus
+from storage.models import Broadcast, Outbox, OutboxState, User, Volunteer, VolunteerStatus
+from storage.types import StrEnumColumn, UTCDateTime
 
 CHUNK = 500  # station ids per IN (...)
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _has_skill(session: AsyncSession, skills: Sequence[str]) -> ColumnElement[bool]:
+    """The volunteer's skills (a JSON list) hold at least one of ``skills``."""
+    if _is_postgres(session):
+        # json_array_elements_text refuses anything but an array: others count as [].
+        listed = case(
+            (func.json_typeof(Volunteer.skills) == "array", col(Volunteer.skills)),
+            else_=literal_column("'[]'::json"),
+        )
+        found = func.json_array_elements_text(listed).table_valued("value")
+        return exists(
+            select_columns(literal(1)).select_from(found).where(found.c.value.in_(list(skills)))
+        )
+    elements = func.json_each(Volunteer.skills).table_valued("value", "type")
+    return exists(
+        select_columns(literal(1))
+        .select_from(elements)
+        .where(elements.c.type == "text", elements.c.value.in_(list(skills)))
+    )
+
+
+def _active_at(
+    session: AsyncSession, station_ids: Sequence[int], skills: Sequence[str]
+) -> list[ColumnElement[bool]]:
+    """Active, not erased volunteers with a Telegram account at ``station_ids``; with
+    ``skills``, only those having at least one of them."""
+    where: list[ColumnElement[bool]] = [
+        col(Volunteer.station_id).in_(list(station_ids)),
+        col(Volunteer.status) == VolunteerStatus.ACTIVE,
+        col(Volunteer.erased_at).is_(None),
+        col(Volunteer.user_id).is_not(None),
+    ]
+    if skills:
+        where.append(_has_skill(session, skills))
+    return where
+
+
+async def count_active_volunteers_at(
+    session: AsyncSession, station_ids: Sequence[int], skills: Sequence[str] = ()
+) -> int:
+    """How many ``queue_to_volunteers_at`` would queue."""
+    total = 0
+    for start in range(0, len(station_ids), CHUNK):
+        chunk = station_ids[start : start + CHUNK]
+        query = (
+            select(func.count()).select_from(Volunteer).where(*_active_at(session, chunk, skills))
+        )
+        total += int((await session.exec(query)).one())
+    return total
+
+
+async def queue_to_volunteers_at(
+    session: AsyncSession,
+    *,
+    station_ids: Sequence[int],
+    skills: Sequence[str],
+    key_prefix: str,
+    kind: str,
+    payload: dict[str, Any],
+    urgent: bool,
+    priority: int,
+    broadcast_id: int,
+    now: datetime,
+) -> int:
+    """One pending outbox row per volunteer ``count_active_volunteers_at`` counts, due
+    ``now``, keyed ``key_prefix`` + user id, with their home station (its time zone
+    decides the quiet hours), written by the database in one INSERT ... SELECT per
+    chunk of stations (in the stations' order, each chunk by volunteer); a key already
+    queued is left as it is. How many rows were new."""
+    insert = pg_insert if _is_postgres(session) else sqlite_insert
+    columns = [
+        "key",
+        "user_id",
+        "kind",
+        "payload",
+        "due_at",
+        "urgent",
+        "priority",
+        "station_id",
+        "broadcast_id",
+        "state",
+        "attempts",
+        "created_at",
+    ]
+    new = 0
+    for start in range(0, len(station_ids), CHUNK):
+        chunk = station_ids[start : start + CHUNK]
+        rows = (
+            select_columns(
+                literal(key_prefix, String) + cast(col(Volunteer.user_id), String),
+                col(Volunteer.user_id),
+                literal(kind, String),
+                literal(payload, JSON),
+                literal(now, UTCDateTime),
+                literal(urgent, Boolean),
+                literal(priority, Integer),
+                col(Volunteer.station_id),
+                literal(broadcast_id, Integer),
+                literal(OutboxState.PENDING, StrEnumColumn(OutboxState)),
+                literal(0, Integer),
+                literal(now, UTCDateTime),
+            )
+            .where(true(), *_active_at(session, chunk, skills))
+            .order_by(col(Volunteer.id))
+        )
+        statement = (
+            insert(Outbox).from_select(columns, rows).on_conflict_do_nothing(index_elements=["key"])
+        )
+        result = await session.exec(statement)
+        new += max(result.rowcount or 0, 0)
+    return new
 
 
 async def active_volunteers_at(

@@ -8,12 +8,22 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import announcements, broadcast_progress, broadcasts, outbox, personal_data, roles
 from services.access import Actor
 from services.errors import InvalidInput, NotAllowed
 from storage.db import SessionMaker, write_transaction
-from storage.models import Activity, ActivityStatus, Broadcast, Outbox, OutboxState, Volunteer
+from storage.models import (
+    Activity,
+    ActivityStatus,
+    Broadcast,
+    Outbox,
+    OutboxState,
+    Volunteer,
+    VolunteerStatus,
+)
+from storage.queries import broadcasts as broadcast_queries
 from storage.types import utcnow
 from tests.factories import make_activity, make_volunteers
 
@@ -237,3 +247,146 @@ async def test_progress_and_finish_from_the_outbox(
         assert await broadcast_progress.finish(session, broadcast.id)
         assert not await broadcast_progress.finish(session, broadcast.id)  # reported once
         assert list(await broadcast_progress.unfinished(session)) == []
+
+
+# --- the set-based queueing against the per-row one it replaced ----------------------
+
+FROZEN = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)
+
+
+async def queue_row_by_row(
+    session: AsyncSession, broadcast: Broadcast, station_id: int, skills: list[str]
+) -> int:
+    """The queueing as it was before it moved into the database: the recipients
+    listed here, one Message each, inserted through ``outbox.enqueue``."""
+    assert broadcast.id is not None
+    found = await broadcasts.recipients(session, station_id=station_id, skills=skills)
+    return await outbox.enqueue(
+        session,
+        [
+            outbox.Message(
+                user_id=r.user_id,
+                kind=broadcasts.KIND,
+                key=broadcasts.key(broadcast.id, r.user_id),
+                payload={"broadcast_id": broadcast.id},
+                urgent=False,
+                priority=outbox.BULK,
+                station_id=r.station_id,
+                broadcast_id=broadcast.id,
+            )
+            for r in found
+        ],
+    )
+
+
+def comparable(rows: list[Outbox], broadcast_id: int) -> list[tuple[object, ...]]:
+    """Every column but the id, in id order, the broadcast's own id written as 0."""
+    own = broadcasts.key_prefix(broadcast_id)
+    return [
+        (
+            row.key.replace(own, broadcasts.key_prefix(0)),
+            row.user_id,
+            row.kind,
+            {**row.payload, "broadcast_id": 0}
+            if row.payload == {"broadcast_id": broadcast_id}
+            else row.payload,
+            row.due_at,
+            row.urgent,
+            row.priority,
+            row.station_id,
+            0 if row.broadcast_id == broadcast_id else row.broadcast_id,
+            row.state,
+            row.attempts,
+            row.last_error,
+            row.claimed_at,
+            row.sent_at,
+            row.message_id,
+            row.created_at,
+        )
+        for row in rows
+    ]
+
+
+async def rows_of(session: AsyncSession, broadcast_id: int) -> list[tuple[object, ...]]:
+    query = select(Outbox).where(Outbox.broadcast_id == broadcast_id).order_by(col(Outbox.id))
+    rows = list((await session.exec(query.execution_options(populate_existing=True))).all())
+    return comparable(rows, broadcast_id)
+
+
+async def test_set_based_queueing_equals_the_row_by_row_one(
+    sessionmaker: SessionMaker, tree: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """For several stations and skill choices, the rows the database writes in one
+    statement are the rows the per-row code wrote: same keys, recipients, home stations
+    (their time zone decides the quiet hours), due times, order and everything else;
+    also when stations are split across several statements."""
+    await people(sessionmaker, tree)
+    # More people, added in an order unlike the stations' one, with skills that only
+    # partly match, no skills at all, and one declined volunteer.
+    await make_volunteers(sessionmaker, tree["hf-ss-xy-hyd"], [31, 32])
+    await make_volunteers(sessionmaker, tree["hf-ss-xy-xyxc"], [33, 34])
+    await make_volunteers(sessionmaker, tree["hf-ss-hp-hpmd"], [35])
+    async with sessionmaker() as session, write_transaction(session):
+        for user_id, skills in ((31, ["driving", "first_aid"]), (33, ["sign_language"])):
+            await session.exec(
+                update(Volunteer).where(col(Volunteer.user_id) == user_id).values(skills=skills)
+            )
+        await session.exec(
+            update(Volunteer)
+            .where(col(Volunteer.user_id) == 34)
+            .values(status=VolunteerStatus.DECLINED)
+        )
+    monkeypatch.setattr(broadcasts, "utcnow", lambda: FROZEN)
+    monkeypatch.setattr(outbox, "utcnow", lambda: FROZEN)
+    cases = [
+        (station, skills)
+        for station in ("hf", "hf-ss", "hf-ss-xy", "hf-ss-xy-hyd", "hf-bh")
+        for skills in ([], ["first_aid"], ["driving", "sign_language"], ["translation"])
+    ]
+    compared = 0
+    for chunk in (500, 1):
+        monkeypatch.setattr(broadcast_queries, "CHUNK", chunk)
+        for code, skills in cases:
+            station_id = tree[code]
+            async with sessionmaker() as session:
+                async with write_transaction(session):
+                    old = Broadcast(station_id=station_id, text="old", created_at=FROZEN)
+                    session.add(old)
+                    await session.flush()
+                    assert old.id is not None
+                    old_count = await queue_row_by_row(session, old, station_id, skills)
+                    expected = await rows_of(session, old.id)
+                    await session.rollback()  # only the rows were wanted
+                expected_total = await broadcasts.count_recipients(
+                    session, station_id=station_id, skills=skills
+                )
+                assert expected_total == old_count == len(expected)
+                if not expected:
+                    with pytest.raises(InvalidInput) as raised:
+                        async with write_transaction(session):
+                            await broadcasts.open_broadcast(
+                                session,
+                                actor=Actor(STAFF),
+                                station_id=station_id,
+                                text="new",
+                                now=FROZEN,
+                                skills=skills,
+                            )
+                    assert raised.value.code == "no_recipients"
+                    continue
+                async with write_transaction(session):
+                    new = await broadcasts.open_broadcast(
+                        session,
+                        actor=Actor(STAFF),
+                        station_id=station_id,
+                        text="new",
+                        now=FROZEN,
+                        skills=skills,
+                    )
+                assert new.id is not None and new.total == old_count
+                assert await rows_of(session, new.id) == expected, (code, skills, chunk)
+                compared += 1
+    assert compared >= 20
+    async with sessionmaker() as session:
+        # Nothing was left by the cases that found nobody, nor by the old code's runs.
+        assert len((await session.exec(select(Broadcast))).all()) == compared

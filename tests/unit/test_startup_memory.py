@@ -34,10 +34,11 @@ def test_the_startup_font_check_reads_no_font() -> None:
 
 def test_the_document_libraries_wait_for_the_first_document() -> None:
     """fpdf2, openpyxl (with numpy and PIL) and matplotlib: about 40 MiB that the bot
-    held from startup; now loaded by the first certificate, sheet, chart or file."""
+    held from startup; now loaded by the first certificate, sheet, chart or file; and
+    segno with the first check-in QR code."""
     probe = (
         "import sys\nfrom bot import app\n"
-        "print(' '.join(m for m in ('fpdf', 'openpyxl', 'numpy', 'PIL', 'matplotlib')"
+        "print(' '.join(m for m in ('fpdf', 'openpyxl', 'numpy', 'PIL', 'matplotlib', 'segno')"
         " if m in sys.modules))"
     )
     done = subprocess.run(
