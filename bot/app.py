@@ -45,7 +45,11 @@ def build_bot(token: str, api_base: str) -> Bot:
 
 
 def make_app_engine(settings: Settings) -> AsyncEngine:
-    return make_engine(settings.database_url, concurrency=settings.update_concurrency)
+    return make_engine(
+        settings.database_url,
+        concurrency=settings.update_concurrency,
+        user_cache_size=settings.user_cache_size,
+    )
 
 
 # Updates read ahead of the ones at work, as a multiple of UPDATE_CONCURRENCY: they

@@ -112,11 +112,12 @@ async def import_tree(
 
 
 async def children(session: AsyncSession, parent_id: int | None) -> list[StationNode]:
-    stations = await queries.child_stations(session, parent_id)
-    counts = await queries.count_child_stations(
-        session, [s.id for s in stations if s.id is not None]
-    )
-    return [_node(s, counts.get(s.id or 0, 0)) for s in stations]
+    """The stations right under ``parent_id`` (None: the top), by code, from the
+    cached tree (see ``tree``)."""
+    known = await tree(session)
+    under = [known.stations[s] for s in known.children.get(parent_id, [])]
+    under.sort(key=lambda s: s.code)
+    return [_node(s, len(known.children.get(s.id or 0, ()))) for s in under]
 
 
 async def find(session: AsyncSession, station_id: int) -> Station | None:
@@ -125,11 +126,12 @@ async def find(session: AsyncSession, station_id: int) -> Station | None:
 
 
 async def get(session: AsyncSession, station_id: int) -> StationNode:
-    station = await queries.get_station(session, station_id)
-    if station is None or station.id is None:
+    """One station as the walk shows it, from the cached tree (see ``tree``)."""
+    known = await tree(session)
+    station = known.stations.get(station_id)
+    if station is None:
         raise NotFound("station_not_found")
-    counts = await queries.count_child_stations(session, [station.id])
-    return _node(station, counts.get(station.id, 0))
+    return _node(station, len(known.children.get(station_id, ())))
 
 
 async def path(session: AsyncSession, station_id: int) -> list[Station]:

@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import rollup_marks
+from storage import people_cache, rollup_marks
 
 SessionMaker = async_sessionmaker[AsyncSession]
 _WRITE = "volunteer_write"
@@ -30,9 +30,23 @@ def async_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, *, concurrency: int | None = None, **kwargs: Any) -> AsyncEngine:
+def make_engine(
+    url: str,
+    *,
+    concurrency: int | None = None,
+    user_cache_size: int = people_cache.DEFAULT_SIZE,
+    **kwargs: Any,
+) -> AsyncEngine:
     """An engine for ``url``. With ``concurrency`` (units of work running at once, each
-    needing up to two connections) the pool is sized so they never wait on each other."""
+    needing up to two connections) the pool is sized so they never wait on each other.
+    ``user_cache_size``: how many people's user and volunteer rows are kept in memory
+    (storage.people_cache; 0: none)."""
+    engine = _make_engine(url, concurrency=concurrency, **kwargs)
+    people_cache.watch(engine.sync_engine, size=user_cache_size)
+    return engine
+
+
+def _make_engine(url: str, *, concurrency: int | None, **kwargs: Any) -> AsyncEngine:
     url = async_url(url)
     if concurrency is not None and "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", concurrency)

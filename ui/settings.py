@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     # Updates handled at once; each may hold two database connections (its own
     # session and the dialog storage's), and the pool is sized to match.
     update_concurrency: int = Field(default=16, ge=1, le=256)
+    # People whose user and volunteer rows are kept in memory between their updates
+    # (storage.people_cache), so an update from someone known costs no query. Writes
+    # in this process empty it; set 0 when several processes serve the bot.
+    user_cache_size: int = Field(default=10_000, ge=0)
     # Waitlist: a freed seat is offered for this long, and never past this lead time
     # before the start; cancellations this close to the start are told to staff.
     offer_hours: float = Field(default=12, gt=0)

@@ -7,9 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, inspect, or_, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import people_cache
 from storage.models import (
     Activity,
     ActivityStatus,
@@ -38,13 +41,36 @@ async def get_user(session: AsyncSession, user_id: int) -> User | None:
 async def get_user_with_volunteer(
     session: AsyncSession, user_id: int
 ) -> tuple[User | None, Volunteer | None]:
+    """The user row and their volunteer profile; served from the engine's cache of
+    them (storage.people_cache) when it holds them, as copies in ``session``."""
+    sync = session.sync_session
+    bind = sync.get_bind()
+    cache = people_cache.of(bind.engine if isinstance(bind, Connection) else bind)
+    generation = 0
+    if cache is not None:
+        # A session with changes of its own reads them from the database (autoflush),
+        # and one that already holds the user returns what it holds, as a query would.
+        clean = not (sync.new or sync.dirty or sync.deleted)
+        if clean and identity_key(User, user_id) not in sync.identity_map:
+            hit = cache.get(user_id)
+            if hit is not None:
+                user, volunteer = hit
+                return (
+                    people_cache.attach(sync, user),
+                    people_cache.attach(sync, volunteer) if volunteer is not None else None,
+                )
+        generation = cache.generation
     query = (
         select(User, Volunteer)
         .outerjoin(Volunteer, col(Volunteer.user_id) == col(User.id))
         .where(User.id == user_id)
     )
     row = (await session.exec(query)).first()
-    return (row[0], row[1]) if row is not None else (None, None)
+    if row is None:
+        return None, None
+    if cache is not None:
+        cache.put(generation, user_id, row[0], row[1])
+    return row[0], row[1]
 
 
 async def get_volunteer_by_user(session: AsyncSession, user_id: int) -> Volunteer | None:
@@ -59,22 +85,6 @@ async def get_station(session: AsyncSession, station_id: int) -> Station | None:
 async def get_station_by_code(session: AsyncSession, code: str) -> Station | None:
     result = await session.exec(select(Station).where(Station.code == code))
     return result.first()
-
-
-async def child_stations(session: AsyncSession, parent_id: int | None) -> Sequence[Station]:
-    query = select(Station).where(Station.parent_id == parent_id).order_by(col(Station.code))
-    return (await session.exec(query)).all()
-
-
-async def count_child_stations(session: AsyncSession, parent_ids: Sequence[int]) -> dict[int, int]:
-    if not parent_ids:
-        return {}
-    query = (
-        select(Station.parent_id, func.count())
-        .where(col(Station.parent_id).in_(parent_ids))
-        .group_by(col(Station.parent_id))
-    )
-    return {pid: n for pid, n in (await session.exec(query)).all() if pid is not None}
 
 
 async def all_stations(session: AsyncSession) -> Sequence[Station]:
