@@ -105,6 +105,7 @@ class Report:
     on_time_total: OnTime
     pledged: Sequence[Pledged]
     today: date
+    zone: ZoneInfo
 
     @property
     def pledged_beneficiaries(self) -> dict[TargetGroup, int]:
@@ -170,6 +171,7 @@ async def report(
         on_time_total=closing[1],
         pledged=await _pledged(session, span, tree),
         today=today,
+        zone=zone,
     )
 
 
