@@ -111,7 +111,7 @@ async def add_closings(engine: AsyncEngine, seed: int = 14) -> None:
             continue
         closed = ends + timedelta(days=rng.randrange(0, 36), hours=rng.randrange(0, 24))
         closings.append({"i": activity_id, "c": min(closed, tally_bench.NOW)})
-    ids = [int(r[0]) for r in rows]
+    ids = [int(activity_id) for activity_id, _ends in rows if activity_id is not None]
     links = [{"i": p, "a": rng.choice(ids)} for p in pledges if rng.random() < 0.5]
     for statement, values in (
         (

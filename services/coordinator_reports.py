@@ -20,6 +20,7 @@ What it holds (each figure is recomputed by an independent SQL query in the test
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -201,16 +202,15 @@ async def _on_time(
     per: dict[int, OnTime] = {}
     total = OnTime(tree.stations[span.root])
     zones: dict[int, ZoneInfo] = {}
-    due_on: dict[date, date] = {}
     for station_id, ends_at, closed_at in await queries.closings(session, span):
         station_id = int(station_id)
         if station_id not in tree.stations:
             continue
-        local = zones.setdefault(station_id, tree.zone(station_id, zone))
+        local = zones.get(station_id)
+        if local is None:
+            local = zones[station_id] = tree.zone(station_id, zone)
         ended = _aware(ends_at).astimezone(local).date()
-        due = due_on.get(ended)
-        if due is None:
-            due = due_on[ended] = workdays.add_working_days(ended, DUE_WORKING_DAYS)
+        due = due_day(ended)
         line = per.setdefault(station_id, OnTime(tree.stations[station_id]))
         if closed_at is not None and _aware(closed_at).astimezone(local).date() <= due:
             kind = "on_time"
@@ -223,6 +223,13 @@ async def _on_time(
     order = {s: i for i, s in enumerate(tree.subtree(span.root))}
     lines = sorted(per.values(), key=lambda o: order.get(o.station.id or 0, len(order)))
     return lines, total
+
+
+@functools.lru_cache(maxsize=4096)
+def due_day(ended: date) -> date:
+    """The last day to close the records of an activity that ended on ``ended``
+    (the calendar's look-ups are slow: a year's days are remembered)."""
+    return workdays.add_working_days(ended, DUE_WORKING_DAYS)
 
 
 def _aware(moment: datetime) -> datetime:
