@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from aiogram import html as tg_html
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
-from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from reports.tally_text import TEXT_LIMIT, money, number
@@ -26,6 +25,7 @@ from storage.models import TargetGroup
 from ui import labels
 from ui.durations import duration
 from ui.format import babel_locale
+from ui.period_picker import calendar_name
 
 NO_BASE = "—"  # a change from nothing: no percentage
 MARGIN = 96
@@ -47,14 +47,8 @@ def percent(value: float | None, locale: str, *, signed: bool = True) -> str:
 
 
 def period_name(period: ReportPeriod, locale: str) -> str:
-    """``2026年11月`` / ``November 2026``; ``2026年第三季度`` / ``Q3 2026``; ``2026年度`` /
-    ``the year 2026``."""
-    if period.span is Span.MONTH:
-        return format_date(period.period.first, "yMMMM", locale=babel_locale(locale))
-    if period.span is Span.QUARTER:
-        names = {1: _("Q1 {year}"), 2: _("Q2 {year}"), 3: _("Q3 {year}"), 4: _("Q4 {year}")}
-        return names[period.number].format(year=period.year)
-    return _("the year {year}").format(year=period.year)
+    """``2026年11月`` / ``November 2026``, and so on (``ui.period_picker``)."""
+    return calendar_name(period, locale)
 
 
 def this_period(period: ReportPeriod) -> str:

@@ -50,6 +50,10 @@ TEXT_VALUES: dict[tuple[str, str], Sequence[str]] = {
     ("tys", "action"): ("o", "p"),
     ("tyv", "action"): ("t", "c", "x"),
     ("roz", "fmt"): ("p", "x"),
+    ("rps", "action"): ("o", "p"),
+    ("rps", "span"): ("", "m", "q", "y"),
+    ("rpv", "action"): ("t", "c", "x"),
+    ("rpv", "span"): ("m", "q", "y"),
 }
 
 # What each id field points at, by field name ("id" depends on the factory).

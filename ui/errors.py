@@ -198,6 +198,7 @@ TEXTS: dict[str, Callable[[], str]] = {
     ),
     "tally.period_too_long": lambda: _("That period is too long: at most {days} days, please."),
     "tally.future": lambda: _("That period has not begun yet. Please choose another."),
+    "report.future": lambda: _("That period has not begun yet. Please choose another."),
 }
 
 # Codes whose text names the activity when the error carries its title.

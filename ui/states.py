@@ -70,3 +70,7 @@ class PledgeDialog(StatesGroup):
 
 class TallyDialog(StatesGroup):
     period = State()
+
+
+class ReportDialog(StatesGroup):
+    period = State()
