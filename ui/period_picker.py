@@ -13,7 +13,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from babel.dates import format_date
+from babel.dates import format_skeleton
 
 from services import periods, report_periods
 from services.errors import DomainError
@@ -113,7 +113,7 @@ def calendar_name(chosen: ReportPeriod, locale: str) -> str:
     """``2026年11月`` / ``November 2026``; ``2026年第三季度`` / ``Q3 2026``;
     ``2026年度`` / ``the year 2026``."""
     if chosen.span is Span.MONTH:
-        return format_date(chosen.period.first, "yMMMM", locale=babel_locale(locale))
+        return format_skeleton("yMMMM", chosen.period.first, locale=babel_locale(locale))
     if chosen.span is Span.QUARTER:
         names = {1: _("Q1 {year}"), 2: _("Q2 {year}"), 3: _("Q3 {year}"), 4: _("Q4 {year}")}
         return names[chosen.number].format(year=chosen.year)
