@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from aiogram import html as tg_html
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
+from babel.lists import format_list
 from babel.numbers import format_decimal
 
 from reports.tally_text import TEXT_LIMIT, money, number
@@ -35,29 +36,19 @@ MARGIN = 96
 
 
 def percent(value: float | None, locale: str, *, signed: bool = True) -> str:
-    """``+12.5%``, ``-3.0%``, ``0.0%``; ``—`` for None (the base was zero)."""
+    """``+12.5%``, ``-3.0%``, ``0.0%`` (``signed``), else the size alone: ``12.5%``
+    (the words say up or down); ``—`` for None (the base was zero)."""
     if value is None:
         return NO_BASE
     text = format_decimal(abs(value), format="#,##0.0", locale=babel_locale(locale)) + "%"
-    if signed and round(value, 1) > 0:
-        return "+" + text
-    if round(value, 1) < 0:
-        return "-" + text
-    return text
+    if not signed or round(value, 1) == 0:
+        return text
+    return ("+" if value > 0 else "-") + text
 
 
 def period_name(period: ReportPeriod, locale: str) -> str:
     """``2026年11月`` / ``November 2026``, and so on (``ui.period_picker``)."""
     return calendar_name(period, locale)
-
-
-def this_period(period: ReportPeriod) -> str:
-    """本月 / 本季度 / 本年度, as a report calls its own period."""
-    if period.span is Span.MONTH:
-        return _("This month")
-    if period.span is Span.QUARTER:
-        return _("This quarter")
-    return _("This year")
 
 
 # --- the changes --------------------------------------------------------------------
@@ -76,42 +67,36 @@ def year_on_year(now: float, base: float, locale: str) -> str:
     return _("unchanged year on year")
 
 
-def on_previous(now: float, base: float, locale: str) -> str:
-    """环比增长12.5% / up 12.5% on the period before, and so on."""
+def both_changes(yoy: str, now: float, base: float, locale: str) -> str:
+    """The year-on-year change ``yoy``, then the change on the period before:
+    同比增长12.5%，环比下降3.0% / up 12.5% year on year and down 3.0% on the period
+    before."""
     value = change(now, base)
     if value is None:
-        return _("on the period before {none} (nothing then)").format(none=NO_BASE)
+        return _("{year_on_year} and on the period before {none} (nothing then)").format(
+            year_on_year=yoy, none=NO_BASE
+        )
     shown = percent(value, locale, signed=False)
     if round(value, 1) > 0:
-        return _("up {percent} on the period before").format(percent=shown)
+        return _("{year_on_year} and up {percent} on the period before").format(
+            year_on_year=yoy, percent=shown
+        )
     if round(value, 1) < 0:
-        return _("down {percent} on the period before").format(percent=shown)
-    return _("unchanged on the period before")
+        return _("{year_on_year} and down {percent} on the period before").format(
+            year_on_year=yoy, percent=shown
+        )
+    return _("{year_on_year} and unchanged on the period before").format(year_on_year=yoy)
 
 
-def _changes(report: Report, now: float, year_ago: float, previous: float, locale: str) -> str:
-    yoy = year_on_year(now, year_ago, locale)
+def _changes(report: Report, pick: str, locale: str) -> str:
+    now = _value(report.figures, pick)
+    yoy = year_on_year(now, _value(report.year_ago, pick), locale)
     if not report.has_previous:
         return yoy
-    # TRANSLATORS: the year-on-year change, then the change on the period before.
-    return _("{year_on_year} and {on_previous}").format(
-        year_on_year=yoy, on_previous=on_previous(now, previous, locale)
-    )
+    return both_changes(yoy, now, _value(report.previous, pick), locale)
 
 
 # --- the summary paragraph ----------------------------------------------------------
-
-
-def _with_changes(report: Report, figure: str, pick: str, locale: str) -> str:
-    now, ago, before = (
-        _value(report.figures, pick),
-        _value(report.year_ago, pick),
-        _value(report.previous, pick),
-    )
-    # TRANSLATORS: a figure, then how it changed ("…场，同比增长12.5%").
-    return _("{figure}, {changes}").format(
-        figure=figure, changes=_changes(report, now, ago, before, locale)
-    )
 
 
 def _value(figures: Figures, pick: str) -> float:
@@ -129,69 +114,106 @@ def _value(figures: Figures, pick: str) -> float:
 
 
 def groups_text(by_group: dict[TargetGroup, int], locale: str) -> str:
-    """``the elderly 120, children 80`` in the labels' order, the empty left out."""
+    """``the elderly 120, children 80`` / ``老年人120人次、儿童80人次``, in the labels'
+    order, the empty left out (the list joined as the language does)."""
     parts = [
         _("{group} {n}").format(group=name, n=number(by_group[group], locale))
         for group, name in labels.TARGETS.items()
         if by_group.get(group)
     ]
-    # TRANSLATORS: between the groups of a list ("老年人120、儿童80").
-    return _(", ").join(parts)
+    return format_list(parts, locale=babel_locale(locale)) if parts else ""
 
 
 def summary_paragraph(report: Report, locale: str) -> str:
-    """The paragraph a coordinator pastes into the report they sign."""
+    """The paragraph a coordinator pastes into the report they sign:
+    本季度共开展志愿服务活动120场，同比增长12.5%，环比下降3.0%；参与志愿者…"""
     f = report.figures
-    opening = ngettext(
-        "{period}, {n} volunteer activity was held",
-        "{period}, {n} volunteer activities were held",
+    activities = ngettext(
+        "{n} volunteer activity was held, {changes}",
+        "{n} volunteer activities were held, {changes}",
         f.activities,
-    ).format(period=this_period(report.period), n=number(f.activities, locale))
-    parts = [_with_changes(report, opening, "activities", locale)]
-    people = ngettext(
-        "{n} volunteer participation ({people} volunteer)",
-        "{n} volunteer participations ({people} volunteers)",
+    ).format(n=number(f.activities, locale), changes=_changes(report, "activities", locale))
+    participations = ngettext(
+        "{n} volunteer participation", "{n} volunteer participations", f.participations
+    ).format(n=number(f.participations, locale))
+    participations = ngettext(
+        "{participations} by {n} volunteer, {changes}",
+        "{participations} by {n} volunteers, {changes}",
         f.volunteers,
-    ).format(n=number(f.participations, locale), people=number(f.volunteers, locale))
-    parts.append(_with_changes(report, people, "participations", locale))
-    hours = _("{time} of service").format(time=duration(f.minutes, locale))
-    parts.append(_with_changes(report, hours, "minutes", locale))
-    served = ngettext("{n} beneficiary served", "{n} beneficiaries served", f.beneficiaries).format(
-        n=number(f.beneficiaries, locale)
+    ).format(
+        participations=participations,
+        n=number(f.volunteers, locale),
+        changes=_changes(report, "participations", locale),
     )
-    if f.beneficiaries_by_group:
-        served = _("{beneficiaries} ({groups})").format(
-            beneficiaries=served, groups=groups_text(f.beneficiaries_by_group, locale)
+    hours = _("{time} of service, {changes}").format(
+        time=duration(f.minutes, locale), changes=_changes(report, "minutes", locale)
+    )
+    groups = groups_text(f.beneficiaries_by_group, locale)
+    served = (
+        ngettext(
+            "{n} beneficiary served ({groups}), {changes}",
+            "{n} beneficiaries served ({groups}), {changes}",
+            f.beneficiaries,
         )
-    parts.append(_with_changes(report, served, "beneficiaries", locale))
+        if groups
+        else ngettext(
+            "{n} beneficiary served, {changes}",
+            "{n} beneficiaries served, {changes}",
+            f.beneficiaries,
+        )
+    ).format(
+        n=number(f.beneficiaries, locale),
+        groups=groups,
+        changes=_changes(report, "beneficiaries", locale),
+    )
     pledged = ngettext(
-        "{n} charitable pledge of {amount} in all",
-        "{n} charitable pledges of {amount} in all",
+        "{n} charitable pledge of {amount} in all, {changes}",
+        "{n} charitable pledges of {amount} in all, {changes}",
         f.pledges,
-    ).format(n=number(f.pledges, locale), amount=money(f.pledged_fen, locale))
-    parts.append(_with_changes(report, pledged, "pledged_fen", locale))
+    ).format(
+        n=number(f.pledges, locale),
+        amount=money(f.pledged_fen, locale),
+        changes=_changes(report, "pledged_fen", locale),
+    )
+    parts = {
+        "activities": activities,
+        "participations": participations,
+        "hours": hours,
+        "beneficiaries": served,
+        "pledges": pledged,
+    }
+    if report.period.span is Span.MONTH:
+        text = _(
+            "This month, {activities}; {participations}; {hours}; {beneficiaries}; {pledges}."
+        ).format(**parts)
+    elif report.period.span is Span.QUARTER:
+        text = _(
+            "This quarter, {activities}; {participations}; {hours}; {beneficiaries}; {pledges}."
+        ).format(**parts)
+    else:
+        text = _(
+            "This year, {activities}; {participations}; {hours}; {beneficiaries}; {pledges}."
+        ).format(**parts)
     total = report.on_time_total
     if total.rate is not None:
-        parts.append(
-            _(
-                "{rate} of the activities due had their records closed within "
-                "{days} working days of their end"
-            ).format(rate=percent(total.rate, locale, signed=False), days=DUE_WORKING_DAYS)
+        text = _(
+            "{paragraph} {rate} of the activities due had their records closed within "
+            "{days} working days of their end."
+        ).format(
+            paragraph=text, rate=percent(total.rate, locale, signed=False), days=DUE_WORKING_DAYS
         )
     if report.pledged:
         helped = report.pledged_beneficiaries
-        parts.append(
-            ngettext(
-                "pledges to {n} activity went with {people} beneficiaries served",
-                "pledges to {n} activities went with {people} beneficiaries served",
-                len(report.pledged),
-            ).format(
-                n=number(len(report.pledged), locale),
-                people=number(sum(helped.values()), locale),
-            )
+        text = ngettext(
+            "{paragraph} Pledges went to {n} activity, which served {people} beneficiaries.",
+            "{paragraph} Pledges went to {n} activities, which served {people} beneficiaries.",
+            len(report.pledged),
+        ).format(
+            paragraph=text,
+            n=number(len(report.pledged), locale),
+            people=number(sum(helped.values()), locale),
         )
-    # TRANSLATORS: between the clauses of the summary paragraph, and its end.
-    return _("; ").join(parts) + _(".")
+    return text
 
 
 # --- the whole text -----------------------------------------------------------------
@@ -324,7 +346,7 @@ def report_text(
     room = limit - _size("\n".join(head)) - MARGIN
     lowest = sorted(
         (o for o in report.on_time if o.rate is not None),
-        key=lambda o: (o.rate or 0.0, -o.due, o.station.code),
+        key=lambda o: (o.rate or 0.0, -o.due),  # then in the tree's order
     )
     rates = [
         "• "
@@ -335,8 +357,10 @@ def report_text(
         for o in lowest
     ]
     if len(report.on_time) > 1:
-        body, room = _fit(rates, room // 2, locale, _("the lowest first"))
+        half = room // 2
+        body, left = _fit(rates, half, locale, _("the lowest first"))
         head += body
+        room -= half - left
     pledge_lines = [pledged_line(p, locale, markup) for p in report.pledged]
     head += ["", _bold(_("Pledges at work (五社联动)"), markup)]
     if not pledge_lines:
@@ -348,7 +372,7 @@ def report_text(
                 groups=groups_text(helped, locale) or NO_BASE
             )
         )
-        body, room = _fit(pledge_lines, room + MARGIN // 2, locale, None)
+        body, _left = _fit(pledge_lines, room, locale, None)
         head += body
     return "\n".join(head)
 
