@@ -207,6 +207,7 @@ async def main_async(args: argparse.Namespace) -> list[Timing]:
                 await add_closings(engine)
                 print(f"  closings added in {time.perf_counter() - began:.1f} s", file=sys.stderr)
                 timings.append(await measure(engine, scale, args.repeat))
+                print(f"  {asdict(timings[-1])}", file=sys.stderr)  # each scale as it ends
             finally:
                 await engine.dispose()
             if not args.keep:
