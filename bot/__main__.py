@@ -1,5 +1,5 @@
 """Command line: ``volunteer-bot run | sandbox | migrate | stations | grant | tally |
-audit | export``."""
+audit | export | report``."""
 
 from __future__ import annotations
 
@@ -48,6 +48,7 @@ def parser() -> argparse.ArgumentParser:
     )
     add_audit_parser(commands)
     add_export(commands)
+    add_report_parser(commands)
     return root
 
 
@@ -83,6 +84,33 @@ def add_export(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     hours.add_argument(
         "--out", metavar="FILE", help="write here (.csv or .xlsx); default: CSV to standard output"
+    )
+
+
+def add_report_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``volunteer-bot report --station CODE --month 2026-11 | --quarter 2026-Q3 |
+    --year 2026 [--format text|png|xlsx] [--out FILE]``."""
+    report = commands.add_parser(
+        "report",
+        help="a station's monthly, quarterly or yearly report (its whole subtree)",
+    )
+    report.add_argument("--station", required=True, metavar="CODE", help="the station's code")
+    which = report.add_mutually_exclusive_group(required=True)
+    which.add_argument("--month", metavar="YYYY-MM", help="a calendar month, e.g. 2026-11")
+    which.add_argument("--quarter", metavar="YYYY-Qn", help="a quarter, e.g. 2026-Q3")
+    which.add_argument("--year", metavar="YYYY", help="a calendar year, e.g. 2026")
+    report.add_argument(
+        "--format",
+        choices=("text", "png", "xlsx"),
+        default="text",
+        help="text (printed, or written to --out), png or xlsx (written to --out, "
+        "default report-CODE-PERIOD.png/.xlsx)",
+    )
+    report.add_argument("--out", metavar="FILE", help="where to write the report")
+    report.add_argument(
+        "--lang",
+        choices=SUPPORTED_LOCALES,
+        help="the language of the report (default: DEFAULT_LOCALE, zh_CN unless set)",
     )
 
 

@@ -13,8 +13,17 @@ from sqlalchemy.exc import OperationalError
 
 from bot.app import build_bot, build_dispatcher, make_app_engine, poll
 from bot.database import UsageError, first_line, load_tree, prepare, safe_url
-from services import hours_export, roles, stations, tallies, tally_details
+from services import (
+    coordinator_reports,
+    hours_export,
+    report_periods,
+    roles,
+    stations,
+    tallies,
+    tally_details,
+)
 from services.errors import DomainError, InvalidInput
+from services.report_periods import ReportPeriod, Span
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker
 from storage.models import Station
@@ -47,6 +56,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await audit_log(settings, args)
         if args.command == "export":
             return await export_hours(settings, args)
+        if args.command == "report":
+            return await report(settings, args)
     except MissingCatalog as exc:
         raise UsageError(str(exc)) from exc
     except (OperationalError, OSError, socket.gaierror) as exc:
@@ -339,4 +350,69 @@ async def export_hours(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     _write(out, data)
     print(f"{len(rows)} rows: {out}", file=sys.stderr)
+    return 0
+
+
+# --- report ---------------------------------------------------------------------------
+
+_REPORT_PERIOD_HELP = "months look like 2026-11, quarters like 2026-Q3, years like 2026"
+
+
+def report_period(args: argparse.Namespace) -> ReportPeriod:
+    """--month, --quarter or --year (argparse makes sure there is exactly one)."""
+    given = args.month or args.quarter or args.year
+    try:
+        chosen = report_periods.parse(given)
+    except InvalidInput as exc:
+        raise UsageError(f"bad period {given!r}: {_REPORT_PERIOD_HELP}") from exc
+    expected = Span.MONTH if args.month else Span.QUARTER if args.quarter else Span.YEAR
+    if chosen.span is not expected:
+        raise UsageError(f"bad period {given!r}: {_REPORT_PERIOD_HELP}")
+    return chosen
+
+
+async def report(settings: Settings, args: argparse.Namespace) -> int:
+    """Print (or write to --out) the report as plain text, or write it as a chart or
+    a spreadsheet, in ``--lang`` or DEFAULT_LOCALE."""
+    # Imported here: the report's text and files, needed by this verb only.
+    from reports import report_chart, report_text, report_xlsx, tally_chart
+
+    period = report_period(args)
+    font = tally_chart.find_chart_font() if args.format == "png" else None
+    if args.format == "png" and font is None:
+        raise UsageError("chart not available: no Chinese font found (install fonts-noto-cjk)")
+    await prepare(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            tree = await stations.tree(session)
+            station = next((s for s in tree.stations.values() if s.code == args.station), None)
+            if station is None or station.id is None:
+                raise UsageError(f"no station with code {args.station!r}")
+            zone = tree.zone(station.id, settings.timezone)
+            now = utcnow()
+            if period.period.first > now.astimezone(zone).date():
+                raise UsageError(f"{period.code} has not begun yet")
+            result = await coordinator_reports.report(
+                session, station_id=station.id, period=period, zone=zone, now=now
+            )
+    finally:
+        await engine.dispose()
+    locale = args.lang or settings.default_locale
+    i18n = make_i18n(settings.default_locale)
+    stem = f"report-{station.code}-{period.code}"
+    with i18n.context(), i18n.use_locale(locale):
+        if args.format == "text":
+            text = report_text.report_text(result, locale=locale, markup=False, limit=10**9)
+            if not args.out:
+                print(text)
+                return 0
+            _write(Path(args.out), (text + "\n").encode())
+        elif args.format == "png":
+            assert font is not None  # checked above
+            data = report_chart.chart_data(result, locale)
+            _write(Path(args.out or stem + ".png"), report_chart.render_png(data, font))
+        else:
+            _write(Path(args.out or stem + ".xlsx"), report_xlsx.render_xlsx(result, locale=locale))
+    print(f"report: {args.out or stem + '.' + args.format}")
     return 0

@@ -17,6 +17,7 @@ from handlers import (
     pledges,
     registration,
     reminders,
+    report,
     settings_menu,
     staff,
     tally,
@@ -48,5 +49,6 @@ def get_routers() -> list[Router]:
         settings_menu.make_router(),
         pledges.make_router(),
         tally.make_router(),
+        report.make_router(),
         fallback.make_router(),
     ]

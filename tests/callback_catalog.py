@@ -54,6 +54,10 @@ TEXT_VALUES: dict[tuple[str, str], Sequence[str]] = {
     ("roz", "fmt"): ("p", "x"),
     ("ror", "action"): ("o", "p", "s", "d", "f"),
     ("hi", "action"): ("o", "u", "p"),
+    ("rps", "action"): ("o", "p"),
+    ("rps", "span"): ("", "m", "q", "y"),
+    ("rpv", "action"): ("t", "c", "x"),
+    ("rpv", "span"): ("m", "q", "y"),
 }
 
 # What each id field points at, by field name ("id" depends on the factory).

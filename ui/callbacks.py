@@ -416,3 +416,33 @@ class RegisterCb(CallbackData, prefix="rgl"):
     station: CbInt
     show: CbInt = 0
     page: CbInt = 0
+
+
+class ReportStationCb(CallbackData, prefix="rps"):
+    """Walk the stations one may report on: open (o) or pick (p); 0 is the top. A
+    period typed with the command (``/report 2026-Q3``) rides along: its span (m, q,
+    y; "" for none), year and number."""
+
+    action: str
+    id: CbInt
+    page: CbInt = 0
+    span: str = ""
+    year: CbInt = 0
+    number: CbInt = 0
+
+
+class ReportTypeCb(CallbackData, prefix="rpt"):
+    """Type a month, quarter or year for this station's report."""
+
+    station: CbInt
+
+
+class ReportViewCb(CallbackData, prefix="rpv"):
+    """A station's report for a month (m), quarter (q) or year (y): as text (t),
+    chart (c) or spreadsheet (x)."""
+
+    action: str
+    station: CbInt
+    span: str
+    year: CbInt
+    number: CbInt

@@ -249,6 +249,7 @@ TEXTS: dict[str, Callable[[], str]] = {
         "Type at least 3 of the phone's last digits, or a star level such as 3★."
     ),
     "export.bad_mapping": lambda: _("The column mapping is not usable: {detail}"),
+    "report.future": lambda: _("That period has not begun yet. Please choose another."),
 }
 
 # Codes whose text names the activity when the error carries its title.

@@ -82,3 +82,7 @@ class TallyDialog(StatesGroup):
 
 class RegisterDialog(StatesGroup):
     search = State()  # a search typed for a station's register
+
+
+class ReportDialog(StatesGroup):
+    period = State()

@@ -78,6 +78,7 @@ async def _staff_help(session: AsyncSession, actor: Actor) -> list[str]:
         ]
     if await somewhere(Permission.VIEW_TALLIES):
         staff.append(_("/tally — figures of your stations: text, chart and spreadsheet"))
+        staff.append(_("/report — the monthly, quarterly or yearly report, with 同比 and 环比"))
     if await somewhere(Permission.BROADCAST):
         staff.append(_("/broadcast — send a message to your station's volunteers"))
     if await somewhere(Permission.MANAGE_TEAM):
