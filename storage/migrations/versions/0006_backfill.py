@@ -1,7 +1,7 @@
 """hours recorded on someone's behalf, and imported rows' keys
 
 Revision ID: 0006_backfill
-Revises: 0004_i10b
+Revises: 0005_rollups
 Create Date: 2026-12-01 22:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0006_backfill"
-down_revision: str | Sequence[str] | None = "0004_i10b"
+down_revision: str | Sequence[str] | None = "0005_rollups"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """an activity's record: photos staff attach and a short summary
 
 Revision ID: 0007_records
-Revises: 0004_i10b
+Revises: 0006_backfill
 Create Date: 2026-12-01 22:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0007_records"
-down_revision: str | Sequence[str] | None = "0004_i10b"
+down_revision: str | Sequence[str] | None = "0006_backfill"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
