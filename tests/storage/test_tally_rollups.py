@@ -14,7 +14,7 @@ from sqlalchemy import delete, text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import marks, personal_data, stations, tallies, tally_rollups
+from services import backfill, marks, personal_data, stations, tallies, tally_rollups
 from services.access import Actor
 from storage.db import SessionMaker, write_transaction
 from storage.models import (
@@ -433,3 +433,50 @@ async def test_the_weekly_job_keeps_last_week_and_rebuilds_stale_ones(
         version, built = await _week_state(session, WEEK)
         assert built == version
     await _check(sessionmaker, ids)
+
+
+async def test_hours_recorded_late_or_imported_into_a_closed_week_show(
+    sessionmaker: SessionMaker,
+) -> None:
+    """Staff's late records and the spreadsheet import write closed weeks too: the kept
+    figures are rebuilt and still equal the independent SQL."""
+    from datetime import date
+
+    from tests.storage.test_backfill import sheet
+
+    ids = await load_example_tree(sessionmaker)
+    await _populate(sessionmaker, ids)
+    seen = await _check(sessionmaker, ids)
+    day = WEEK.first + timedelta(days=2)
+    assert isinstance(day, date)
+    content = sheet([["补录甲", "13911112222", day, "补录的敬老院探访", 3]])
+    async with sessionmaker() as session:
+        result = await backfill.import_hours(
+            session,
+            actor=ADMIN,
+            station_id=ids["hf-ss-xy-xyxc"],
+            content=content,
+            default_zone=ZONE,
+            now=NOW,
+        )
+        assert result.added == 1
+    imported = await _check(sessionmaker, ids)
+    assert imported != seen
+    async with sessionmaker() as session:
+        activity_id = (
+            await session.exec(
+                select(Attendance.activity_id).where(
+                    col(Attendance.id) == await _counted_attendance(session)
+                )
+            )
+        ).one()
+        await backfill.record_on_behalf(
+            session,
+            actor=ADMIN,
+            activity_id=activity_id,
+            name="补录乙",
+            phone=None,
+            minutes=30,
+            now=NOW,
+        )
+    assert await _check(sessionmaker, ids) != imported
