@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
+import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +18,17 @@ from standin.models import SentMessage
 from standin.server import BotAPIStandin
 from storage.db import SessionMaker
 from tests.conftest import load_example_tree, settings_for
+
+log = logging.getLogger(__name__)
+
+
+def tasks() -> str:
+    """Where every asyncio task is waiting: what a stuck bot is stuck on."""
+    out = io.StringIO()
+    for task in asyncio.all_tasks():
+        out.write(f"--- {task.get_name()}\n")
+        task.print_stack(limit=12, file=out)
+    return out.getvalue()
 
 
 @dataclass
@@ -34,7 +47,12 @@ class LiveChat:
         self.standin, self.user_id = standin, user_id
         standin.add_user(user_id, f"User{user_id}", language_code=language_code)
 
-    async def _expect(self, act: Callable[[], object], expect: str) -> SentMessage:
+    async def _expect(
+        self,
+        act: Callable[[], object],
+        expect: str,
+        timeout: float = 10,  # noqa: ASYNC109
+    ) -> SentMessage:
         mark = self.standin.mark(self.user_id)
         act()
 
@@ -42,14 +60,23 @@ class LiveChat:
             labels = (b.get("text", "") for b in message.buttons())
             return expect in message.plain_text or any(expect in label for label in labels)
 
-        return await self.standin.wait_for_message(
-            self.user_id, predicate=shows, after=mark, timeout=10
-        )
+        try:
+            return await self.standin.wait_for_message(
+                self.user_id, predicate=shows, after=mark, timeout=timeout
+            )
+        except TimeoutError:
+            log.warning("no answer to %s within %s s; tasks:\n%s", self.user_id, timeout, tasks())
+            raise
 
     async def say(self, text: str, expect: str) -> SentMessage:
         return await self._expect(lambda: self.standin.send_text(self.user_id, text), expect)
 
-    async def press(self, label: str, expect: str) -> SentMessage:
+    async def press(
+        self,
+        label: str,
+        expect: str,
+        timeout: float = 10,  # noqa: ASYNC109
+    ) -> SentMessage:
         """Press the newest button labelled with ``label``, waiting for it to be shown."""
 
         def has_label(message: SentMessage) -> bool:
@@ -61,6 +88,7 @@ class LiveChat:
         return await self._expect(
             lambda: self.standin.press(self.user_id, target.message_id, button["callback_data"]),
             expect,
+            timeout,
         )
 
     async def share_phone(self, phone: str, expect: str) -> SentMessage:
