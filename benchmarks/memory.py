@@ -37,6 +37,7 @@ import json
 import logging
 import os
 import platform
+import shutil
 import signal
 import subprocess
 import sys
@@ -137,6 +138,17 @@ async def running_bot(
                 await bot.wait()
 
 
+@contextlib.asynccontextmanager
+async def kept_log(log: Path, keep: Path | None) -> AsyncIterator[None]:
+    """Copy the bot's log to ``keep`` once the bot has stopped, also on failure."""
+    try:
+        yield
+    finally:
+        if keep is not None:
+            with contextlib.suppress(FileNotFoundError):
+                await asyncio.to_thread(shutil.copyfile, log, keep)
+
+
 def tail(log: Path, lines: int = 15) -> str:
     try:
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
@@ -158,6 +170,11 @@ async def first_get_updates(
     return time.monotonic() - started
 
 
+def unanswered(standin: BotAPIStandin, users: Sequence[int]) -> list[int]:
+    """The users in ``users`` to whom the bot has sent nothing yet."""
+    return [user_id for user_id in users if not standin.chats[user_id].transcript]
+
+
 async def send_users(
     standin: BotAPIStandin,
     bot: asyncio.subprocess.Process,
@@ -166,22 +183,31 @@ async def send_users(
     wave: int,
     text: str,
 ) -> float:
-    """Each user sends ``text``, ``wave`` at a time; seconds until all are answered."""
+    """Each user sends ``text``, ``wave`` at a time; seconds until all are answered.
+
+    A wave is done when each of its users has a message from the bot, counted per chat:
+    a total of messages sent would let one user's second message (an answer sent again
+    after a timeout, a notice) stand in for another user's missing answer, and would
+    not say who is missing."""
     started = time.monotonic()
     for start in range(0, len(users), wave):
         chunk = users[start : start + wave]
-        target = standin.stats.messages_sent + len(chunk)
         for user_id in chunk:
             standin.send_text(user_id, text)
         wave_started = time.monotonic()
-        while standin.stats.messages_sent < target:
+        waiting = list(chunk)
+        while waiting := unanswered(standin, waiting):
             if bot.returncode is not None:
                 raise BenchmarkError(f"the bot exited with {bot.returncode}:\n{tail(log)}")
             if standin.internal_errors:
                 raise BenchmarkError(f"the stand-in failed: {standin.internal_errors[0]!r}")
             if time.monotonic() - wave_started > WAVE_TIMEOUT:
-                missing = target - standin.stats.messages_sent
-                raise BenchmarkError(f"{missing} answers missing after {WAVE_TIMEOUT} s")
+                undelivered = [u for u in waiting if standin.updates.pending_for(u)]
+                raise BenchmarkError(
+                    f"{len(waiting)} answers missing after {WAVE_TIMEOUT} s: users "
+                    f"{waiting[:10]}; {len(undelivered)} of their updates not yet taken "
+                    f"by the bot; {standin.stats.messages_sent} messages sent in all"
+                )
             await asyncio.sleep(0.05)
     return time.monotonic() - started
 
@@ -207,6 +233,7 @@ async def benchmark(
     margin: float,
     text: str,
     url: str | None,
+    keep_log: Path | None = None,
 ) -> dict[str, Any]:
     load_before = load_average()
     aiogram_before = aiogram_import_mib()
@@ -216,7 +243,10 @@ async def benchmark(
         async with BotAPIStandin() as standin, empty_database(url) as db_url:
             for i, user_id in enumerate(ids):
                 standin.add_user(user_id, f"用户{i}", language_code="zh-hans")
-            async with running_bot(standin.base_url, db_url, workdir) as (bot, log):
+            async with (
+                kept_log(workdir / "bot.log", keep_log),
+                running_bot(standin.base_url, db_url, workdir) as (bot, log),
+            ):
                 process = psutil.Process(bot.pid)
                 to_first = await first_get_updates(standin, bot, log)
                 at_first = rss_mib(bot.pid)
@@ -320,6 +350,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--database-url",
         help="an empty database (default: SQLite in a temporary directory)",
     )
+    parser.add_argument(
+        "--keep-log", type=Path, help="copy the bot's log there when it stops (also on failure)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     if args.users < 1 or args.wave < 1 or args.idle < 0 or args.settle < 0:
@@ -340,6 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 margin=args.margin,
                 text=args.text,
                 url=args.database_url,
+                keep_log=args.keep_log,
             )
         )
     except BenchmarkError as exc:
