@@ -170,6 +170,16 @@ async def first_get_updates(
     return time.monotonic() - started
 
 
+def problems(log: Path, lines: int = 10) -> str:
+    """The bot's last warnings and errors (a reply put in the outbox, a failed update)."""
+    try:
+        text = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no log)"
+    found = [line for line in text if " WARNING " in line or " ERROR " in line]
+    return "\n".join(found[-lines:]) or "(no warning or error in the bot's log)"
+
+
 def unanswered(standin: BotAPIStandin, users: Sequence[int]) -> list[int]:
     """The users in ``users`` to whom the bot has sent nothing yet."""
     return [user_id for user_id in users if not standin.chats[user_id].transcript]
@@ -206,7 +216,8 @@ async def send_users(
                 raise BenchmarkError(
                     f"{len(waiting)} answers missing after {WAVE_TIMEOUT} s: users "
                     f"{waiting[:10]}; {len(undelivered)} of their updates not yet taken "
-                    f"by the bot; {standin.stats.messages_sent} messages sent in all"
+                    f"by the bot; {standin.stats.messages_sent} messages sent in all; "
+                    f"the bot's last warnings and errors:\n{problems(log)}"
                 )
             await asyncio.sleep(0.05)
     return time.monotonic() - started
@@ -259,8 +270,10 @@ async def benchmark(
                 settled_after = await quiet(process)
                 at_settled = rss_mib(bot.pid)
                 cpu_before = sum(process.cpu_times()[:2])
+                sent_before = standin.stats.messages_sent
                 seconds = await send_users(standin, bot, log, ids, wave, text)
                 cpu_users = sum(process.cpu_times()[:2]) - cpu_before
+                messages = standin.stats.messages_sent - sent_before
                 await asyncio.sleep(settle)
                 after = rss_mib(bot.pid)
                 if bot.returncode is not None:
@@ -290,6 +303,7 @@ async def benchmark(
         "users_text": text,
         "users_seconds": round(seconds, 1),
         "bot_cpu_ms_per_update": round(1000 * cpu_users / users, 2),
+        "bot_messages": messages,
         "rss_mib_after_users": after,
         "growth_mib": round(growth, 1),
         "growth_per_cent": round(100 * growth / base, 1),
@@ -323,7 +337,8 @@ def report(r: dict[str, Any]) -> str:
             "the lower "
             f"(goal flat, within {r['flat_margin_per_cent']:g} %: {verdict(r['flat_goal_met'])})",
             f"the users              each sent {r['users_text']!r} once; all answered in "
-            f"{r['users_seconds']:.1f} s, bot CPU {r['bot_cpu_ms_per_update']:.2f} ms/update",
+            f"{r['users_seconds']:.1f} s ({r['bot_messages']} messages from the bot), "
+            f"bot CPU {r['bot_cpu_ms_per_update']:.2f} ms/update",
             f"database               {database}",
             f"load average           {r['load_average_before']} before, "
             f"{r['load_average_after']} after",
