@@ -37,6 +37,7 @@ import json
 import logging
 import os
 import platform
+import shutil
 import signal
 import subprocess
 import sys
@@ -137,6 +138,17 @@ async def running_bot(
                 await bot.wait()
 
 
+@contextlib.asynccontextmanager
+async def kept_log(log: Path, keep: Path | None) -> AsyncIterator[None]:
+    """Copy the bot's log to ``keep`` once the bot has stopped, also on failure."""
+    try:
+        yield
+    finally:
+        if keep is not None:
+            with contextlib.suppress(FileNotFoundError):
+                await asyncio.to_thread(shutil.copyfile, log, keep)
+
+
 def tail(log: Path, lines: int = 15) -> str:
     try:
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
@@ -158,6 +170,21 @@ async def first_get_updates(
     return time.monotonic() - started
 
 
+def problems(log: Path, lines: int = 10) -> str:
+    """The bot's last warnings and errors (a reply put in the outbox, a failed update)."""
+    try:
+        text = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no log)"
+    found = [line for line in text if " WARNING " in line or " ERROR " in line]
+    return "\n".join(found[-lines:]) or "(no warning or error in the bot's log)"
+
+
+def unanswered(standin: BotAPIStandin, users: Sequence[int]) -> list[int]:
+    """The users in ``users`` to whom the bot has sent nothing yet."""
+    return [user_id for user_id in users if not standin.chats[user_id].transcript]
+
+
 async def send_users(
     standin: BotAPIStandin,
     bot: asyncio.subprocess.Process,
@@ -166,22 +193,32 @@ async def send_users(
     wave: int,
     text: str,
 ) -> float:
-    """Each user sends ``text``, ``wave`` at a time; seconds until all are answered."""
+    """Each user sends ``text``, ``wave`` at a time; seconds until all are answered.
+
+    A wave is done when each of its users has a message from the bot, counted per chat:
+    a total of messages sent would let one user's second message (an answer sent again
+    after a timeout, a notice) stand in for another user's missing answer, and would
+    not say who is missing."""
     started = time.monotonic()
     for start in range(0, len(users), wave):
         chunk = users[start : start + wave]
-        target = standin.stats.messages_sent + len(chunk)
         for user_id in chunk:
             standin.send_text(user_id, text)
         wave_started = time.monotonic()
-        while standin.stats.messages_sent < target:
+        waiting = list(chunk)
+        while waiting := unanswered(standin, waiting):
             if bot.returncode is not None:
                 raise BenchmarkError(f"the bot exited with {bot.returncode}:\n{tail(log)}")
             if standin.internal_errors:
                 raise BenchmarkError(f"the stand-in failed: {standin.internal_errors[0]!r}")
             if time.monotonic() - wave_started > WAVE_TIMEOUT:
-                missing = target - standin.stats.messages_sent
-                raise BenchmarkError(f"{missing} answers missing after {WAVE_TIMEOUT} s")
+                undelivered = [u for u in waiting if standin.updates.pending_for(u)]
+                raise BenchmarkError(
+                    f"{len(waiting)} answers missing after {WAVE_TIMEOUT} s: users "
+                    f"{waiting[:10]}; {len(undelivered)} of their updates not yet taken "
+                    f"by the bot; {standin.stats.messages_sent} messages sent in all; "
+                    f"the bot's last warnings and errors:\n{problems(log)}"
+                )
             await asyncio.sleep(0.05)
     return time.monotonic() - started
 
@@ -207,6 +244,7 @@ async def benchmark(
     margin: float,
     text: str,
     url: str | None,
+    keep_log: Path | None = None,
 ) -> dict[str, Any]:
     load_before = load_average()
     aiogram_before = aiogram_import_mib()
@@ -216,7 +254,10 @@ async def benchmark(
         async with BotAPIStandin() as standin, empty_database(url) as db_url:
             for i, user_id in enumerate(ids):
                 standin.add_user(user_id, f"用户{i}", language_code="zh-hans")
-            async with running_bot(standin.base_url, db_url, workdir) as (bot, log):
+            async with (
+                kept_log(workdir / "bot.log", keep_log),
+                running_bot(standin.base_url, db_url, workdir) as (bot, log),
+            ):
                 process = psutil.Process(bot.pid)
                 to_first = await first_get_updates(standin, bot, log)
                 at_first = rss_mib(bot.pid)
@@ -229,8 +270,10 @@ async def benchmark(
                 settled_after = await quiet(process)
                 at_settled = rss_mib(bot.pid)
                 cpu_before = sum(process.cpu_times()[:2])
+                sent_before = standin.stats.messages_sent
                 seconds = await send_users(standin, bot, log, ids, wave, text)
                 cpu_users = sum(process.cpu_times()[:2]) - cpu_before
+                messages = standin.stats.messages_sent - sent_before
                 await asyncio.sleep(settle)
                 after = rss_mib(bot.pid)
                 if bot.returncode is not None:
@@ -260,6 +303,7 @@ async def benchmark(
         "users_text": text,
         "users_seconds": round(seconds, 1),
         "bot_cpu_ms_per_update": round(1000 * cpu_users / users, 2),
+        "bot_messages": messages,
         "rss_mib_after_users": after,
         "growth_mib": round(growth, 1),
         "growth_per_cent": round(100 * growth / base, 1),
@@ -293,7 +337,8 @@ def report(r: dict[str, Any]) -> str:
             "the lower "
             f"(goal flat, within {r['flat_margin_per_cent']:g} %: {verdict(r['flat_goal_met'])})",
             f"the users              each sent {r['users_text']!r} once; all answered in "
-            f"{r['users_seconds']:.1f} s, bot CPU {r['bot_cpu_ms_per_update']:.2f} ms/update",
+            f"{r['users_seconds']:.1f} s ({r['bot_messages']} messages from the bot), "
+            f"bot CPU {r['bot_cpu_ms_per_update']:.2f} ms/update",
             f"database               {database}",
             f"load average           {r['load_average_before']} before, "
             f"{r['load_average_after']} after",
@@ -320,6 +365,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--database-url",
         help="an empty database (default: SQLite in a temporary directory)",
     )
+    parser.add_argument(
+        "--keep-log", type=Path, help="copy the bot's log there when it stops (also on failure)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     if args.users < 1 or args.wave < 1 or args.idle < 0 or args.settle < 0:
@@ -340,6 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 margin=args.margin,
                 text=args.text,
                 url=args.database_url,
+                keep_log=args.keep_log,
             )
         )
     except BenchmarkError as exc:

@@ -96,6 +96,9 @@ def build_dispatcher(
         settings=settings,
         sessionmaker=sessionmaker,
         deliverer=deliverer,
+        # Also for the error handler when an update fails before LocaleMiddleware
+        # (loading the person behind it): it still answers, never silence.
+        i18n=i18n,
     )
     # First of ours: after aiogram's event isolation (the person's lock), before any
     # work is done or a database session is taken.

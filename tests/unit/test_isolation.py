@@ -71,3 +71,35 @@ async def test_a_waiter_cancelled_keeps_the_lock_for_the_holder() -> None:
     release.set()
     await asyncio.gather(first, later)
     assert third_in.is_set() and isolation.held() == 0
+
+
+async def test_every_update_runs_once_under_many_people_and_failures() -> None:
+    """The memory benchmark's load, in small: many people at once, some with a burst,
+    some updates failing inside the lock. Every update runs exactly once, one at a time
+    per person, and nothing is held afterwards."""
+    isolation = IdleDroppingIsolation()
+    ran: list[tuple[int, int]] = []
+    inside: set[int] = set()
+
+    async def update(user_id: int, n: int) -> None:
+        for _ in range(n):  # a burst arrives while the earlier ones hold or wait
+            await asyncio.sleep(0)
+        try:
+            async with isolation.lock(key(user_id)):
+                assert user_id not in inside, "two updates of one person at once"
+                inside.add(user_id)
+                try:
+                    await asyncio.sleep(0)
+                    ran.append((user_id, n))
+                    if n % 7 == 3:
+                        raise RuntimeError("a handler failed")
+                    await asyncio.sleep(0)
+                finally:
+                    inside.discard(user_id)
+        except RuntimeError:
+            pass
+
+    jobs = [(user_id, n) for user_id in range(2000) for n in range(1 + user_id % 3)]
+    await asyncio.gather(*(update(u, n) for u, n in jobs))
+    assert sorted(ran) == sorted(jobs)
+    assert isolation.held() == 0
