@@ -119,6 +119,11 @@ FORWARD: dict[str, list[str]] = {
     "VerifyDialog:code": ["ABCD-1234", "0000"],
     "PledgeDialog:amount": ["50", "¥20.5", "100元"],
     "TallyDialog:period": ["2026-W47", "2026-11-01 2026-11-30", "上周"],
+    "RosterDialog:summary": ["服务老人20人次，活动顺利", "Served 20 elders."],
+    "BackfillDialog:person": ["王芳 13800138000", "张奶奶"],
+    "BackfillDialog:minutes": ["2", "90分钟"],
+    "RegisterDialog:search": ["王", "1234", "3★"],
+    "ReportDialog:period": ["2026-10", "2026-Q3", "2025"],
 }
 
 
@@ -134,6 +139,10 @@ STARTS = {
     "VerifyDialog": (("newcomer", "volunteer"), "/verify"),
     "PledgeDialog": (("volunteer",), "/pledge"),
     "TallyDialog": (("staff", "coordinator", "admin"), "/tally"),
+    "BackfillDialog": (("staff", "admin", "coordinator"), "/roster"),
+    "BackfillDialog:sheet": (("staff", "admin", "coordinator"), "/import_hours"),
+    "RegisterDialog": (("staff", "coordinator", "admin"), "/volunteers"),
+    "ReportDialog": (("coordinator", "staff", "admin"), "/report"),
 }
 
 
@@ -144,6 +153,12 @@ HINTS = {
     "RosterDialog:minutes": ("ros:", "rop:", ":minutes:"),
     "RosterDialog:beneficiaries": ("ros:", "rob:"),
     "TallyDialog": ("tyt:",),
+    "RosterDialog:photos": ("ros:", "ror:"),
+    "RosterDialog:summary": ("ros:", "ror:"),
+    "BackfillDialog": ("ros:", "roa:"),
+    "BackfillDialog:sheet": ("hi:",),
+    "RegisterDialog": ("rgs:", "rgl:s:"),
+    "ReportDialog": ("rps:", "rpt:"),
 }
 
 
@@ -400,7 +415,7 @@ class Corpus:
         buttons on the way (HINTS) and else the least pressed ones; there, a burst of
         odd input. Whether it got there."""
         dialog = target.split(":", 1)[0]
-        kinds, command = STARTS[dialog]
+        kinds, command = STARTS.get(target, STARTS[dialog])
         hints = HINTS.get(target, HINTS.get(dialog, ()))
         candidates = [a for kind in kinds for a in self.actors if a.kind == kind]
         for attempt in range(attempts):
