@@ -69,7 +69,7 @@ ID_KINDS = {
     "role": "role",
     "station": "station",
 }
-OTHER_INTS = {"page", "fen", "year", "first", "last", "value", "show"}
+OTHER_INTS = {"page", "fen", "year", "number", "first", "last", "value", "show"}
 
 
 def factories() -> list[type[CallbackData]]:

@@ -77,6 +77,7 @@ def test_every_code_a_service_raises_by_name_has_a_text() -> None:
         # the certificate and tally dialogs have their own answers
         "no_hours",
         "tally.bad_period",
+        "report.bad_period",
         # the command line prints these (never in chat)
         "stations_file_invalid",
         "station.not_found",
