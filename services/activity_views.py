@@ -5,6 +5,7 @@ only; joining and leaving are ``services.activities``."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -70,14 +71,17 @@ async def upcoming_for(
     activities, total = await queries.upcoming_activities(
         session, station_ids, now, offset=offset, limit=limit
     )
-    return [await seats(session, a) for a in activities], total
+    return await seats_of(session, activities), total
+
+
+async def seats_of(session: AsyncSession, activities: Sequence[Activity]) -> list[Seats]:
+    """How full each activity is, in one query."""
+    counts = await queries.seat_counts(session, [a.id for a in activities if a.id is not None])
+    return [Seats(a, *counts[a.id]) for a in activities if a.id is not None]
 
 
 async def seats(session: AsyncSession, activity: Activity) -> Seats:
-    assert activity.id is not None
-    taken = await queries.count_signups(session, activity.id, HOLDS_SEAT)
-    waiting = await queries.count_signups(session, activity.id, (SignupStatus.WAITLISTED,))
-    return Seats(activity, taken, waiting)
+    return (await seats_of(session, [activity]))[0]
 
 
 async def details(

@@ -8,12 +8,14 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, inspect, or_, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import people_cache
 from storage.models import (
+    HOLDS_SEAT,
     Activity,
     ActivityStatus,
     Attendance,
@@ -55,10 +57,9 @@ async def get_user_with_volunteer(
             hit = cache.get(user_id)
             if hit is not None:
                 user, volunteer = hit
-                return (
-                    people_cache.attach(sync, user),
-                    people_cache.attach(sync, volunteer) if volunteer is not None else None,
-                )
+                mine = people_cache.attach(sync, volunteer) if volunteer is not None else None
+                _remember_volunteer(sync, user_id, mine)
+                return people_cache.attach(sync, user), mine
         generation = cache.generation
     query = (
         select(User, Volunteer)
@@ -70,10 +71,31 @@ async def get_user_with_volunteer(
         return None, None
     if cache is not None:
         cache.put(generation, user_id, row[0], row[1])
+    _remember_volunteer(sync, user_id, row[1])
     return row[0], row[1]
 
 
+# session.info: user id -> id of their volunteer row, for the volunteers this session
+# has loaded by their user (the person behind the update, loaded by the middleware).
+_VOLUNTEER_OF = "volunteer_of_user"
+
+
+def _remember_volunteer(sync: Session, user_id: int, volunteer: Volunteer | None) -> None:
+    if volunteer is not None:
+        sync.info.setdefault(_VOLUNTEER_OF, {})[user_id] = volunteer.id
+
+
 async def get_volunteer_by_user(session: AsyncSession, user_id: int) -> Volunteer | None:
+    """The user's volunteer profile. The one this session already holds (loaded with
+    the user behind the update) is returned without a query, as the query would
+    return that same object; a session with unflushed changes asks the database."""
+    sync = session.sync_session
+    known = sync.info.get(_VOLUNTEER_OF, {}).get(user_id)
+    if known is not None and not (sync.new or sync.dirty or sync.deleted):
+        held = sync.identity_map.get(identity_key(Volunteer, known))
+        # Expired (after a rollback) it would load lazily: the query refreshes it.
+        if isinstance(held, Volunteer) and not inspect(held).expired_attributes:
+            return held
     result = await session.exec(select(Volunteer).where(Volunteer.user_id == user_id))
     return result.first()
 
@@ -193,6 +215,31 @@ async def count_signups(
         Signup.activity_id == activity_id, col(Signup.status).in_(statuses)
     )
     return (await session.exec(query)).one()
+
+
+async def seat_counts(
+    session: AsyncSession, activity_ids: Sequence[int]
+) -> dict[int, tuple[int, int]]:
+    """Activity id -> (places held, people waiting) for several activities in one
+    query; an activity nobody signed up for is (0, 0)."""
+    counts = dict.fromkeys(activity_ids, (0, 0))
+    if not activity_ids:
+        return counts
+    query = (
+        select(Signup.activity_id, Signup.status, func.count())
+        .where(
+            col(Signup.activity_id).in_(activity_ids),
+            col(Signup.status).in_((*HOLDS_SEAT, SignupStatus.WAITLISTED)),
+        )
+        .group_by(col(Signup.activity_id), col(Signup.status))
+    )
+    for activity_id, status, n in (await session.exec(query)).all():
+        taken, waiting = counts[activity_id]
+        if status == SignupStatus.WAITLISTED:
+            counts[activity_id] = (taken, waiting + n)
+        else:
+            counts[activity_id] = (taken + n, waiting)
+    return counts
 
 
 async def waitlist_position(session: AsyncSession, signup: Signup) -> int:

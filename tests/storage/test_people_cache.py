@@ -263,3 +263,40 @@ async def test_language_change_through_the_bot(
     await chat.press_data(LanguageCb(code="zh_CN").pack(), message=menu[-1])
     out = await chat.send("/settings")
     assert "中文" in out[-1].text and "Language: English" not in out[-1].text
+
+
+async def test_the_volunteer_loaded_with_the_update_is_not_asked_for_again(
+    sessionmaker: SessionMaker, tree: dict[str, int]
+) -> None:
+    """queries.get_volunteer_by_user returns the profile the session already holds
+    (loaded with the person behind the update) without a query; once expired, or
+    for someone without a profile, it asks the database."""
+    from sqlalchemy import event
+
+    from storage import queries
+
+    await registered(sessionmaker, tree)
+    engine = sessionmaker.kw["bind"].sync_engine
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        async with sessionmaker() as session:
+            _, volunteer = await users.visit(session, PERSON, "en")
+            assert volunteer is not None
+            before = len(statements)
+            assert await queries.get_volunteer_by_user(session, PERSON) is volunteer
+            assert len(statements) == before
+            session.expire(volunteer)  # as a rollback leaves it
+            again = await queries.get_volunteer_by_user(session, PERSON)
+            assert again is not None and again.id == volunteer.id
+            assert len(statements) == before + 1
+            await users.visit(session, PERSON + 1, "en")  # no profile
+            before = len(statements)
+            assert await queries.get_volunteer_by_user(session, PERSON + 1) is None
+            assert len(statements) == before + 1
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

@@ -178,3 +178,44 @@ async def test_who_may_join(sessionmaker: SessionMaker, tree: dict[str, int]) ->
     with pytest.raises(InvalidInput) as bad:
         await join(sessionmaker, 501, past)
     assert bad.value.code == "activity_started"
+
+
+async def test_seat_counts_of_a_page_equal_counting_each_activity_alone(
+    sessionmaker: SessionMaker, tree: dict[str, int]
+) -> None:
+    """/activities counts a page's places in one query; each figure equals counting
+    that activity and status on its own."""
+    from services import activity_views
+    from storage import queries
+    from storage.models import HOLDS_SEAT, Activity
+
+    station = tree["hf-ss-xy-xyxc"]
+    await make_volunteers(sessionmaker, station, range(300, 312))
+    full = await make_activity(sessionmaker, station, capacity=2)
+    roomy = await make_activity(sessionmaker, station, capacity=9)
+    empty = await make_activity(sessionmaker, station, capacity=4)
+    for user_id in range(300, 307):  # 2 seats, 5 waiting
+        await join(sessionmaker, user_id, full)
+    for user_id in range(307, 311):
+        await join(sessionmaker, user_id, roomy)
+    async with sessionmaker() as session:
+        await activities.cancel(session, user_id=310, activity_id=roomy, now=NOW, rules=RULES)
+    ids = [full, roomy, empty]
+    async with sessionmaker() as session:
+        counts = await queries.seat_counts(session, ids)
+        alone = {
+            i: (
+                await queries.count_signups(session, i, HOLDS_SEAT),
+                await queries.count_signups(session, i, (SignupStatus.WAITLISTED,)),
+            )
+            for i in ids
+        }
+        shown = await activity_views.seats_of(
+            session, [a for i in ids if (a := await session.get(Activity, i)) is not None]
+        )
+    assert counts == alone == {full: (2, 5), roomy: (3, 0), empty: (0, 0)}
+    assert [(s.activity.id, s.taken, s.waiting, s.left) for s in shown] == [
+        (full, 2, 5, 0),
+        (roomy, 3, 0, 6),
+        (empty, 0, 0, 4),
+    ]
