@@ -50,6 +50,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import gc
 import json
 import logging
@@ -569,6 +570,7 @@ async def measure_command(
     chats: Sequence[int],
     rounds: int,
     server: ServerCpu,
+    profile: Path | None = None,
 ) -> list[Round]:
     first = chats[0]
     if command.text is not None:
@@ -597,9 +599,19 @@ async def measure_command(
     await run_round(echo, command, chats, server, echo_check)
     gc.collect()
     found: list[Round] = []
+    profiles = {side.name: cProfile.Profile() for side in (echo, ours)}
     for _ in range(rounds):
-        found.append(await run_round(echo, command, chats, server, echo_check))
-        found.append(await run_round(ours, command, chats, server, ours_check))
+        for side, check in ((echo, echo_check), (ours, ours_check)):
+            if profile is not None:
+                profiles[side.name].enable()
+            try:
+                found.append(await run_round(side, command, chats, server, check))
+            finally:
+                if profile is not None:
+                    profiles[side.name].disable()
+    if profile is not None:
+        for name, profiler in profiles.items():
+            profiler.dump_stats(profile / f"{command.key}-{name}.prof")
     return found
 
 
@@ -646,7 +658,12 @@ def summarise(command: Command, found: list[Round]) -> dict[str, Any]:
 
 
 async def benchmark(
-    *, rounds: int, volunteers_count: int, url: str | None, only: Sequence[str]
+    *,
+    rounds: int,
+    volunteers_count: int,
+    url: str | None,
+    only: Sequence[str],
+    profile: Path | None = None,
 ) -> dict[str, Any]:
     load_before = load_average()
     server = ServerCpu(url)
@@ -692,6 +709,7 @@ async def benchmark(
                         chats,
                         rounds,
                         server,
+                        profile,
                     )
                     results.append(summarise(command, found))
             rss_after = rss_mib()
@@ -922,6 +940,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="an empty database for our bot (default: SQLite in a temporary directory)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="also profile the timed rounds (cProfile, slower): DIR/<command>-A.prof, -B.prof",
+    )
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.volunteers < 1 or args.burst < 1 or args.others < 1:
         parser.error("--rounds, --volunteers, --burst and --others must be at least 1")
@@ -936,6 +959,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         if args.head_of_line:
@@ -956,6 +981,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     volunteers_count=args.volunteers,
                     url=args.database_url,
                     only=args.commands,
+                    profile=args.profile,
                 )
             )
             text = report(result)
