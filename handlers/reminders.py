@@ -11,7 +11,6 @@ from aiogram import Bot, Router, html
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.activities import rules
@@ -25,6 +24,7 @@ from ui import confirm, screen
 from ui.callbacks import ComingCb, ListCb
 from ui.errors import error_text, no_longer_active, refuse
 from ui.format import format_when
+from ui.keyboards.builder import InlineKeyboardBuilder
 from ui.outbox import Rendered, renderer
 from ui.settings import Settings
 

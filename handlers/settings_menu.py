@@ -9,7 +9,6 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import digest
@@ -18,6 +17,7 @@ from services.errors import NotAllowed
 from storage.models import Volunteer
 from ui import labels
 from ui.callbacks import SettingsCb
+from ui.keyboards.builder import InlineKeyboardBuilder
 
 
 def not_registered() -> str:

@@ -102,3 +102,18 @@ def test_the_rule_sees_a_forbidden_import(tmp_path: Path) -> None:
     }
     assert "handlers.feature.sibling" in found
     assert breaks("aiogram.types", FORBIDDEN["services"])
+
+
+def test_keyboards_are_built_without_deep_copies() -> None:
+    """aiogram's keyboard builder copies every button on every button added
+    (ui/keyboards/builder.py); only that module may import it."""
+    builder = ROOT / "ui" / "keyboards" / "builder.py"
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for room in ("bot", "handlers", "ui", "reports", "services", "standin")
+        for path in sorted((ROOT / room).rglob("*.py"))
+        if path != builder
+        for line, module in imports_of(path)
+        if breaks(module, ("aiogram.utils.keyboard",))
+    ]
+    assert found == []

@@ -5,7 +5,8 @@ from __future__ import annotations
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from ui.keyboards.builder import InlineKeyboardBuilder
 
 
 def keyboard(

@@ -8,7 +8,8 @@ from typing import Generic, TypeVar
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from ui.keyboards.builder import InlineKeyboardBuilder
 
 T = TypeVar("T")
 

@@ -12,7 +12,6 @@ from datetime import date
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_skeleton
 
 from services import periods, report_periods
@@ -22,6 +21,7 @@ from services.report_periods import ReportPeriod, Span
 from ui.date_range import date_range
 from ui.errors import error_text
 from ui.format import babel_locale
+from ui.keyboards.builder import InlineKeyboardBuilder
 
 
 def ordinals(period: Period) -> tuple[int, int]:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import scopes
@@ -20,6 +19,7 @@ from services.scopes import ScopeView
 from services.stations import StationNode
 from ui import labels
 from ui.format import station_path
+from ui.keyboards.builder import InlineKeyboardBuilder
 from ui.paged import nav_row, page_of
 
 STATIONS_PER_PAGE = 8

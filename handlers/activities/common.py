@@ -7,7 +7,6 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import stations
@@ -15,6 +14,7 @@ from services.activities import OfferRules
 from storage.models import Activity
 from ui.callbacks import OfferCb
 from ui.format import format_when
+from ui.keyboards.builder import InlineKeyboardBuilder
 from ui.settings import Settings
 
 

@@ -8,7 +8,6 @@ from aiogram import Bot, html
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.activities.common import offer_buttons, rules, when, zone
@@ -23,6 +22,7 @@ from storage.types import utcnow
 from ui import labels, screen
 from ui.callbacks import DetailCb, JoinCb, LeaveCb, ListCb
 from ui.errors import error_text
+from ui.keyboards.builder import InlineKeyboardBuilder
 from ui.settings import Settings
 
 

@@ -7,7 +7,6 @@ from aiogram import Bot, html
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.activities.common import when, zone
@@ -19,6 +18,7 @@ from storage.types import utcnow
 from ui import labels, screen
 from ui.callbacks import DetailCb, ListCb
 from ui.errors import error_text
+from ui.keyboards.builder import InlineKeyboardBuilder
 from ui.paged import nav_row, window
 from ui.settings import Settings
 

@@ -8,7 +8,6 @@ from typing import Any
 from aiogram import html
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.activities.common import offer_buttons, when, zone
@@ -17,6 +16,7 @@ from services import when as wh
 from storage.models import ActivityStatus, SignupStatus
 from storage.types import utcnow
 from ui.format import format_moment
+from ui.keyboards.builder import InlineKeyboardBuilder
 from ui.outbox import Rendered, renderer
 
 

@@ -8,7 +8,6 @@ from aiogram import Bot, html
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import audit_log
@@ -18,6 +17,7 @@ from services.errors import DomainError, NotAllowed
 from ui import audit_text, screen
 from ui.callbacks import AuditCb
 from ui.errors import error_text, refuse
+from ui.keyboards.builder import InlineKeyboardBuilder
 from ui.paged import nav_row, window
 from ui.settings import Settings
 

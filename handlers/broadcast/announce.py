@@ -8,7 +8,6 @@ from aiogram import Bot, html
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.broadcast.progress import start_progress
@@ -19,6 +18,7 @@ from ui import confirm, screen
 from ui.callbacks import AnnounceCb
 from ui.errors import error_text, refuse
 from ui.format import station_path
+from ui.keyboards.builder import InlineKeyboardBuilder
 from ui.settings import Settings
 
 

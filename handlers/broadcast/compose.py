@@ -11,7 +11,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.broadcast.progress import quiet_hours_line, start_progress
@@ -24,6 +23,7 @@ from ui import labels, prompt, screen
 from ui.callbacks import BcPreviewCb
 from ui.errors import error_text, no_longer_active, refuse
 from ui.format import join, station_path
+from ui.keyboards.builder import InlineKeyboardBuilder
 from ui.settings import Settings
 from ui.states import BroadcastDialog
 

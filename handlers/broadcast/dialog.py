@@ -11,7 +11,6 @@ from aiogram import Bot
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.broadcast.compose import ask_text, dialog_data
@@ -24,6 +23,7 @@ from ui import labels, screen, station_picker
 from ui.callbacks import BcSkillCb, BcStationCb
 from ui.errors import error_text, no_longer_active, refuse
 from ui.format import station_path
+from ui.keyboards.builder import InlineKeyboardBuilder
 from ui.states import BroadcastDialog
 
 QUESTION = station_picker.Question(

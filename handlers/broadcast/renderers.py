@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from aiogram import html
 from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.broadcast.progress import heading, report_lines
@@ -28,6 +27,7 @@ from storage.types import utcnow
 from ui import labels
 from ui.callbacks import DetailCb, JoinCb
 from ui.format import format_when
+from ui.keyboards.builder import InlineKeyboardBuilder
 from ui.outbox import Rendered, renderer
 
 

@@ -11,7 +11,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.hours.common import certificate_key, leave, no_font, not_registered
@@ -25,6 +24,7 @@ from ui import prompt, screen
 from ui.callbacks import CertPeriodCb
 from ui.date_range import date_range
 from ui.errors import no_longer_active
+from ui.keyboards.builder import InlineKeyboardBuilder
 from ui.settings import Settings
 from ui.states import CertificateDialog
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from aiogram import Bot
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.pledges.words import purpose_text, show_list, status_text
@@ -20,6 +19,7 @@ from ui import confirm, paged, screen
 from ui.callbacks import MyPledgesCb, MyPledgeWithdrawCb
 from ui.errors import error_text, refuse
 from ui.format import day, money_text
+from ui.keyboards.builder import InlineKeyboardBuilder
 from ui.settings import Settings
 
 MY_PAGE = 5

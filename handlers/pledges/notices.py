@@ -7,7 +7,6 @@ from typing import Any
 
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.pledges.words import no_money_note, purpose_text, station_text
@@ -16,6 +15,7 @@ from services.pledges import PledgeView
 from storage.models import PledgeStatus
 from ui.callbacks import MyPledgesCb, MyPledgeWithdrawCb
 from ui.format import day, money_text
+from ui.keyboards.builder import InlineKeyboardBuilder
 from ui.outbox import Rendered, renderer
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from aiogram import html
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_skeleton
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -31,6 +30,7 @@ from ui.callbacks import (
     PledgePurposePageCb,
 )
 from ui.format import babel_locale, money_text
+from ui.keyboards.builder import InlineKeyboardBuilder
 from ui.settings import Settings
 
 PURPOSE_PAGE = 5

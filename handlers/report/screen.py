@@ -10,7 +10,6 @@ import asyncio
 from aiogram import Bot, html
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.tally.screen import gone, no_font, problem
@@ -24,6 +23,7 @@ from storage.types import utcnow
 from ui import labels, period_picker, screen
 from ui.callbacks import ReportViewCb
 from ui.errors import no_longer_active
+from ui.keyboards.builder import InlineKeyboardBuilder
 from ui.settings import Settings
 
 

@@ -15,7 +15,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from reports import register_sheet
@@ -29,6 +28,7 @@ from ui.callbacks import RegisterCb, RegisterStationCb
 from ui.durations import duration
 from ui.errors import error_text, no_longer_active, refuse
 from ui.format import day, display_phone, join, station_path
+from ui.keyboards.builder import InlineKeyboardBuilder
 from ui.paged import nav_row, window
 from ui.settings import Settings
 from ui.states import RegisterDialog

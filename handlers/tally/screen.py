@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 from aiogram import Bot, html
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.tally.export import send_export
@@ -25,6 +24,7 @@ from storage.types import utcnow
 from ui import labels, period_picker, screen
 from ui.callbacks import TallyViewCb
 from ui.errors import no_longer_active, no_permission
+from ui.keyboards.builder import InlineKeyboardBuilder
 from ui.settings import Settings
 
 

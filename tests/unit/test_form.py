@@ -19,7 +19,6 @@ from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n.middleware import ConstI18nMiddleware
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.access import Actor
@@ -28,6 +27,7 @@ from tests.mocked_bot import Conversation, MockedBot
 from ui import form
 from ui.form import EDIT, Form, Run, Step
 from ui.i18n import make_i18n
+from ui.keyboards.builder import InlineKeyboardBuilder
 
 
 class PetStates(StatesGroup):

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from services import periods
 from services.errors import InvalidInput
 from ui import period_picker
 from ui.callbacks import TallyTypeCb, TallyViewCb
 from ui.i18n import make_i18n
+from ui.keyboards.builder import InlineKeyboardBuilder
 
 TODAY = date(2026, 11, 25)  # a Wednesday of ISO week 48
 

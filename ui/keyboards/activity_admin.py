@@ -7,7 +7,6 @@ from datetime import datetime
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from storage.models import ActivityKind, TargetGroup
 from ui import confirm, labels
@@ -21,6 +20,7 @@ from ui.callbacks import (
     ActStationCb,
     ActTargetCb,
 )
+from ui.keyboards.builder import InlineKeyboardBuilder
 from ui.paged import Page, nav_row, page_of
 
 STATIONS_PER_PAGE = 8

@@ -7,7 +7,6 @@ from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from ui import confirm
 from ui.callbacks import (
@@ -23,6 +22,7 @@ from ui.callbacks import (
     RosterRecCb,
     RosterSheetCb,
 )
+from ui.keyboards.builder import InlineKeyboardBuilder
 from ui.paged import Page, nav_row
 
 LABEL_MAX = 28

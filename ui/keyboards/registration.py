@@ -9,7 +9,6 @@ from typing import TypeVar
 from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from services.volunteers import SKILLS
 from storage.models import AgeGroup, StationLevel
@@ -23,6 +22,7 @@ from ui.callbacks import (
     SkillCb,
     SummaryCb,
 )
+from ui.keyboards.builder import InlineKeyboardBuilder
 
 Markup = TypeVar("Markup", InlineKeyboardMarkup, ReplyKeyboardMarkup)
 

@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from services.roles import TeamMember
 from services.scopes import ScopeView
@@ -24,6 +23,7 @@ from ui.callbacks import (
     TeamStationCb,
 )
 from ui.format import plain_person
+from ui.keyboards.builder import InlineKeyboardBuilder
 from ui.paged import Page, nav_row
 
 MEMBERS_PER_PAGE = 8
