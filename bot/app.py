@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import replies
 from bot.deliverer import Deliverer
-from bot.filters import inline_cheap_filters
+from bot.filters import gate_routers, inline_cheap_filters
 from bot.fsm_storage import DatabaseStorage
 from bot.isolation import IdleDroppingIsolation
 from bot.middlewares import (
@@ -126,6 +126,7 @@ def build_dispatcher(
     dispatcher.update.outer_middleware(LocaleMiddleware(i18n, settings.admin_ids))
     dispatcher.include_routers(*get_routers())
     inline_cheap_filters(dispatcher)
+    gate_routers(dispatcher)
 
     schedulers: list[AsyncIOScheduler] = []
     background: list[asyncio.Task[None]] = []

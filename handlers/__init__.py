@@ -28,11 +28,18 @@ from ui import outbox  # noqa: F401  (the outbox's "text" kind)
 
 def get_routers() -> list[Router]:
     # groups first: nothing from outside private chats reaches a feature.
-    # account next: /cancel and /help must work inside any dialog.
+    # The features, under one router: each of their text handlers starts from a
+    # command or a dialog state, so a text that is neither passes them all at once
+    # (bot.filters.gate_routers); account first: /cancel and /help work inside any
+    # dialog.
     # fallback last: it takes everything the others did not.
+    features = Router(name="features")
+    features.include_routers(*_features())
+    return [errors.make_router(), groups.make_router(), features, fallback.make_router()]
+
+
+def _features() -> list[Router]:
     return [
-        errors.make_router(),
-        groups.make_router(),
         account.make_router(),
         staff.make_router(),  # invites' /start inv_... before registration's /start
         checkin.make_router(),  # its /start ci_... (the check-in QR code) likewise
@@ -50,5 +57,4 @@ def get_routers() -> list[Router]:
         pledges.make_router(),
         tally.make_router(),
         report.make_router(),
-        fallback.make_router(),
     ]
