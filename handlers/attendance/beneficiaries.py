@@ -20,7 +20,7 @@ from storage.models import TargetGroup
 from storage.types import utcnow
 from ui import labels, prompt, screen
 from ui.callbacks import RosterBenCb
-from ui.errors import general, refuse
+from ui.errors import refuse
 from ui.keyboards import attendance as kb
 from ui.settings import Settings
 from ui.states import RosterDialog
@@ -95,13 +95,12 @@ async def count_typed(
     actor: Actor,
 ) -> None:
     locale = i18n.current_locale
-    data = await state.get_data()
-    try:
-        activity_id, group = int(data["activity"]), str(data["group"])
-    except (KeyError, TypeError, ValueError):
-        await state.clear()
-        await message.answer(general())
+    remembered = await prompt.kept(
+        message, state, lambda data: (int(data["activity"]), str(data["group"]))
+    )
+    if remembered is None:
         return
+    activity_id, group = remembered
     count = await prompt.take(message, parse_count)
     if count is None:
         return  # a bad count: the same question again

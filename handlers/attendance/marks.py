@@ -30,7 +30,7 @@ from storage.types import utcnow
 from ui import prompt, screen
 from ui.callbacks import RosterMarkCb, RosterPersonCb
 from ui.durations import duration
-from ui.errors import error_text, general, no_longer_active, refuse
+from ui.errors import error_text, no_longer_active, refuse
 from ui.format import format_when
 from ui.keyboards import attendance as kb
 from ui.settings import Settings
@@ -203,14 +203,20 @@ async def minutes_typed(
     actor: Actor,
 ) -> None:
     locale = i18n.current_locale
-    data = await state.get_data()
-    try:
-        activity_id, volunteer_id = int(data["activity"]), int(data["volunteer"])
-        action, page, maximum = str(data["action"]), int(data["page"]), int(data["max"])
-    except (KeyError, TypeError, ValueError):
-        await state.clear()
-        await message.answer(general())
+    remembered = await prompt.kept(
+        message,
+        state,
+        lambda data: (
+            int(data["activity"]),
+            int(data["volunteer"]),
+            str(data["action"]),
+            int(data["page"]),
+            int(data["max"]),
+        ),
+    )
+    if remembered is None:
         return
+    activity_id, volunteer_id, action, page, maximum = remembered
     minutes = await prompt.take(message, lambda text: parse_minutes(text, maximum=maximum))
     if minutes is None:
         return  # a bad time: the same question again

@@ -25,7 +25,7 @@ from storage.models import ActivityStatus
 from storage.types import utcnow
 from ui import prompt, screen
 from ui.callbacks import RosterRecCb
-from ui.errors import general, no_longer_active, refuse
+from ui.errors import no_longer_active, refuse
 from ui.format import format_when
 from ui.keyboards import attendance as kb
 from ui.settings import Settings
@@ -154,13 +154,7 @@ def _best_size(sizes: list[PhotoSize]) -> PhotoSize | None:
 
 
 async def _activity_of(message: Message, state: FSMContext) -> int | None:
-    data = await state.get_data()
-    try:
-        return int(data["activity"])
-    except (KeyError, TypeError, ValueError):
-        await state.clear()
-        await message.answer(general())
-        return None
+    return await prompt.kept(message, state, lambda data: int(data["activity"]))
 
 
 async def photo_sent(

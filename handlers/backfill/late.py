@@ -22,7 +22,7 @@ from storage.types import utcnow
 from ui import prompt
 from ui.callbacks import RosterAddCb
 from ui.durations import duration
-from ui.errors import general, refuse
+from ui.errors import refuse
 from ui.format import display_phone
 from ui.settings import Settings
 from ui.states import BackfillDialog
@@ -76,17 +76,16 @@ async def add_pressed(
 
 
 async def person_typed(message: Message, state: FSMContext) -> None:
-    data = await state.get_data()
     person = await prompt.take(message, backfill.parse_person)
     if person is None:
         return
     name, phone = person
-    try:
-        maximum, title = int(data["max"]), str(data["title"])
-    except (KeyError, TypeError, ValueError):
-        await state.clear()
-        await message.answer(general())
+    remembered = await prompt.kept(
+        message, state, lambda data: (int(data["max"]), str(data["title"]))
+    )
+    if remembered is None:
         return
+    maximum, title = remembered
     await state.update_data(name=name, phone=phone)
     await state.set_state(BackfillDialog.minutes)
     who = html.quote(name) + (f" ({display_phone(phone)})" if phone else "")
@@ -107,14 +106,20 @@ async def minutes_typed(
     actor: Actor,
 ) -> None:
     locale = i18n.current_locale
-    data = await state.get_data()
-    try:
-        activity_id, page, maximum = int(data["activity"]), int(data["page"]), int(data["max"])
-        name, phone = str(data["name"]), data.get("phone")
-    except (KeyError, TypeError, ValueError):
-        await state.clear()
-        await message.answer(general())
+    remembered = await prompt.kept(
+        message,
+        state,
+        lambda data: (
+            int(data["activity"]),
+            int(data["page"]),
+            int(data["max"]),
+            str(data["name"]),
+            data.get("phone"),
+        ),
+    )
+    if remembered is None:
         return
+    activity_id, page, maximum, name, phone = remembered
     minutes = await prompt.take(message, lambda text: parse_minutes(text, maximum=maximum))
     if minutes is None:
         return
