@@ -11,18 +11,17 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.attendance.common import explain, fail, load
+from handlers.attendance.common import fail, fail_typed, load
 from handlers.attendance.roster_screen import roster_view
 from services import backfill
 from services.access import Actor
 from services.attendance_values import length_minutes, parse_minutes
-from services.errors import DomainError, InvalidInput, NotAllowed
+from services.errors import DomainError, InvalidInput
 from storage.models import ActivityStatus
 from storage.types import utcnow
 from ui import prompt
 from ui.callbacks import RosterAddCb
 from ui.durations import duration
-from ui.errors import refuse
 from ui.format import display_phone
 from ui.settings import Settings
 from ui.states import BackfillDialog
@@ -139,13 +138,8 @@ async def minutes_typed(
             now=utcnow(),
         )
         found = await load(session, settings, actor, activity_id)
-    except NotAllowed:
-        await state.clear()
-        await refuse(message)
-        return
     except DomainError as error:
-        await state.clear()
-        await message.answer(await explain(error, session, settings, locale))
+        await fail_typed(message, state, error, session, settings, locale)
         return
     await state.clear()
     who = html.quote(done.volunteer.real_name or name)
