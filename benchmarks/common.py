@@ -1,17 +1,23 @@
 """What the benchmarks share: an empty database, the load average, CPU time of this
 process and of the PostgreSQL server processes serving a database, resident memory,
-and "goal met / not met" beside a figure."""
+"goal met / not met" beside a figure, and the command line of the benchmarks that
+build their data at several scales (options, then the timings as a table or JSON)."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import contextlib
+import json
 import os
 import resource
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import psutil
 from sqlalchemy import text
@@ -141,3 +147,39 @@ class ServerCpu:
         if before is None or after is None:
             return None
         return sum(max(0.0, seconds - before.get(pid, 0.0)) for pid, seconds in after.items())
+
+
+def scaled_options(doc: str | None, *, repeat: int, repeat_help: str) -> argparse.ArgumentParser:
+    """The options of a benchmark that builds its data at several scales: where, which
+    scales, how many timed runs (``repeat`` by default), keep or reuse the data, JSON."""
+    p = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
+    p.add_argument("--database-url", help="an empty database (default: SQLite in a temp dir)")
+    p.add_argument(
+        "--scale",
+        type=float,
+        action="append",
+        help="1 = 1,000,000 attendance rows; repeat for several (default: 0.1 and 1)",
+    )
+    p.add_argument("--repeat", type=int, default=repeat, help=repeat_help)
+    p.add_argument("--keep", action="store_true", help="keep the data at the end")
+    p.add_argument("--reuse", action="store_true", help="reuse data kept by --keep")
+    p.add_argument("--json", action="store_true", help="print the timings as JSON")
+    return p
+
+
+def scaled_main(
+    argv: Sequence[str] | None,
+    parser: argparse.ArgumentParser,
+    measure: Callable[[argparse.Namespace], Coroutine[Any, Any, Sequence[Any]]],
+    report: Callable[[Sequence[Any]], None],
+) -> int:
+    """Parse the options (scales 0.1 and 1 unless given), ``measure``, and print the
+    timings (dataclasses) as JSON with --json, else as ``report`` lays them out."""
+    args = parser.parse_args(argv)
+    args.scale = args.scale or [0.1, 1.0]
+    timings = asyncio.run(measure(args))
+    if args.json:
+        print(json.dumps([asdict(t) for t in timings], indent=2))
+    else:
+        report(timings)
+    return 0

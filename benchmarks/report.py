@@ -28,12 +28,9 @@ data kept by an earlier ``--keep`` run of the same scale).
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -49,7 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
 from benchmarks import tally as tally_bench
-from benchmarks.common import load_average, process_cpu, safe_url
+from benchmarks.common import load_average, process_cpu, scaled_main, scaled_options
 from services import coordinator_reports, stations
 from services.report_periods import year_of
 from storage.db import make_sessionmaker
@@ -195,23 +192,15 @@ async def measure(engine: AsyncEngine, scale: float, repeat: int) -> Timing:
 
 async def main_async(args: argparse.Namespace) -> list[Timing]:
     timings: list[Timing] = []
-    with tempfile.TemporaryDirectory(prefix="report-bench-") as tmp:
-        for scale in args.scale:
-            url = args.database_url or f"sqlite:///{tmp}/report-{scale:g}.db"
-            print(f"scale {scale:g} on {safe_url(url)}", file=sys.stderr)
-            engine, built = await tally_bench.prepared(url, scale, reuse=args.reuse)
-            try:
-                if built is not None:
-                    print(f"  {asdict(built)}", file=sys.stderr)
-                began = time.perf_counter()
-                await add_closings(engine)
-                print(f"  closings added in {time.perf_counter() - began:.1f} s", file=sys.stderr)
-                timings.append(await measure(engine, scale, args.repeat))
-                print(f"  {asdict(timings[-1])}", file=sys.stderr)  # each scale as it ends
-            finally:
-                await engine.dispose()
-            if not args.keep:
-                await tally_bench.wipe(url)
+
+    async def one(engine: AsyncEngine, scale: float) -> None:
+        began = time.perf_counter()
+        await add_closings(engine)
+        print(f"  closings added in {time.perf_counter() - began:.1f} s", file=sys.stderr)
+        timings.append(await measure(engine, scale, args.repeat))
+        print(f"  {asdict(timings[-1])}", file=sys.stderr)  # each scale as it ends
+
+    await tally_bench.each_scale(args, "report", one)
     return timings
 
 
@@ -237,30 +226,11 @@ def report(timings: Sequence[Timing]) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    p.add_argument("--database-url", help="an empty database (default: SQLite in a temp dir)")
-    p.add_argument(
-        "--scale",
-        type=float,
-        action="append",
-        help="1 = 1,000,000 attendance rows; repeat for several (default: 0.1 and 1)",
-    )
-    p.add_argument("--repeat", type=int, default=5, help="timed runs (default 5)")
-    p.add_argument("--keep", action="store_true", help="keep the data at the end")
-    p.add_argument("--reuse", action="store_true", help="reuse data kept by --keep")
-    p.add_argument("--json", action="store_true", help="print the timings as JSON")
-    return p
+    return scaled_options(__doc__, repeat=5, repeat_help="timed runs (default 5)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    args.scale = args.scale or [0.1, 1.0]
-    timings = asyncio.run(main_async(args))
-    if args.json:
-        print(json.dumps([asdict(t) for t in timings], indent=2))
-    else:
-        report(timings)
-    return 0
+    return scaled_main(argv, parser(), main_async, report)
 
 
 if __name__ == "__main__":

@@ -33,16 +33,14 @@ scale), creates the schema, fills it, and drops the schema at the end unless
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
-import json
 import os
 import random
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -57,6 +55,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
+from benchmarks.common import safe_url, scaled_main, scaled_options
 from services import stations, tallies, tally_rollups
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker, write_transaction
@@ -111,10 +110,6 @@ class Timing:
     max_ms: float
     cpu_ms: float  # CPU time per tally, the database server's included (see ``_cpu``)
     runs: int
-
-
-def safe_url(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
 
 
 async def _insert(engine: AsyncEngine, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -451,23 +446,35 @@ async def wipe(url: str) -> None:
     await migrate.downgrade(url, "base")
 
 
-async def main_async(args: argparse.Namespace) -> list[Timing]:
-    timings: list[Timing] = []
-    with tempfile.TemporaryDirectory(prefix="tally-bench-") as tmp:
+async def each_scale(
+    args: argparse.Namespace, name: str, measure: Callable[[AsyncEngine, float], Awaitable[None]]
+) -> None:
+    """``measure`` the data of each --scale, built (or reused with --reuse) in
+    --database-url or a temporary SQLite file, and wiped afterwards unless --keep."""
+    with tempfile.TemporaryDirectory(prefix=f"{name}-bench-") as tmp:
         for scale in args.scale:
-            url = args.database_url or f"sqlite:///{tmp}/tally-{scale:g}.db"
+            url = args.database_url or f"sqlite:///{tmp}/{name}-{scale:g}.db"
             print(f"scale {scale:g} on {safe_url(url)}", file=sys.stderr)
             engine, built = await prepared(url, scale, reuse=args.reuse)
             try:
                 if built is not None:
                     print(f"  {asdict(built)}", file=sys.stderr)
-                found, rows = await measure(engine, scale, args.repeat)
-                print(f"  rows: {rows}", file=sys.stderr)
-                timings += found
+                await measure(engine, scale)
             finally:
                 await engine.dispose()
             if not args.keep:
                 await wipe(url)
+
+
+async def main_async(args: argparse.Namespace) -> list[Timing]:
+    timings: list[Timing] = []
+
+    async def one(engine: AsyncEngine, scale: float) -> None:
+        found, rows = await measure(engine, scale, args.repeat)
+        print(f"  rows: {rows}", file=sys.stderr)
+        timings.extend(found)
+
+    await each_scale(args, "tally", one)
     return timings
 
 
@@ -511,30 +518,11 @@ def report(timings: Sequence[Timing]) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    p.add_argument("--database-url", help="an empty database (default: SQLite in a temp dir)")
-    p.add_argument(
-        "--scale",
-        type=float,
-        action="append",
-        help="1 = 1,000,000 attendance rows; repeat for several (default: 0.1 and 1)",
-    )
-    p.add_argument("--repeat", type=int, default=20, help="timed runs per tally (default 20)")
-    p.add_argument("--keep", action="store_true", help="keep the data at the end")
-    p.add_argument("--reuse", action="store_true", help="reuse data kept by --keep")
-    p.add_argument("--json", action="store_true", help="print the timings as JSON")
-    return p
+    return scaled_options(__doc__, repeat=20, repeat_help="timed runs per tally (default 20)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    args.scale = args.scale or [0.1, 1.0]
-    timings = asyncio.run(main_async(args))
-    if args.json:
-        print(json.dumps([asdict(t) for t in timings], indent=2))
-    else:
-        report(timings)
-    return 0
+    return scaled_main(argv, parser(), main_async, report)
 
 
 if __name__ == "__main__":

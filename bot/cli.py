@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import socket
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from sqlalchemy.exc import OperationalError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app import build_bot, build_dispatcher, make_app_engine, poll
 from bot.database import UsageError, first_line, load_tree, prepare, safe_url
@@ -143,6 +147,25 @@ async def grant(settings: Settings, user_id: int, role: str, station_code: str) 
     return 0
 
 
+@asynccontextmanager
+async def station_session(
+    settings: Settings, code: str
+) -> AsyncIterator[tuple[AsyncSession, int, ZoneInfo]]:
+    """A session on the database, the id of the station with this code and the station's
+    time zone; the engine goes away with the block."""
+    await prepare(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            tree = await stations.tree(session)
+            station = next((s for s in tree.stations.values() if s.code == code), None)
+            if station is None or station.id is None:
+                raise UsageError(f"no station with code {code!r}")
+            yield session, station.id, tree.zone(station.id, settings.timezone)
+    finally:
+        await engine.dispose()
+
+
 # --- tally ----------------------------------------------------------------------------
 
 _PERIOD_ERRORS = {
@@ -186,30 +209,20 @@ async def tally(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.png and tally_chart.find_chart_font() is None:
         raise UsageError("chart not available: no Chinese font found (install fonts-noto-cjk)")
-    await prepare(settings)
-    engine = make_engine(settings.database_url)
-    try:
-        async with make_sessionmaker(engine)() as session:
-            tree = await stations.tree(session)
-            station = next((s for s in tree.stations.values() if s.code == args.station), None)
-            if station is None or station.id is None:
-                raise UsageError(f"no station with code {args.station!r}")
-            zone = tree.zone(station.id, settings.timezone)
-            now = utcnow()
-            today = now.astimezone(zone).date()
-            period = tally_period(args, today)
-            result = await tallies.tally(
-                session, station_id=station.id, period=period, zone=zone, now=now
+    async with station_session(settings, args.station) as (session, station_id, zone):
+        now = utcnow()
+        today = now.astimezone(zone).date()
+        period = tally_period(args, today)
+        result = await tallies.tally(
+            session, station_id=station_id, period=period, zone=zone, now=now
+        )
+        records = (
+            await tally_details.details(
+                session, station_id=station_id, period=period, zone=zone, now=now
             )
-            records = (
-                await tally_details.details(
-                    session, station_id=station.id, period=period, zone=zone, now=now
-                )
-                if args.xlsx
-                else None
-            )
-    finally:
-        await engine.dispose()
+            if args.xlsx
+            else None
+        )
     locale = args.lang or settings.default_locale
     i18n = make_i18n(settings.default_locale)
     with i18n.context(), i18n.use_locale(locale):
@@ -246,21 +259,11 @@ async def audit_log(settings: Settings, args: argparse.Namespace) -> int:
         first = date.fromisoformat(args.since)
     except ValueError as exc:
         raise UsageError(f"bad date {args.since!r}: dates look like 2026-11-01") from exc
-    await prepare(settings)
-    engine = make_engine(settings.database_url)
-    try:
-        async with make_sessionmaker(engine)() as session:
-            tree = await stations.tree(session)
-            station = next((s for s in tree.stations.values() if s.code == args.station), None)
-            if station is None or station.id is None:
-                raise UsageError(f"no station with code {args.station!r}")
-            zone = tree.zone(station.id, settings.timezone)
-            since = datetime.combine(first, time(), tzinfo=zone)
-            _, entries = await audit_entries.since(
-                session, station_code=args.station, since=since, default_zone=settings.timezone
-            )
-    finally:
-        await engine.dispose()
+    async with station_session(settings, args.station) as (session, _, zone):
+        since = datetime.combine(first, time(), tzinfo=zone)
+        _, entries = await audit_entries.since(
+            session, station_code=args.station, since=since, default_zone=settings.timezone
+        )
     locale = args.lang or settings.default_locale
     i18n = make_i18n(settings.default_locale)
     with i18n.context(), i18n.use_locale(locale):
@@ -328,20 +331,10 @@ async def export_hours(settings: Settings, args: argparse.Namespace) -> int:
     csv_file = out is None or out.suffix.lower() == ".csv"
     if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
         raise UsageError(f"--out {out}: the file name must end in .csv or .xlsx")
-    await prepare(settings)
-    engine = make_engine(settings.database_url)
-    try:
-        async with make_sessionmaker(engine)() as session:
-            tree = await stations.tree(session)
-            station = next((s for s in tree.stations.values() if s.code == args.station), None)
-            if station is None or station.id is None:
-                raise UsageError(f"no station with code {args.station!r}")
-            zone = tree.zone(station.id, settings.timezone)
-            rows = await hours_export.rows(
-                session, station_id=station.id, period=period, zone=zone, now=utcnow()
-            )
-    finally:
-        await engine.dispose()
+    async with station_session(settings, args.station) as (session, station_id, zone):
+        rows = await hours_export.rows(
+            session, station_id=station_id, period=period, zone=zone, now=utcnow()
+        )
     i18n = make_i18n(settings.default_locale)
     with i18n.context(), i18n.use_locale(mapping.language):
         data = export_files.render(rows, mapping, csv_file=csv_file)
@@ -381,26 +374,16 @@ async def report(settings: Settings, args: argparse.Namespace) -> int:
     font = tally_chart.find_chart_font() if args.format == "png" else None
     if args.format == "png" and font is None:
         raise UsageError("chart not available: no Chinese font found (install fonts-noto-cjk)")
-    await prepare(settings)
-    engine = make_engine(settings.database_url)
-    try:
-        async with make_sessionmaker(engine)() as session:
-            tree = await stations.tree(session)
-            station = next((s for s in tree.stations.values() if s.code == args.station), None)
-            if station is None or station.id is None:
-                raise UsageError(f"no station with code {args.station!r}")
-            zone = tree.zone(station.id, settings.timezone)
-            now = utcnow()
-            if period.period.first > now.astimezone(zone).date():
-                raise UsageError(f"{period.code} has not begun yet")
-            result = await coordinator_reports.report(
-                session, station_id=station.id, period=period, zone=zone, now=now
-            )
-    finally:
-        await engine.dispose()
+    async with station_session(settings, args.station) as (session, station_id, zone):
+        now = utcnow()
+        if period.period.first > now.astimezone(zone).date():
+            raise UsageError(f"{period.code} has not begun yet")
+        result = await coordinator_reports.report(
+            session, station_id=station_id, period=period, zone=zone, now=now
+        )
     locale = args.lang or settings.default_locale
     i18n = make_i18n(settings.default_locale)
-    stem = f"report-{station.code}-{period.code}"
+    stem = f"report-{args.station}-{period.code}"
     with i18n.context(), i18n.use_locale(locale):
         if args.format == "text":
             text = report_text.report_text(result, locale=locale, markup=False, limit=10**9)

@@ -10,17 +10,16 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.attendance.common import explain, fail, load
+from handlers.attendance.common import fail, fail_typed, load
 from services.access import Actor
 from services.attendance_values import BENEFICIARIES_MAX, check_group, parse_count
-from services.errors import DomainError, InvalidInput, NotAllowed
+from services.errors import DomainError
 from services.marks import set_beneficiaries
 from services.roster import Roster
 from storage.models import TargetGroup
 from storage.types import utcnow
 from ui import labels, prompt, screen
 from ui.callbacks import RosterBenCb
-from ui.errors import general, refuse
 from ui.keyboards import attendance as kb
 from ui.settings import Settings
 from ui.states import RosterDialog
@@ -95,13 +94,12 @@ async def count_typed(
     actor: Actor,
 ) -> None:
     locale = i18n.current_locale
-    data = await state.get_data()
-    try:
-        activity_id, group = int(data["activity"]), str(data["group"])
-    except (KeyError, TypeError, ValueError):
-        await state.clear()
-        await message.answer(general())
+    remembered = await prompt.kept(
+        message, state, lambda data: (int(data["activity"]), str(data["group"]))
+    )
+    if remembered is None:
         return
+    activity_id, group = remembered
     count = await prompt.take(message, parse_count)
     if count is None:
         return  # a bad count: the same question again
@@ -115,14 +113,8 @@ async def count_typed(
             now=utcnow(),
         )
         found = await load(session, settings, actor, activity_id)
-    except NotAllowed:
-        await state.clear()
-        await refuse(message)
-        return
     except DomainError as error:
-        if not (isinstance(error, InvalidInput) and error.code.startswith("count")):
-            await state.clear()  # else the same question again
-        await message.answer(await explain(error, session, settings, locale))
+        await fail_typed(message, state, error, session, settings, locale, again="count")
         return
     await state.clear()
     text, markup = beneficiaries_view(found)

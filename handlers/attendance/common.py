@@ -1,6 +1,6 @@
 """What the attendance screens share: times of day, the marks' names, the roster as it
-stands, and how a refusal or an error is told on a pressed button (the error's text
-from ``ui.errors``, its moment in the station's time zone)."""
+stands, and how a refusal or an error is told on a pressed button or after a typed
+answer (the error's text from ``ui.errors``, its moment in the station's time zone)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import lazy_gettext as __
 from babel.dates import format_time
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import stations
 from services.access import Actor
-from services.errors import DomainError, NotAllowed
+from services.errors import DomainError, InvalidInput, NotAllowed
 from services.roster import Roster, roster
 from storage.models import AttendanceMark
 from storage.types import utcnow
@@ -85,6 +85,27 @@ async def fail(
         await refuse(callback)
         return
     await alert(callback, bot, await explain(error, session, settings, locale))
+
+
+async def fail_typed(
+    message: Message,
+    state: FSMContext,
+    error: DomainError,
+    session: AsyncSession,
+    settings: Settings,
+    locale: str,
+    *,
+    again: str | None = None,
+) -> None:
+    """A typed answer the services refused. The dialog ends, unless the answer was
+    invalid with a code that starts with ``again``: then the same question stands."""
+    if isinstance(error, NotAllowed):
+        await state.clear()
+        await refuse(message)
+        return
+    if again is None or not (isinstance(error, InvalidInput) and error.code.startswith(again)):
+        await state.clear()
+    await message.answer(await explain(error, session, settings, locale))
 
 
 async def leave_dialog(state: FSMContext) -> None:

@@ -15,14 +15,14 @@ from handlers.attendance.common import (
     MARKS,
     alert,
     clock,
-    explain,
     fail,
+    fail_typed,
     load,
     name_of,
 )
 from services.access import Actor
 from services.attendance_values import length_minutes, parse_minutes, proposed_minutes
-from services.errors import DomainError, InvalidInput, NotAllowed
+from services.errors import DomainError, InvalidInput
 from services.marks import StaffAction, correct
 from services.roster import Roster, RosterRow
 from storage.models import SignupStatus
@@ -30,7 +30,7 @@ from storage.types import utcnow
 from ui import prompt, screen
 from ui.callbacks import RosterMarkCb, RosterPersonCb
 from ui.durations import duration
-from ui.errors import error_text, general, no_longer_active, refuse
+from ui.errors import error_text, no_longer_active
 from ui.format import format_when
 from ui.keyboards import attendance as kb
 from ui.settings import Settings
@@ -203,14 +203,20 @@ async def minutes_typed(
     actor: Actor,
 ) -> None:
     locale = i18n.current_locale
-    data = await state.get_data()
-    try:
-        activity_id, volunteer_id = int(data["activity"]), int(data["volunteer"])
-        action, page, maximum = str(data["action"]), int(data["page"]), int(data["max"])
-    except (KeyError, TypeError, ValueError):
-        await state.clear()
-        await message.answer(general())
+    remembered = await prompt.kept(
+        message,
+        state,
+        lambda data: (
+            int(data["activity"]),
+            int(data["volunteer"]),
+            str(data["action"]),
+            int(data["page"]),
+            int(data["max"]),
+        ),
+    )
+    if remembered is None:
         return
+    activity_id, volunteer_id, action, page, maximum = remembered
     minutes = await prompt.take(message, lambda text: parse_minutes(text, maximum=maximum))
     if minutes is None:
         return  # a bad time: the same question again
@@ -225,14 +231,8 @@ async def minutes_typed(
             now=utcnow(),
         )
         found = await load(session, settings, actor, activity_id)
-    except NotAllowed:
-        await state.clear()
-        await refuse(message)
-        return
     except DomainError as error:
-        if not (isinstance(error, InvalidInput) and error.code.startswith("minutes")):
-            await state.clear()  # else the same question again
-        await message.answer(await explain(error, session, settings, locale))
+        await fail_typed(message, state, error, session, settings, locale, again="minutes")
         return
     await state.clear()
     row = found.row(volunteer_id)

@@ -15,17 +15,17 @@ from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.attendance import record_photos
-from handlers.attendance.common import explain, fail
+from handlers.attendance.common import fail, fail_typed
 from reports import certificate_pdf
 from services import activity_records
 from services.access import Actor
 from services.activity_records import MAX_PHOTO_BYTES, MAX_PHOTOS, SUMMARY_MAX, Record
-from services.errors import DomainError, InvalidInput, NotAllowed
+from services.errors import DomainError, InvalidInput
 from storage.models import ActivityStatus
 from storage.types import utcnow
 from ui import prompt, screen
 from ui.callbacks import RosterRecCb
-from ui.errors import general, no_longer_active, refuse
+from ui.errors import no_longer_active
 from ui.format import format_when
 from ui.keyboards import attendance as kb
 from ui.settings import Settings
@@ -154,13 +154,7 @@ def _best_size(sizes: list[PhotoSize]) -> PhotoSize | None:
 
 
 async def _activity_of(message: Message, state: FSMContext) -> int | None:
-    data = await state.get_data()
-    try:
-        return int(data["activity"])
-    except (KeyError, TypeError, ValueError):
-        await state.clear()
-        await message.answer(general())
-        return None
+    return await prompt.kept(message, state, lambda data: int(data["activity"]))
 
 
 async def photo_sent(
@@ -191,14 +185,8 @@ async def photo_sent(
             file_size=size.file_size,
             now=utcnow(),
         )
-    except NotAllowed:
-        await state.clear()
-        await refuse(message)
-        return
     except DomainError as error:
-        if not (isinstance(error, InvalidInput) and error.code.startswith("photo_")):
-            await state.clear()  # full, cancelled, gone: the dialog ends
-        await message.answer(await explain(error, session, settings, locale))
+        await fail_typed(message, state, error, session, settings, locale, again="photo_")
         return
     photo = added.photo
     assert photo.id is not None
@@ -265,13 +253,8 @@ async def summary_typed(
             session, actor=actor, activity_id=activity_id, text=summary, now=utcnow()
         )
         found = await _load(session, settings, actor, activity_id)
-    except NotAllowed:
-        await state.clear()
-        await refuse(message)
-        return
     except DomainError as error:
-        await state.clear()
-        await message.answer(await explain(error, session, settings, locale))
+        await fail_typed(message, state, error, session, settings, locale)
         return
     await state.clear()
     text, markup = record_view(found, locale)

@@ -11,18 +11,17 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.attendance.common import explain, fail, load
+from handlers.attendance.common import fail, fail_typed, load
 from handlers.attendance.roster_screen import roster_view
 from services import backfill
 from services.access import Actor
 from services.attendance_values import length_minutes, parse_minutes
-from services.errors import DomainError, InvalidInput, NotAllowed
+from services.errors import DomainError, InvalidInput
 from storage.models import ActivityStatus
 from storage.types import utcnow
 from ui import prompt
 from ui.callbacks import RosterAddCb
 from ui.durations import duration
-from ui.errors import general, refuse
 from ui.format import display_phone
 from ui.settings import Settings
 from ui.states import BackfillDialog
@@ -76,17 +75,16 @@ async def add_pressed(
 
 
 async def person_typed(message: Message, state: FSMContext) -> None:
-    data = await state.get_data()
     person = await prompt.take(message, backfill.parse_person)
     if person is None:
         return
     name, phone = person
-    try:
-        maximum, title = int(data["max"]), str(data["title"])
-    except (KeyError, TypeError, ValueError):
-        await state.clear()
-        await message.answer(general())
+    remembered = await prompt.kept(
+        message, state, lambda data: (int(data["max"]), str(data["title"]))
+    )
+    if remembered is None:
         return
+    maximum, title = remembered
     await state.update_data(name=name, phone=phone)
     await state.set_state(BackfillDialog.minutes)
     who = html.quote(name) + (f" ({display_phone(phone)})" if phone else "")
@@ -107,14 +105,20 @@ async def minutes_typed(
     actor: Actor,
 ) -> None:
     locale = i18n.current_locale
-    data = await state.get_data()
-    try:
-        activity_id, page, maximum = int(data["activity"]), int(data["page"]), int(data["max"])
-        name, phone = str(data["name"]), data.get("phone")
-    except (KeyError, TypeError, ValueError):
-        await state.clear()
-        await message.answer(general())
+    remembered = await prompt.kept(
+        message,
+        state,
+        lambda data: (
+            int(data["activity"]),
+            int(data["page"]),
+            int(data["max"]),
+            str(data["name"]),
+            data.get("phone"),
+        ),
+    )
+    if remembered is None:
         return
+    activity_id, page, maximum, name, phone = remembered
     minutes = await prompt.take(message, lambda text: parse_minutes(text, maximum=maximum))
     if minutes is None:
         return
@@ -134,13 +138,8 @@ async def minutes_typed(
             now=utcnow(),
         )
         found = await load(session, settings, actor, activity_id)
-    except NotAllowed:
-        await state.clear()
-        await refuse(message)
-        return
     except DomainError as error:
-        await state.clear()
-        await message.answer(await explain(error, session, settings, locale))
+        await fail_typed(message, state, error, session, settings, locale)
         return
     await state.clear()
     who = html.quote(done.volunteer.real_name or name)

@@ -20,10 +20,10 @@ from services.access import Actor, Permission
 from services.backfill import SheetRefused
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from storage.types import utcnow
-from ui import screen, station_picker
+from ui import prompt, screen, station_picker
 from ui.callbacks import ImportStationCb
 from ui.durations import duration
-from ui.errors import error_text, general, refuse
+from ui.errors import error_text, refuse
 from ui.format import station_path
 from ui.settings import Settings
 from ui.states import BackfillDialog
@@ -142,11 +142,8 @@ async def sheet_sent(
     locale = i18n.current_locale
     document = message.document
     assert document is not None
-    try:
-        station_id = int((await state.get_data())["station"])
-    except (KeyError, TypeError, ValueError):
-        await state.clear()
-        await message.answer(general())
+    station_id = await prompt.kept(message, state, lambda data: int(data["station"]))
+    if station_id is None:
         return
     try:
         await backfill.require_importer(session, actor=actor, station_id=station_id)

@@ -10,7 +10,7 @@ rates and the pledges at work; as a chart (PNG) and a spreadsheet (XLSX) on butt
 from aiogram import F, Router
 from aiogram.filters import Command
 
-from handlers.report.choose import not_text, period_typed, start, station_walked, type_asked
+from handlers.report.choose import FIGURES, not_text, start, station_walked
 from handlers.report.screen import viewed
 from ui.callbacks import ReportStationCb, ReportTypeCb, ReportViewCb
 from ui.prompt import ANSWER
@@ -21,9 +21,9 @@ def make_router() -> Router:
     router = Router(name="report")
     router.message.filter(F.chat.type == "private")
     router.message.register(start, Command("report"))
-    router.message.register(period_typed, ReportDialog.period, ANSWER)
+    router.message.register(FIGURES.period_typed, ReportDialog.period, ANSWER)
     router.message.register(not_text, ReportDialog.period, ~F.text)
     router.callback_query.register(station_walked, ReportStationCb.filter())
-    router.callback_query.register(type_asked, ReportTypeCb.filter())
+    router.callback_query.register(FIGURES.type_asked, ReportTypeCb.filter())
     router.callback_query.register(viewed, ReportViewCb.filter())
     return router

@@ -6,25 +6,27 @@ replayed."""
 from __future__ import annotations
 
 import asyncio
+import functools
 
-from aiogram import Bot, html
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
+from aiogram import Bot
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.tally.screen import gone, no_font, problem
 from reports import report_chart, report_text, report_xlsx, tally_chart
+from reports.tally_chart import ChartFont
 from services import coordinator_reports, stations
 from services.access import Actor
 from services.coordinator_reports import Report
 from services.errors import NotFound
 from services.report_periods import ReportPeriod
 from storage.types import utcnow
-from ui import labels, period_picker, screen
+from ui import period_picker, screen, station_period
 from ui.callbacks import ReportViewCb
 from ui.errors import no_longer_active
 from ui.keyboards.builder import InlineKeyboardBuilder
 from ui.settings import Settings
+from ui.station_period import File, gone, problem
 
 
 def view_data(action: str, station_id: int, chosen: ReportPeriod) -> ReportViewCb:
@@ -68,23 +70,6 @@ async def report_view(
     return text, view_buttons(station_id, chosen, result, locale)
 
 
-async def send_report(
-    bot: Bot,
-    chat_id: int,
-    session: AsyncSession,
-    settings: Settings,
-    station_id: int,
-    chosen: ReportPeriod,
-    locale: str,
-) -> None:
-    try:
-        text, markup = await report_view(session, station_id, chosen, locale, settings.timezone)
-    except NotFound:
-        await bot.send_message(chat_id, gone())
-        return
-    await bot.send_message(chat_id, text, reply_markup=markup)
-
-
 async def viewed(
     callback: CallbackQuery,
     callback_data: ReportViewCb,
@@ -110,9 +95,18 @@ async def viewed(
             )
             await screen.replace(callback, bot, text, markup)
         elif callback_data.action == "c":
-            await _send_chart(callback, bot, session, settings, station_id, chosen, actor.locale)
+            await station_period.send_chart(
+                callback,
+                bot,
+                tally_chart.find_chart_font,
+                functools.partial(_chart, session, settings, station_id, chosen, actor.locale),
+            )
         else:
-            await _send_sheet(callback, bot, session, settings, station_id, chosen, actor.locale)
+            await station_period.send_sheet(
+                callback,
+                bot,
+                functools.partial(_sheet, session, settings, station_id, chosen, actor.locale),
+            )
     except NotFound:
         await callback.answer(gone(), show_alert=True)
 
@@ -122,53 +116,32 @@ def _file_name(result: Report, suffix: str) -> str:
 
 
 def _caption(result: Report, locale: str) -> str:
-    station = html.quote(labels.station_name(result.station, locale))
-    return (
-        _("Report: {station}").format(station=station)
-        + "\n"
-        + period_picker.calendar_name(result.period, locale)
+    return station_period.caption(
+        _("Report: {station}"),
+        result.station,
+        period_picker.calendar_name(result.period, locale),
+        locale,
     )
 
 
-async def _send_chart(
-    callback: CallbackQuery,
-    bot: Bot,
+async def _chart(
     session: AsyncSession,
     settings: Settings,
     station_id: int,
     chosen: ReportPeriod,
     locale: str,
-) -> None:
-    font = await asyncio.to_thread(tally_chart.find_chart_font)
-    if font is None:
-        await callback.answer(no_font(), show_alert=True)
-        return
-    await callback.answer()
+    font: ChartFont,
+) -> File:
     result = await compute(session, station_id, chosen, settings.timezone)
     png = await asyncio.to_thread(
         report_chart.render_png, report_chart.chart_data(result, locale), font
     )
-    await bot.send_photo(
-        callback.from_user.id,
-        BufferedInputFile(png, filename=_file_name(result, "png")),
-        caption=_caption(result, locale),
-    )
+    return File(png, _file_name(result, "png"), _caption(result, locale))
 
 
-async def _send_sheet(
-    callback: CallbackQuery,
-    bot: Bot,
-    session: AsyncSession,
-    settings: Settings,
-    station_id: int,
-    chosen: ReportPeriod,
-    locale: str,
-) -> None:
-    await callback.answer()
+async def _sheet(
+    session: AsyncSession, settings: Settings, station_id: int, chosen: ReportPeriod, locale: str
+) -> File:
     result = await compute(session, station_id, chosen, settings.timezone)
     document = await asyncio.to_thread(report_xlsx.render_xlsx, result, locale=locale)
-    await bot.send_document(
-        callback.from_user.id,
-        BufferedInputFile(document, filename=_file_name(result, "xlsx")),
-        caption=_caption(result, locale),
-    )
+    return File(document, _file_name(result, "xlsx"), _caption(result, locale))

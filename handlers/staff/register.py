@@ -13,10 +13,10 @@ from aiogram import Bot, F, Router, html
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.staff.register_search import keep_search, parse, saved_search, search_text
 from reports import register_sheet
 from services import register, scopes, stations
 from services.access import Actor, Permission
@@ -27,16 +27,13 @@ from ui import labels, prompt, screen, station_picker
 from ui.callbacks import RegisterCb, RegisterStationCb
 from ui.durations import duration
 from ui.errors import error_text, no_longer_active, refuse
-from ui.format import day, display_phone, join, station_path
+from ui.format import day, display_phone, station_path
 from ui.keyboards.builder import InlineKeyboardBuilder
 from ui.paged import nav_row, window
 from ui.settings import Settings
 from ui.states import RegisterDialog
 
 PER_PAGE = 10
-# The search in force (typed text) in the dialog data: it holds for every station's
-# register until cleared or another /volunteers.
-SEARCH_KEY = "register_search"
 
 QUESTION = station_picker.Question(
     top=lambda: _(
@@ -54,48 +51,6 @@ def _show_label(show: Show) -> str:
         Show.PENDING: _("Pending"),
         Show.INACTIVE: _("Inactive"),
     }[show]
-
-
-def skill_words() -> dict[str, str]:
-    """Skill codes and their names in both languages, as words of a search."""
-    words = register.skill_codes()
-    i18n = get_i18n()
-    for locale in i18n.available_locales:
-        with i18n.use_locale(locale):
-            words.update({str(name).lower(): code for code, name in labels.SKILLS.items()})
-    return words
-
-
-def parse(text: str, settings: Settings) -> Search:
-    return register.parse_search(text, skill_words(), len(settings.star_thresholds))
-
-
-def search_text(search: Search, *, markup: bool = True) -> str:
-    parts = []
-    if search.name:
-        parts.append(html.quote(search.name) if markup else search.name)
-    if search.phone_tail:
-        parts.append(_("phone ending {digits}").format(digits=search.phone_tail))
-    if search.skill:
-        parts.append(str(labels.SKILLS[search.skill]))
-    if search.stars is not None:
-        parts.append(_("{stars}★").format(stars=search.stars))
-    return join(parts)
-
-
-async def saved_search(state: FSMContext, settings: Settings) -> Search:
-    """The search in force, if any."""
-    saved = (await state.get_data()).get(SEARCH_KEY)
-    if not isinstance(saved, str) or not saved:
-        return register.NO_SEARCH
-    try:
-        return parse(saved, settings)
-    except DomainError:
-        return register.NO_SEARCH
-
-
-async def keep_search(state: FSMContext, text: str | None) -> None:
-    await state.update_data({SEARCH_KEY: text or None})
 
 
 def _line(n: int, entry: Entry, year: int, locale: str, settings: Settings, path: str) -> str:

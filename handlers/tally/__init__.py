@@ -13,7 +13,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 
 from handlers.tally import weekly  # noqa: F401  (registers the Monday message's renderer)
-from handlers.tally.choose import not_text, period_typed, start, station_walked, type_asked
+from handlers.tally.choose import FIGURES, not_text, start, station_walked
 from handlers.tally.screen import viewed
 from ui.callbacks import TallyStationCb, TallyTypeCb, TallyViewCb
 from ui.prompt import ANSWER
@@ -24,9 +24,9 @@ def make_router() -> Router:
     router = Router(name="tally")
     router.message.filter(F.chat.type == "private")
     router.message.register(start, Command("tally"))
-    router.message.register(period_typed, TallyDialog.period, ANSWER)
+    router.message.register(FIGURES.period_typed, TallyDialog.period, ANSWER)
     router.message.register(not_text, TallyDialog.period, ~F.text)
     router.callback_query.register(station_walked, TallyStationCb.filter())
-    router.callback_query.register(type_asked, TallyTypeCb.filter())
+    router.callback_query.register(FIGURES.type_asked, TallyTypeCb.filter())
     router.callback_query.register(viewed, TallyViewCb.filter())
     return router

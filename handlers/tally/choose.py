@@ -5,33 +5,50 @@ typed with the command, ``/tally 2026-W47``, rides along the walk)."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 from aiogram import Bot
 from aiogram.filters import CommandObject
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.tally.screen import gone, problem, send_tally, tally_view, view_data
-from services import scopes, stations
-from services.access import Actor, Permission
-from services.errors import InvalidInput, NotAllowed, NotFound
+from handlers.tally.screen import tally_view, view_data
+from services.access import Actor
+from services.errors import InvalidInput
 from services.periods import Period, parse_period
-from storage.types import utcnow
-from ui import period_picker, prompt, screen, station_picker
+from ui import period_picker, station_period, station_picker
 from ui.callbacks import TallyStationCb, TallyTypeCb
-from ui.errors import no_longer_active, refuse
-from ui.format import station_path
 from ui.settings import Settings
 from ui.states import TallyDialog
 
-QUESTION = station_picker.Question(
-    top=lambda: _(
-        "The tally of which station? It counts every station under it too. Tap a name to open it."
+FIGURES: station_period.Figures[Period] = station_period.Figures(
+    question=station_picker.Question(
+        top=lambda: _(
+            "The tally of which station? It counts every station under it too. "
+            "Tap a name to open it."
+        ),
+        at=lambda: _("The tally of which station? {path}"),
     ),
-    at=lambda: _("The tally of which station? {path}"),
+    station_data=TallyStationCb,
+    heading=lambda: _("The tally of {path}. Which period?"),
+    keyboard=period_picker.keyboard,
+    pick=lambda station_id, period: view_data("t", station_id, period),
+    typed=lambda station_id: TallyTypeCb(station=station_id),
+    dialog=TallyDialog.period,
+    key="tally_station",
+    ask=period_picker.ask,
+    read=period_picker.read,
+    explain=period_picker.error,
+    view=tally_view,
 )
+
+
+def _riding(first: int, last: int) -> Callable[..., CallbackData]:
+    """The walk's buttons, with the period typed with the command riding along."""
+    return functools.partial(TallyStationCb, first=first, last=last)
 
 
 async def start(
@@ -43,13 +60,9 @@ async def start(
     settings: Settings,
     actor: Actor,
 ) -> None:
-    try:
-        view = await scopes.view(session, actor=actor, permission=Permission.VIEW_TALLIES)
-    except NotAllowed:
-        await refuse(message)
+    view = await FIGURES.scope(message, state, session, actor)
+    if view is None:
         return
-    if await state.get_state() == TallyDialog.period.state:
-        await state.clear()
     period: Period | None = None
     if command.args and command.args.strip():
         try:
@@ -57,61 +70,8 @@ async def start(
         except InvalidInput as error:
             await message.answer(period_picker.error(error))
             return
-    if view.current is None and not view.nodes:
-        await message.answer(station_picker.empty())
-        return
-    if view.current is None and len(view.nodes) == 1:
-        only = view.nodes[0]
-        if period is not None:
-            await send_tally(bot, message.chat.id, session, settings, only.id, period, actor.locale)
-        else:
-            await ask_period(bot, message.chat.id, session, settings, only.id, actor.locale)
-        return
     first, last = period_picker.ordinals(period) if period else (0, 0)
-    text, markup = await _walk(session, actor, scopes.TOP, 0, first, last)
-    await message.answer(text, reply_markup=markup)
-
-
-async def _walk(
-    session: AsyncSession, actor: Actor, station_id: int, page: int, first: int, last: int
-) -> tuple[str, InlineKeyboardMarkup]:
-    return await station_picker.walk(
-        session,
-        actor=actor,
-        permission=Permission.VIEW_TALLIES,
-        station_id=station_id,
-        page=page,
-        factory=functools.partial(TallyStationCb, first=first, last=last),
-        question=QUESTION,
-    )
-
-
-async def ask_period(
-    bot: Bot,
-    chat_id: int,
-    session: AsyncSession,
-    settings: Settings,
-    station_id: int,
-    locale: str,
-    callback: CallbackQuery | None = None,
-) -> None:
-    zone = await stations.zone(session, station_id, settings.timezone)
-    today = utcnow().astimezone(zone).date()
-    tree = await stations.tree(session)
-    text = _("The tally of {path}. Which period?").format(
-        path=await station_path(session, station_id, locale)
-    )
-    extra = []
-    if tree.children.get(station_id):
-        extra.append((_("🏢 Another station"), TallyStationCb(action="o", id=station_id)))
-    markup = period_picker.keyboard(
-        today,
-        locale,
-        pick=lambda period: view_data("t", station_id, period),
-        typed=TallyTypeCb(station=station_id),
-        extra=extra,
-    )
-    await screen.show(bot, chat_id, text, markup, callback=callback)
+    await FIGURES.lead(message, bot, session, settings, actor, view, period, _riding(first, last))
 
 
 async def station_walked(
@@ -123,83 +83,18 @@ async def station_walked(
     actor: Actor,
 ) -> None:
     first, last = callback_data.first, callback_data.last
-    if callback_data.action == "p":
-        if refusal := await problem(session, actor, callback_data.id):
-            await callback.answer(refusal, show_alert=True)
-            return
-        period = period_picker.from_button(first, last) if first else None
-        if period is None:
-            await ask_period(
-                bot, actor.id, session, settings, callback_data.id, actor.locale, callback=callback
-            )
-            return
-        try:
-            text, markup = await tally_view(
-                session, callback_data.id, period, actor.locale, settings.timezone
-            )
-        except NotFound:
-            await callback.answer(gone(), show_alert=True)
-            return
-        await screen.replace(callback, bot, text, markup)
-        return
-    try:
-        text, markup = await _walk(
-            session, actor, callback_data.id, callback_data.page, first, last
-        )
-    except NotAllowed:
-        await refuse(callback)
-        return
-    except NotFound:
-        await callback.answer(gone(), show_alert=True)
-        return
-    await screen.replace(callback, bot, text, markup)
-
-
-# --- a period typed -----------------------------------------------------------------
-
-
-async def type_asked(
-    callback: CallbackQuery,
-    callback_data: TallyTypeCb,
-    bot: Bot,
-    state: FSMContext,
-    session: AsyncSession,
-    actor: Actor,
-) -> None:
-    if refusal := await problem(session, actor, callback_data.station):
-        await callback.answer(refusal, show_alert=True)
-        return
-    await callback.answer()
-    await state.set_state(TallyDialog.period)
-    await state.update_data(tally_station=callback_data.station)
-    await bot.send_message(actor.id, period_picker.ask())
-
-
-async def period_typed(
-    message: Message,
-    bot: Bot,
-    state: FSMContext,
-    session: AsyncSession,
-    settings: Settings,
-    actor: Actor,
-) -> None:
-    station_id = (await state.get_data()).get("tally_station")
-    if not isinstance(station_id, int):
-        await state.clear()
-        await message.answer(no_longer_active())
-        return
-    zone = await stations.zone(session, station_id, settings.timezone)
-    today = utcnow().astimezone(zone).date()
-    period = await prompt.take(
-        message, lambda text: period_picker.read(text, today), explain=period_picker.error
+    await FIGURES.walked(
+        callback,
+        bot,
+        session,
+        settings,
+        actor,
+        action=callback_data.action,
+        station_id=callback_data.id,
+        page=callback_data.page,
+        chosen=period_picker.from_button(first, last) if first else None,
+        factory=_riding(first, last),
     )
-    if period is None:
-        return
-    await state.clear()
-    if refusal := await problem(session, actor, station_id):
-        await message.answer(refusal)
-        return
-    await send_tally(bot, actor.id, session, settings, station_id, period, actor.locale)
 
 
 async def not_text(message: Message) -> None:

@@ -5,50 +5,30 @@ Every button re-checks VIEW_TALLIES on its station: button data can be replayed.
 from __future__ import annotations
 
 import asyncio
+import functools
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from aiogram import Bot, html
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
+from aiogram import Bot
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.tally.export import send_export
 from reports import tally_chart, tally_text, tally_xlsx
+from reports.tally_chart import ChartFont
 from services import stations, tallies, tally_details
 from services.access import Actor
-from services.errors import NotAllowed, NotFound
+from services.errors import NotFound
 from services.periods import Period
 from services.tallies import Tally
 from storage.types import utcnow
-from ui import labels, period_picker, screen
+from ui import period_picker, screen, station_period
 from ui.callbacks import TallyViewCb
-from ui.errors import no_longer_active, no_permission
+from ui.errors import no_longer_active
 from ui.keyboards.builder import InlineKeyboardBuilder
 from ui.settings import Settings
-
-
-def gone() -> str:
-    return _("That station no longer exists.")
-
-
-def no_font() -> str:
-    return _(
-        "The chart is not available: no Chinese font is installed on the server. "
-        "The text and the spreadsheet are."
-    )
-
-
-async def problem(session: AsyncSession, actor: Actor, station_id: int) -> str | None:
-    """None when the actor may see the station's tallies now; else what to tell them
-    (whether the station exists is told only to those who may see tallies somewhere)."""
-    try:
-        await tallies.require(session, actor=actor, station_id=station_id)
-    except NotAllowed:
-        return no_permission()
-    except NotFound:
-        return gone()
-    return None
+from ui.station_period import File, gone, problem
 
 
 def view_data(action: str, station_id: int, period: Period) -> TallyViewCb:
@@ -95,24 +75,6 @@ async def tally_view(
     return text, view_buttons(station_id, period, today)
 
 
-async def send_tally(
-    bot: Bot,
-    chat_id: int,
-    session: AsyncSession,
-    settings: Settings,
-    station_id: int,
-    period: Period,
-    locale: str,
-) -> None:
-    """The tally as a new message."""
-    try:
-        text, markup = await tally_view(session, station_id, period, locale, settings.timezone)
-    except NotFound:
-        await bot.send_message(chat_id, gone())
-        return
-    await bot.send_message(chat_id, text, reply_markup=markup)
-
-
 async def viewed(
     callback: CallbackQuery,
     callback_data: TallyViewCb,
@@ -147,9 +109,18 @@ async def viewed(
                 locale=actor.locale,
             )
         elif callback_data.action == "c":
-            await _send_chart(callback, bot, session, settings, station_id, period, actor.locale)
+            await station_period.send_chart(
+                callback,
+                bot,
+                tally_chart.find_chart_font,
+                functools.partial(_chart, session, settings, station_id, period, actor.locale),
+            )
         else:
-            await _send_sheet(callback, bot, session, settings, station_id, period, actor.locale)
+            await station_period.send_sheet(
+                callback,
+                bot,
+                functools.partial(_sheet, session, settings, station_id, period, actor.locale),
+            )
     except NotFound:
         await callback.answer(gone(), show_alert=True)
 
@@ -168,48 +139,31 @@ def _file_stem(result: Tally) -> str:
 
 
 def _caption(result: Tally, locale: str) -> str:
-    station = html.quote(labels.station_name(result.station, locale))
-    return (
-        _("Tally: {station}").format(station=station)
-        + "\n"
-        + tally_text.period_title(result.period, locale)
+    return station_period.caption(
+        _("Tally: {station}"),
+        result.station,
+        tally_text.period_title(result.period, locale),
+        locale,
     )
 
 
-async def _send_chart(
-    callback: CallbackQuery,
-    bot: Bot,
+async def _chart(
     session: AsyncSession,
     settings: Settings,
     station_id: int,
     period: Period,
     locale: str,
-) -> None:
-    font = await asyncio.to_thread(tally_chart.find_chart_font)
-    if font is None:
-        await callback.answer(no_font(), show_alert=True)
-        return
-    await callback.answer()
+    font: ChartFont,
+) -> File:
     result, _zone_used, _now = await compute(session, station_id, period, settings.timezone)
     data = tally_chart.chart_data(result, locale)
     png = await asyncio.to_thread(tally_chart.render_png, data, font)
-    await bot.send_photo(
-        callback.from_user.id,
-        BufferedInputFile(png, filename=_file_stem(result) + ".png"),
-        caption=_caption(result, locale),
-    )
+    return File(png, _file_stem(result) + ".png", _caption(result, locale))
 
 
-async def _send_sheet(
-    callback: CallbackQuery,
-    bot: Bot,
-    session: AsyncSession,
-    settings: Settings,
-    station_id: int,
-    period: Period,
-    locale: str,
-) -> None:
-    await callback.answer()
+async def _sheet(
+    session: AsyncSession, settings: Settings, station_id: int, period: Period, locale: str
+) -> File:
     result, zone, now = await compute(session, station_id, period, settings.timezone)
     records = await tally_details.details(
         session, station_id=station_id, period=period, zone=zone, now=now
@@ -222,8 +176,4 @@ async def _send_sheet(
         zone=zone,
         today=now.astimezone(zone).date(),
     )
-    await bot.send_document(
-        callback.from_user.id,
-        BufferedInputFile(document, filename=_file_stem(result) + ".xlsx"),
-        caption=_caption(result, locale),
-    )
+    return File(document, _file_stem(result) + ".xlsx", _caption(result, locale))
