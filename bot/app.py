@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import replies
 from bot.deliverer import Deliverer
-from bot.filters import gate_routers, inline_cheap_filters
+from bot.filters import inline_cheap_filters
 from bot.fsm_storage import DatabaseStorage
+from bot.gates import gate_routers
 from bot.isolation import IdleDroppingIsolation
 from bot.middlewares import (
     DbSessionMiddleware,

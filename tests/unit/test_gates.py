@@ -12,12 +12,14 @@ from aiogram import Dispatcher, F, Router
 from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import Chat, Message
+from aiogram.types import CallbackQuery, Chat, Message
 from aiogram.types import User as TgUser
 
-from bot.filters import MessageGate, gate_routers, inline_cheap_filters, message_gate
+from bot.filters import inline_cheap_filters
+from bot.gates import ButtonGate, MessageGate, button_gate, gate_routers, message_gate
 from handlers import get_routers
 from tests.mocked_bot import Conversation, MockedBot
+from ui.callbacks import LanguageCb, ProfileCb
 
 
 class Form(StatesGroup):
@@ -104,14 +106,14 @@ def test_a_router_with_a_handler_it_cannot_read_gets_no_gate(filters: tuple[Any,
     assert message_gate(parent) is None
     dispatcher = Dispatcher()
     dispatcher.include_router(parent)
-    assert gate_routers(dispatcher) == [parent.sub_routers[0].name]
+    assert gate_routers(dispatcher)["message"] == [parent.sub_routers[0].name]
 
 
 def test_every_feature_is_gated_and_the_fallback_is_not() -> None:
     dispatcher = Dispatcher()
     dispatcher.include_routers(*get_routers())
     inline_cheap_filters(dispatcher)
-    gated = gate_routers(dispatcher)
+    gated = gate_routers(dispatcher)["message"]
     assert "features" in gated
     assert "fallback" not in gated and "groups" not in gated
     features = next(r for r in dispatcher.sub_routers if r.name == "features")
@@ -143,3 +145,54 @@ async def test_a_text_no_feature_takes_reaches_the_fallback_past_every_feature(
     tried.clear()
     out = await chat.send("/help")
     assert any(m.startswith("handlers.account") for m in tried)
+
+
+BUTTONS = ButtonGate(frozenset({("pf", ":"), ("lg", ":")}))
+
+
+@pytest.mark.parametrize(
+    ("data", "passes"),
+    [("pf:station", True), ("lg:en", True), ("pf", True), ("pfx:1", False), ("zz:1", False)],
+)
+async def test_a_button_gate_lets_through_its_prefixes_only(data: str, passes: bool) -> None:
+    press = CallbackQuery(
+        id="1", from_user=TgUser(id=7, is_bot=False, first_name="Li"), chat_instance="c", data=data
+    )
+    assert await BUTTONS(press) is passes
+
+
+def test_a_button_gate_is_read_from_callback_data_filters() -> None:
+    router = Router()
+    for filters in ((ProfileCb.filter(),), (Form.name, LanguageCb.filter(F.locale == "en"))):
+
+        async def handler(_: CallbackQuery) -> None: ...
+
+        router.callback_query.register(handler, *filters)
+    assert button_gate(router) == BUTTONS
+
+    async def own(_: CallbackQuery) -> None: ...
+
+    router.callback_query.register(own, F.data == "refresh")
+    assert button_gate(router) is None
+
+
+async def test_a_button_no_feature_knows_reaches_the_fallback_past_every_feature(
+    chat: Conversation, bot: MockedBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await chat.send("/language")
+    tried: list[str] = []
+    check = HandlerObject.check
+
+    async def counted(self: HandlerObject, *args: Any, **kwargs: Any) -> Any:
+        tried.append(self.callback.__module__)
+        return await check(self, *args, **kwargs)
+
+    monkeypatch.setattr(HandlerObject, "check", counted)
+    await chat.press_data("zz:1")
+    assert [m for m in tried if m.startswith("handlers.")] == [
+        "handlers.groups",
+        "handlers.fallback",
+    ]
+    tried.clear()
+    await chat.press("English")
+    assert "handlers.account.language" in tried
