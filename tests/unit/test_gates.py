@@ -109,16 +109,19 @@ def test_a_router_with_a_handler_it_cannot_read_gets_no_gate(filters: tuple[Any,
     assert gate_routers(dispatcher)["message"] == [parent.sub_routers[0].name]
 
 
-def test_every_feature_is_gated_and_the_fallback_is_not() -> None:
+@pytest.mark.parametrize("observer", ["message", "callback_query"])
+def test_every_feature_is_gated_and_the_fallback_is_not(observer: str) -> None:
+    """A feature whose handler cannot be read (``F.text``, ``F.data``, any state)
+    loses its gate, and the features' router with it: this names it."""
     dispatcher = Dispatcher()
     dispatcher.include_routers(*get_routers())
     inline_cheap_filters(dispatcher)
-    gated = gate_routers(dispatcher)["message"]
+    gated = gate_routers(dispatcher)[observer]
     assert "features" in gated
     assert "fallback" not in gated and "groups" not in gated
     features = next(r for r in dispatcher.sub_routers if r.name == "features")
-    with_text_handlers = [r.name for r in features.chain_tail if r.observers["message"].handlers]
-    assert set(with_text_handlers) <= set(gated)
+    handling = [r.name for r in features.chain_tail if r.observers[observer].handlers]
+    assert sorted(set(handling) - set(gated)) == []
 
 
 async def test_a_text_no_feature_takes_reaches_the_fallback_past_every_feature(
