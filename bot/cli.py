@@ -78,7 +78,7 @@ async def run(settings: Settings) -> int:
         raise UsageError(
             "BOT_TOKEN is not set. Set it to serve Telegram, or try `volunteer-bot sandbox`."
         )
-    await prepare(settings)
+    await prepare(settings, apart=True)
     engine = make_app_engine(settings)
     bot = build_bot(settings.bot_token.get_secret_value(), settings.telegram_api_base)
     dispatcher = build_dispatcher(settings=settings, sessionmaker=make_sessionmaker(engine))

@@ -4,6 +4,9 @@ the person at the terminal can fix."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from importlib.resources.abc import Traversable
 from typing import Any
 
@@ -30,15 +33,37 @@ def safe_url(settings: Settings) -> str:
     return make_url(settings.database_url).render_as_string(hide_password=True)
 
 
-async def prepare(settings: Settings) -> None:
+async def prepare(settings: Settings, *, apart: bool = False) -> None:
     """Bring the schema up to date, and keep the certificate key: the first start
     after the upgrade stores the key derived from the current token, before anyone
-    can rotate it (see services.certificate_key)."""
+    can rotate it (see services.certificate_key). ``apart``: migrate in a child
+    process, so that a process that runs for long never loads Alembic."""
     try:
-        await migrate.upgrade(settings.database_url)
+        if apart:
+            await _upgrade_apart(settings)
+        else:
+            await migrate.upgrade(settings.database_url)
         await keep_certificate_key(settings)
     except SQLAlchemyError as exc:
         raise UsageError(f"cannot migrate {safe_url(settings)}: {first_line(exc)}") from exc
+
+
+async def _upgrade_apart(settings: Settings) -> None:
+    # The child finds our packages where this process found them.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "storage.migrate",
+        stdin=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    _, err = await child.communicate(settings.database_url.encode() + b"\n")
+    if child.returncode != 0:
+        lines = err.decode(errors="replace").strip().splitlines()
+        problem = lines[-1] if lines else f"exit status {child.returncode}"
+        raise UsageError(f"cannot migrate {safe_url(settings)}: {problem}")
 
 
 async def keep_certificate_key(settings: Settings) -> None:

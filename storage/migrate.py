@@ -5,17 +5,21 @@ hand its sync connection to Alembic (``config.attributes["connection"]``, read b
 ``storage/migrations/env.py``) inside one transaction, and dispose of the engine.
 The migration scripts are found next to this module, so this works from any
 directory and from an installed package.
+
+Alembic is imported when a migration runs, not with this module: the long-running
+bot migrates in a child process (``python -m storage.migrate``, the URL on its
+stdin; ``bot.database.prepare``), so that it never holds Alembic and the migration
+scripts (some 16 MiB).
 """
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -23,11 +27,16 @@ from sqlalchemy.pool import NullPool
 
 from storage.db import make_engine
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def alembic_config(url: str) -> Config:
     """An Alembic config for ``url`` that needs no ``alembic.ini``."""
+    from alembic.config import Config
+
     config = Config()
     # ConfigParser interpolation: a literal "%" in the path must be doubled.
     config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
@@ -70,16 +79,22 @@ async def _run(url: str, action: Callable[[Config], None]) -> None:
 
 async def upgrade(url: str, revision: str = "head") -> None:
     """Upgrade the database at ``url`` to ``revision`` (default: the latest)."""
+    from alembic import command
+
     await _run(url, lambda config: command.upgrade(config, revision))
 
 
 async def downgrade(url: str, revision: str) -> None:
     """Downgrade the database at ``url`` to ``revision`` (e.g. ``"-1"`` or ``"base"``)."""
+    from alembic import command
+
     await _run(url, lambda config: command.downgrade(config, revision))
 
 
 async def current(url: str) -> str | None:
     """The revision the database at ``url`` is at, or ``None`` if it is unversioned."""
+
+    from alembic.runtime.migration import MigrationContext
 
     def read(connection: Connection) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
@@ -90,3 +105,21 @@ async def current(url: str) -> str | None:
             return await conn.run_sync(read)
     finally:
         await engine.dispose()
+
+
+def main() -> int:
+    """``python -m storage.migrate``: upgrade the database whose URL comes on stdin
+    (not in the arguments, where other users of the machine could read a password).
+    A failure is one line on stderr and exit status 1."""
+    url = sys.stdin.readline().strip()
+    try:
+        asyncio.run(upgrade(url))
+    except Exception as exc:  # the parent shows this line to the person at the terminal
+        text = str(getattr(exc, "orig", None) or exc).strip()
+        print(text.splitlines()[0] if text else type(exc).__name__, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

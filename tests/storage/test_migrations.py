@@ -135,3 +135,39 @@ def test_alembic_ini_from_another_directory(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
     assert f"{head} (head)" in run.stdout
+
+
+def test_the_bot_migrates_in_a_child_process_and_never_loads_alembic(tmp_path: Path) -> None:
+    """`volunteer-bot run` migrates apart (bot.database.prepare(apart=True)): the
+    schema reaches head, and the process that goes on to serve holds no Alembic."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    script = (
+        "import asyncio, sys\n"
+        "from bot.database import prepare\n"
+        "from ui.settings import Settings\n"
+        f"settings = Settings(_env_file=None, database_url={url!r}, bot_token='1:x')\n"
+        "asyncio.run(prepare(settings, apart=True))\n"
+        "import bot.app\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    assert asyncio.run(current(url)) == head
+
+
+async def test_a_migration_that_fails_apart_says_why_in_one_line() -> None:
+    from bot.database import UsageError, prepare
+    from ui.settings import Settings
+
+    url = "postgresql+asyncpg://postgres@127.0.0.1:1/nothing_listens_here"
+    settings = Settings(_env_file=None, database_url=url, bot_token="1:x")  # type: ignore[call-arg]
+    with pytest.raises(UsageError) as raised:
+        await prepare(settings, apart=True)
+    assert str(raised.value).startswith("cannot migrate postgresql+asyncpg://postgres@")
+    assert "connect call failed" in str(raised.value).lower()
+    assert "\n" not in str(raised.value)
