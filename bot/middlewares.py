@@ -24,7 +24,7 @@ from services import users
 from services.access import Actor
 from storage.db import SessionMaker
 from storage.models import User
-from ui.reply_scope import DEFAULT_RETRY_SECONDS, ReplyScope, within
+from ui.reply_scope import DEFAULT_RETRY_SECONDS, ReplyScope, current, within
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -40,6 +40,9 @@ class DbSessionMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self.sessionmaker() as session:
             data["session"] = session
+            scope = current()
+            if scope is not None:
+                scope.session = session
             return await handler(event, data)
 
 

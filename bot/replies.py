@@ -68,10 +68,11 @@ from aiogram.methods import (
 )
 from aiogram.methods.base import TelegramType
 from aiogram.types import Chat, InlineKeyboardMarkup, Message
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.middlewares import RetryAfterMiddleware
 from services import outbox
-from storage.db import write_transaction
+from storage.db import is_writing, write_transaction
 from ui.outbox import TEXT, text_payload
 from ui.reply_scope import DEFERRED_MESSAGE_ID, ReplyScope, current
 
@@ -96,6 +97,34 @@ def _ok(method: TelegramMethod[Any], result: Any) -> Response[Any]:
     """A success for ``method`` that Telegram did not give (see the callers)."""
     del method  # named for the reader
     return Response[Any](ok=True, result=result)
+
+
+class ReleaseMiddleware(BaseRequestMiddleware):
+    """Before a reply goes to Telegram, the update's session gives its connection
+    back: a transaction that only read is committed (nothing is expired, as in
+    ``write_transaction``), so no connection sits idle in a transaction during the
+    round trip, nor during the retries of a brief outage. A session that has
+    unsaved changes, or is inside a write transaction, is left as it is."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        scope = current()
+        if scope is not None and scope.session is not None:
+            await release(scope.session)
+        return await make_request(bot, method)
+
+
+async def release(session: AsyncSession) -> None:
+    if not session.in_transaction():
+        return
+    sync = session.sync_session
+    if sync.new or sync.dirty or sync.deleted or await is_writing(session):
+        return
+    await session.commit()
 
 
 class SettledMiddleware(BaseRequestMiddleware):
@@ -298,6 +327,7 @@ def keep_response_types() -> None:
 def install(session: BaseSession) -> None:
     """The request middlewares of every Bot, outermost first."""
     keep_response_types()
+    session.middleware(ReleaseMiddleware())
     session.middleware(SettledMiddleware())
     session.middleware(TransientMiddleware())
     session.middleware(RetryAfterMiddleware())

@@ -31,6 +31,9 @@ class ReplyScope:
     user_id: int | None = None  # who the update is from: a button's alert goes to them
     answered: set[str] = field(default_factory=set)  # callback queries answered
     put_aside: int = 0  # replies that went into the outbox
+    # the update's own session: its connection goes back to the pool before each
+    # Bot API call (bot.replies.ReleaseMiddleware)
+    session: AsyncSession | None = None
 
     @property
     def telegram_down(self) -> bool:
