@@ -93,6 +93,12 @@ def make_sessionmaker(engine: AsyncEngine) -> SessionMaker:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
+def in_write_transaction(session: AsyncSession) -> bool:
+    """Whether the session is inside ``write_transaction``, without asking for a
+    connection (``is_writing`` takes one if the session has none yet)."""
+    return bool(session.info.get(_WRITE, False))
+
+
 async def is_writing(session: AsyncSession) -> bool:
     """Whether a write transaction (``write_transaction``) is open on the session."""
     if not session.in_transaction():
@@ -111,9 +117,12 @@ async def write_transaction(session: AsyncSession) -> AsyncIterator[AsyncSession
         # loaded objects, and an expired attribute cannot lazy-load under asyncio.
         await session.commit()
     await session.connection(execution_options={_WRITE: True})
+    session.info[_WRITE] = True
     try:
         yield session
     except BaseException:
         await session.rollback()
         raise
+    finally:
+        session.info.pop(_WRITE, None)
     await session.commit()

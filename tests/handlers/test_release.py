@@ -75,3 +75,29 @@ async def test_a_session_inside_a_write_or_with_unsaved_changes_is_left_alone(
         await session.get(Station, tree["hf"])
         await release(session)
         assert session.in_transaction()
+
+
+async def test_a_session_that_used_no_connection_releases_without_taking_one(
+    sessionmaker: SessionMaker, tree: dict[str, int]
+) -> None:
+    """An update served from the caches never asked for a connection: releasing it
+    must not take one just to end its (empty) transaction."""
+    from sqlalchemy import event
+
+    from bot.replies import release
+
+    engine = sessionmaker.kw["bind"].sync_engine
+    connects: list[object] = []
+
+    def count(*args: object) -> None:
+        connects.append(args)
+
+    event.listen(engine, "engine_connect", count)
+    try:
+        async with sessionmaker() as session:
+            session.sync_session.begin()  # as a merge of cached rows begins one
+            await release(session)
+            assert not session.in_transaction()
+        assert connects == []
+    finally:
+        event.remove(engine, "engine_connect", count)
