@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app import build_bot, build_dispatcher, make_app_engine, poll
-from bot.database import UsageError, first_line, load_tree, prepare, safe_url
+from bot.database import UsageError, load_tree, prepare, safe_url
 from services import (
     coordinator_reports,
     hours_export,
@@ -29,7 +29,7 @@ from services import (
 from services.errors import DomainError, InvalidInput
 from services.report_periods import ReportPeriod, Span
 from storage import migrate
-from storage.db import make_engine, make_sessionmaker
+from storage.db import first_line, make_engine, make_sessionmaker
 from storage.models import Station
 from storage.types import utcnow
 from ui.i18n import MissingCatalog, make_i18n

@@ -16,17 +16,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from services import certificate_key
 from storage import migrate
-from storage.db import make_engine, make_sessionmaker
+from storage.db import first_line, make_engine, make_sessionmaker
 from ui.settings import Settings
 
 
 class UsageError(Exception):
     """A problem the person at the terminal can fix; shown as one line, exit status 2."""
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc)
-    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
 
 
 def safe_url(settings: Settings) -> str:

@@ -126,10 +126,9 @@ class _Kind:
     nothing: Any
 
 
-KINDS = (
-    _Kind("message", message_key, MessageGate(frozenset(), frozenset(), frozenset())),
-    _Kind("callback_query", button_key, ButtonGate(frozenset())),
-)
+TEXTS = _Kind("message", message_key, MessageGate(frozenset(), frozenset(), frozenset()))
+PRESSES = _Kind("callback_query", button_key, ButtonGate(frozenset()))
+KINDS = (TEXTS, PRESSES)
 
 
 def _handler_key(handler: HandlerObject, kind: _Kind) -> Any:
@@ -159,12 +158,12 @@ def gate_of(router: Router, kind: _Kind) -> Any:
 
 
 def message_gate(router: Router) -> MessageGate | None:
-    gate: MessageGate | None = gate_of(router, KINDS[0])
+    gate: MessageGate | None = gate_of(router, TEXTS)
     return gate
 
 
 def button_gate(router: Router) -> ButtonGate | None:
-    gate: ButtonGate | None = gate_of(router, KINDS[1])
+    gate: ButtonGate | None = gate_of(router, PRESSES)
     return gate
 
 

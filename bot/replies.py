@@ -72,7 +72,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.middlewares import RetryAfterMiddleware
 from services import outbox
-from storage.db import in_write_transaction, write_transaction
+from storage.db import is_writing, write_transaction
 from ui.outbox import TEXT, text_payload
 from ui.reply_scope import DEFERRED_MESSAGE_ID, ReplyScope, current
 
@@ -121,7 +121,7 @@ class ReleaseMiddleware(BaseRequestMiddleware):
 async def release(session: AsyncSession) -> None:
     # Asks nothing of the database: a session that has not used a connection yet
     # (everything came from the caches) commits without a statement.
-    if not session.in_transaction() or in_write_transaction(session):
+    if not session.in_transaction() or is_writing(session):
         return
     sync = session.sync_session
     if sync.new or sync.dirty or sync.deleted:

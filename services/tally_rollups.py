@@ -192,7 +192,7 @@ async def _build(session: AsyncSession, start: datetime, end: datetime) -> Week:
 async def build(session: AsyncSession, start: datetime, end: datetime) -> Week:
     """Count the closed week [start, end) and keep it; in the caller's write
     transaction when one is open, else in one of its own."""
-    if await is_writing(session):
+    if is_writing(session):
         return await _build(session, start, end)
     async with write_transaction(session):
         return await _build(session, start, end)

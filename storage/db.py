@@ -93,18 +93,17 @@ def make_sessionmaker(engine: AsyncEngine) -> SessionMaker:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
-def in_write_transaction(session: AsyncSession) -> bool:
-    """Whether the session is inside ``write_transaction``, without asking for a
-    connection (``is_writing`` takes one if the session has none yet)."""
+def is_writing(session: AsyncSession) -> bool:
+    """Whether the session is inside ``write_transaction`` (asks nothing of the
+    database: a session that has no connection yet is not given one)."""
     return bool(session.info.get(_WRITE, False))
 
 
-async def is_writing(session: AsyncSession) -> bool:
-    """Whether a write transaction (``write_transaction``) is open on the session."""
-    if not session.in_transaction():
-        return False
-    sync = (await session.connection()).sync_connection
-    return sync is not None and bool(sync.get_execution_options().get(_WRITE, False))
+def first_line(exc: BaseException) -> str:
+    """An error as one line for the person at the terminal (the driver's own message
+    where SQLAlchemy wraps one)."""
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
 
 
 @asynccontextmanager

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
 
-from storage.db import make_engine
+from storage.db import first_line, make_engine
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -115,8 +115,7 @@ def main() -> int:
     try:
         asyncio.run(upgrade(url))
     except Exception as exc:  # the parent shows this line to the person at the terminal
-        text = str(getattr(exc, "orig", None) or exc).strip()
-        print(text.splitlines()[0] if text else type(exc).__name__, file=sys.stderr)
+        print(first_line(exc), file=sys.stderr)
         return 1
     return 0
 
