@@ -350,8 +350,11 @@ class Outbox(SQLModel, table=True):
     user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
     kind: str = Field(max_length=32)
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    station_id: int | None = Field(default=None, foreign_key="station.id")
-    broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id", index=True)
+    # No foreign keys (migration 0008): a broadcast writes a row per recipient in
+    # one statement, and a key's trigger per row was half its time on PostgreSQL.
+    # Both are copied in that statement from rows that hold them under their keys.
+    station_id: int | None = None  # the recipient's home: its time zone's quiet hours
+    broadcast_id: int | None = Field(default=None, index=True)
     urgent: bool = False  # not held by quiet hours
     priority: int = 0  # higher first: one-to-one notices before bulk
     due_at: datetime = _ts()

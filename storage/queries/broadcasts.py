@@ -18,14 +18,13 @@ from sqlalchemy import (
     cast,
     exists,
     func,
+    insert,
     literal,
     literal_column,
     true,
     update,
 )
 from sqlalchemy import select as select_columns
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -105,9 +104,12 @@ async def queue_to_volunteers_at(
     """One pending outbox row per volunteer ``count_active_volunteers_at`` counts, due
     ``now``, keyed ``key_prefix`` + user id, with their home station (its time zone
     decides the quiet hours), written by the database in one INSERT ... SELECT per
-    chunk of stations (in the stations' order, each chunk by volunteer); a key already
-    queued is left as it is. How many rows were new."""
-    insert = pg_insert if _is_postgres(session) else sqlite_insert
+    chunk of stations (in the stations' order, each chunk by volunteer). How many rows
+    were queued. ``key_prefix`` must name ``broadcast_id``, a broadcast created in
+    the caller's transaction, so that no key can be queued already: the statement
+    does not look for one (an ON CONFLICT clause cost PostgreSQL a fifth of the time
+    at 100,000 recipients), and a duplicate would fail the transaction, not be
+    dropped."""
     columns = [
         "key",
         "user_id",
@@ -143,10 +145,7 @@ async def queue_to_volunteers_at(
             .where(true(), *_active_at(session, chunk, skills))
             .order_by(col(Volunteer.id))
         )
-        statement = (
-            insert(Outbox).from_select(columns, rows).on_conflict_do_nothing(index_elements=["key"])
-        )
-        result = await session.exec(statement)
+        result = await session.exec(insert(Outbox).from_select(columns, rows))
         new += max(result.rowcount or 0, 0)
     return new
 
