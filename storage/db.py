@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -16,6 +18,10 @@ from storage import people_cache, rollup_marks
 
 SessionMaker = async_sessionmaker[AsyncSession]
 _WRITE = "volunteer_write"
+# A pooled PostgreSQL connection unused for this long is pinged before it is handed
+# out again (see _ping_when_idle).
+IDLE_PING_SECONDS = 5.0
+_IDLE_SINCE = "volunteer_idle_since"
 
 
 def async_url(url: str) -> str:
@@ -40,7 +46,9 @@ def make_engine(
     """An engine for ``url``. With ``concurrency`` (units of work running at once, each
     needing up to two connections) the pool is sized so they never wait on each other.
     ``user_cache_size``: how many people's user and volunteer rows are kept in memory
-    (storage.people_cache; 0: none)."""
+    (storage.people_cache; 0: none). On PostgreSQL, ``idle_ping_seconds`` (default
+    IDLE_PING_SECONDS): how long a pooled connection lies unused before it is pinged
+    on its next checkout; ``pool_pre_ping=True`` pings on every checkout instead."""
     engine = _make_engine(url, concurrency=concurrency, **kwargs)
     people_cache.watch(engine.sync_engine, size=user_cache_size)
     return engine
@@ -61,10 +69,40 @@ def _make_engine(url: str, *, concurrency: int | None, **kwargs: Any) -> AsyncEn
         _tune_sqlite(engine)
         rollup_marks.watch_engine(engine.sync_engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    idle_ping = kwargs.pop("idle_ping_seconds", IDLE_PING_SECONDS)
     engine = create_async_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine, idle_ping)
     rollup_marks.watch_engine(engine.sync_engine)
     return engine
+
+
+def _ping_when_idle(engine: AsyncEngine, after: float) -> None:
+    """Ping a pooled connection before handing it out only when it has lain unused
+    for ``after`` seconds; a dead one is replaced before anyone uses it. This is
+    ``pool_pre_ping`` without its round trip on every checkout (one per /activities:
+    1,093 pings in one run of benchmarks/updates.py, none with this): under traffic a
+    connection comes back within milliseconds. A server restarted while the bot is
+    busy can still fail the statements in flight, as it would with a ping."""
+    sync = engine.sync_engine
+
+    @event.listens_for(sync.pool, "checkin")
+    def _checkin(dbapi_connection: Any, record: Any) -> None:
+        if dbapi_connection is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(sync.pool, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop(_IDLE_SINCE, None)
+        if since is None or time.monotonic() - since < after:
+            return  # new, or back from use a moment ago
+        try:
+            alive = sync.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            # The pool drops this connection and checks out another (a fresh one).
+            raise DisconnectionError(first_line(exc)) from exc
+        if not alive:
+            raise DisconnectionError("the ping found the connection closed")
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

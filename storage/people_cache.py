@@ -36,7 +36,6 @@ from storage.models import User, Volunteer
 DEFAULT_SIZE = 10_000
 DEFAULT_TTL = 60.0
 TABLES = frozenset({User.__tablename__, Volunteer.__tablename__})
-_WROTE = "people_cache_wrote"
 # Statements that never change a row (textual ones are read conservatively: anything
 # else that is not a SELECT counts as a write).
 _NOT_WRITES = (
@@ -231,10 +230,16 @@ def watch(engine: Engine, *, size: int = DEFAULT_SIZE, ttl: float = DEFAULT_TTL)
         _by_engine[engine] = cache
         siblings.add(cache)
 
+    # The people each connection's open transaction wrote (None: anyone). Kept here,
+    # not in ``conn.info``: that belongs to the database connection, which a broken
+    # connection no longer has, and the rollback that ends its transaction must still
+    # count it ended.
+    open_writes: weakref.WeakKeyDictionary[Connection, Keys | None] = weakref.WeakKeyDictionary()
+
     def wrote(conn: Connection, statement: Any, multiparams: Any, params: Any) -> None:
         keys = _keys(statement, multiparams, params)
-        pending: Keys | None = conn.info.get(_WROTE)
-        if _WROTE not in conn.info:
+        pending: Keys | None = open_writes.get(conn)
+        if conn not in open_writes:
             for cache in list(siblings):
                 cache.writing += 1
             pending = (set(), set())
@@ -243,7 +248,7 @@ def watch(engine: Engine, *, size: int = DEFAULT_SIZE, ttl: float = DEFAULT_TTL)
             pending[1].update(keys[1])
         else:
             pending = None
-        conn.info[_WROTE] = pending
+        open_writes[conn] = pending
         for cache in list(siblings):
             if keys is None:
                 cache.invalidate()
@@ -251,9 +256,9 @@ def watch(engine: Engine, *, size: int = DEFAULT_SIZE, ttl: float = DEFAULT_TTL)
                 cache.drop(*keys)
 
     def ended(conn: Connection) -> None:
-        if _WROTE not in conn.info:
+        if conn not in open_writes:
             return
-        pending: Keys | None = conn.info.pop(_WROTE)
+        pending: Keys | None = open_writes.pop(conn)
         for cache in list(siblings):
             cache.writing = max(0, cache.writing - 1)
             if pending is None:
