@@ -15,6 +15,7 @@ from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from sqlalchemy.exc import OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import poller_lock
 from bot.app import build_bot, build_dispatcher, make_app_engine, poll
 from bot.database import UsageError, load_tree, prepare, safe_url
 from services import (
@@ -79,8 +80,18 @@ async def run(settings: Settings) -> int:
             "BOT_TOKEN is not set. Set it to serve Telegram, or try `volunteer-bot sandbox`."
         )
     await prepare(settings, apart=True)
+    token = settings.bot_token.get_secret_value()
+    try:
+        async with poller_lock.hold(settings.database_url, token):
+            await _poll(settings, token)
+    except poller_lock.PollerRunning as exc:
+        raise UsageError(str(exc)) from exc
+    return 0
+
+
+async def _poll(settings: Settings, token: str) -> None:
     engine = make_app_engine(settings)
-    bot = build_bot(settings.bot_token.get_secret_value(), settings.telegram_api_base)
+    bot = build_bot(token, settings.telegram_api_base)
     dispatcher = build_dispatcher(settings=settings, sessionmaker=make_sessionmaker(engine))
     try:
         await poll(dispatcher, bot, settings)
@@ -90,7 +101,6 @@ async def run(settings: Settings) -> int:
         raise UsageError(f"cannot reach {settings.telegram_api_base}: {exc.message}") from exc
     finally:
         await engine.dispose()
-    return 0
 
 
 async def import_stations(settings: Settings, path: Path) -> int:
