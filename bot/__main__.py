@@ -19,6 +19,11 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="volunteer-bot", description="The volunteer station bot.")
     commands = root.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="serve Telegram by long polling (needs BOT_TOKEN)")
+    commands.add_parser(
+        "serve",
+        help="serve Telegram by webhook (needs BOT_TOKEN, WEBHOOK_URL, WEBHOOK_SECRET); "
+        "several may run behind one address",
+    )
     sandbox = commands.add_parser("sandbox", help="chat with the bot in this terminal, offline")
     sandbox.add_argument("--user-id", type=int, default=10001, help="your pretend Telegram id")
     sandbox.add_argument("--language", default="zh-hans", help="your pretend client language")

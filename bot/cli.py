@@ -11,11 +11,15 @@ from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramUnauthorizedError,
+)
 from sqlalchemy.exc import OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import poller_lock
+from bot import poller_lock, webhook
 from bot.app import build_bot, build_dispatcher, make_app_engine, poll
 from bot.database import UsageError, load_tree, prepare, safe_url
 from services import (
@@ -45,6 +49,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if args.command == "run":
             return await run(settings)
+        if args.command == "serve":
+            return await serve(settings)
         if args.command == "sandbox":
             from bot.sandbox import run_sandbox
 
@@ -86,6 +92,42 @@ async def run(settings: Settings) -> int:
             await _poll(settings, token)
     except poller_lock.PollerRunning as exc:
         raise UsageError(str(exc)) from exc
+    return 0
+
+
+async def serve(settings: Settings) -> int:
+    if settings.bot_token is None:
+        raise UsageError("BOT_TOKEN is not set: `serve` answers Telegram for a bot.")
+    if settings.webhook_url is None or settings.webhook_secret is None:
+        raise UsageError(
+            "`serve` needs WEBHOOK_URL (the public https:// address Telegram posts "
+            "updates to) and WEBHOOK_SECRET (1 to 256 characters of A-Z, a-z, 0-9, _ "
+            "and -); `run` polls instead"
+        )
+    token = settings.bot_token.get_secret_value()
+    if "user_cache_size" not in settings.model_fields_set:
+        # Several workers may serve: one's cached rows would miss another's writes.
+        settings = settings.model_copy(update={"user_cache_size": 0})
+    await prepare(settings, apart=True)
+    engine = make_app_engine(settings)
+    bot = build_bot(token, settings.telegram_api_base)
+    dispatcher = build_dispatcher(settings=settings, sessionmaker=make_sessionmaker(engine))
+    address = f"{settings.webhook_listen_host}:{settings.webhook_listen_port}"
+    try:
+        await webhook.serve(dispatcher, bot, settings)
+    except TelegramUnauthorizedError as exc:
+        raise UsageError("Telegram refused BOT_TOKEN: check the token") from exc
+    except TelegramBadRequest as exc:
+        raise UsageError(
+            f"Telegram refused the webhook {settings.webhook_url}: {exc.message}"
+        ) from exc
+    except TelegramNetworkError as exc:
+        raise UsageError(f"cannot reach {settings.telegram_api_base}: {exc.message}") from exc
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {address}: {exc.strerror or exc}") from exc
+    finally:
+        await bot.session.close()
+        await engine.dispose()
     return 0
 
 

@@ -62,9 +62,33 @@ async def get_updates(world: World, params: Params) -> Any:
     return [update.as_json() for update in updates]
 
 
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
 async def set_webhook(world: World, params: Params) -> Any:
-    """setWebhook (remembered only so that getUpdates conflicts like Telegram)."""
-    world.webhook_url = params.opt_str("url") or ""
+    """setWebhook: from now on queued updates are posted to ``url`` (standin.webhook)
+    with ``secret_token`` in the X-Telegram-Bot-Api-Secret-Token header, and
+    getUpdates conflicts, as on Telegram."""
+    url = params.opt_str("url") or ""
+    if url and not url.startswith(("http://", "https://")):
+        raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+    secret = params.opt_str("secret_token") or ""
+    if secret and not _SECRET.fullmatch(secret):
+        raise bad_request("bad webhook: secret token contains unallowed characters")
+    connections = params.opt_int("max_connections") or 40
+    if not 1 <= connections <= 100:
+        raise bad_request("bad webhook: max_connections must be between 1 and 100")
+    allowed = params.get("allowed_updates")
+    if allowed is not None:
+        if not (isinstance(allowed, list) and all(isinstance(kind, str) for kind in allowed)):
+            raise bad_request("can't parse allowed_updates JSON object")
+        world.updates.set_allowed(allowed)
+    if params.flag("drop_pending_updates"):
+        world.updates.drop_all()
+    world.webhook_url = url
+    world.webhook_secret = secret
+    world.webhook_max_connections = connections
+    world.updates.nudge()
     return True
 
 
@@ -82,6 +106,7 @@ async def get_webhook_info(world: World, params: Params) -> Any:
         "url": world.webhook_url,
         "has_custom_certificate": False,
         "pending_update_count": len(world.updates),
+        "max_connections": world.webhook_max_connections,
     }
 
 

@@ -17,6 +17,7 @@ from standin.errors import ApiError, not_found
 from standin.models import Fault
 from standin.params import Params, read_params
 from standin.simulate import Simulator
+from standin.webhook import WebhookPusher
 from standin.world import Handler
 
 __all__ = ["DOWNLOAD", "BotAPIStandin"]
@@ -76,6 +77,8 @@ class BotAPIStandin(Simulator):
         self._hold: tuple[str, int] | None = None
         self._released: asyncio.Event | None = None
         self._outage: _Outage | None = None
+        # Posts updates to the bot once it sets a webhook (idle until then).
+        self.webhook_pusher = WebhookPusher(self)
 
     @property
     def base_url(self) -> str:
@@ -106,11 +109,13 @@ class BotAPIStandin(Simulator):
             raise
         self.port = sock.getsockname()[1]
         self._runner = runner
+        self.webhook_pusher.start()
 
     async def stop(self) -> None:
         """Release long polls and stop listening."""
         self._stopped = True
         self.updates.close()
+        await self.webhook_pusher.stop()
         if self._runner is not None:
             await self._runner.cleanup()
 

@@ -68,6 +68,24 @@ class UpdateQueue:
         """Whether an update from ``chat_id`` has not been delivered yet."""
         return any(update.chat_id == chat_id for update in self._items)
 
+    def waiting(self, limit: int) -> list[QueuedUpdate]:
+        """The first ``limit`` updates not confirmed yet, oldest first (the webhook
+        pusher's view; getUpdates reads the same queue)."""
+        return list(islice(self._items, limit))
+
+    def remove(self, update_id: int) -> None:
+        """Confirm one update: the webhook took it."""
+        self._items = deque(update for update in self._items if update.update_id != update_id)
+
+    def nudge(self) -> None:
+        """Wake whoever waits for updates (the webhook was set)."""
+        self._signal.notify()
+
+    async def wait_for_more(self, within: float) -> bool:
+        """Wait until an update is queued (or the queue is closed); False after
+        ``within`` seconds without one."""
+        return await self._signal.wait(within)
+
     def drop_all(self) -> None:
         """Forget every pending update (deleteWebhook with drop_pending_updates)."""
         self._items.clear()
@@ -85,7 +103,7 @@ class UpdateQueue:
         generation = self._generation
         self._signal.notify()  # an older long poll is terminated with a conflict
         if allowed is not None:
-            self._set_allowed(allowed)
+            self.set_allowed(allowed)
         self._confirm(offset)
         limit = min(max(limit, 1), 100)
         loop = asyncio.get_running_loop()
@@ -99,7 +117,8 @@ class UpdateQueue:
             if not woke:
                 return []
 
-    def _set_allowed(self, allowed: list[str]) -> None:
+    def set_allowed(self, allowed: list[str]) -> None:
+        """The bot's allowed_updates (getUpdates or setWebhook); an empty list: the default."""
         self._allowed = frozenset(allowed) if allowed else None
         if any(not self.allows(update.kind) for update in self._items):
             self._items = deque(update for update in self._items if self.allows(update.kind))

@@ -59,6 +59,8 @@ class World:
         self.stored_commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}
         self.webhook_url = ""
+        self.webhook_secret = ""  # setWebhook's secret_token, sent with every post
+        self.webhook_max_connections = 40
         self.stats = Stats()
         self.limiter = RateLimiter() if strict_rate_limits else None
         self._ids = itertools.count(1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import re
 from datetime import time
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +14,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 OFFICIAL_API_BASE = "https://api.telegram.org"
+# What Telegram accepts as a webhook's secret_token.
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 SUPPORTED_LOCALES = ("zh_CN", "en")
 
 
@@ -23,6 +26,16 @@ class Settings(BaseSettings):
 
     bot_token: SecretStr | None = None
     telegram_api_base: str = OFFICIAL_API_BASE
+    # `volunteer-bot serve`: Telegram posts updates to WEBHOOK_URL (the public address;
+    # the bot listens on its path), with WEBHOOK_SECRET in a header; the web server
+    # listens on WEBHOOK_LISTEN_HOST:WEBHOOK_LISTEN_PORT, usually behind a reverse
+    # proxy that terminates HTTPS. Several `serve` processes may share one address.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen_host: str = "127.0.0.1"
+    webhook_listen_port: int = Field(default=8080, ge=1, le=65535)
+    # Connections Telegram opens to the webhook at once (its limit is 100).
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
     database_url: str = "sqlite:///data/volunteer.db"
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     default_locale: str = "zh_CN"
@@ -142,6 +155,24 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be the public https:// address Telegram posts updates to")
+        return value.strip()
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1 to 256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
 
     @field_validator("database_url")
     @classmethod
