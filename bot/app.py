@@ -16,7 +16,7 @@ from aiogram.fsm.storage.base import DefaultKeyBuilder
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import replies
+from bot import leader, replies
 from bot.deliverer import Deliverer
 from bot.filters import inline_cheap_filters
 from bot.fsm_storage import DatabaseStorage
@@ -93,8 +93,15 @@ def _check_fonts() -> None:
 
 
 def build_dispatcher(
-    *, settings: Settings, sessionmaker: SessionMaker, i18n: CatalogI18n | None = None
+    *,
+    settings: Settings,
+    sessionmaker: SessionMaker,
+    i18n: CatalogI18n | None = None,
+    elect_sender: bool = False,
 ) -> Dispatcher:
+    """The dispatcher with our middlewares and routers; from its startup to its
+    shutdown it runs the deliverer and the scheduler, or with ``elect_sender`` (several
+    workers on one database) only while it holds the sender lock (bot.leader)."""
     i18n = i18n or make_i18n(settings.default_locale)
     # The one sender of everything queued in the outbox; handlers get it as
     # ``deliverer`` and may call ``deliverer.wake()`` after queueing. It runs from
@@ -131,16 +138,36 @@ def build_dispatcher(
 
     schedulers: list[AsyncIOScheduler] = []
     background: list[asyncio.Task[None]] = []
+    leading: list[asyncio.Task[None]] = []
+    stopped = asyncio.Event()
 
     async def on_startup(bot: Bot) -> None:
         me = await bot.get_me()
         await set_menus(bot, i18n)
-        deliverer.start(bot)
-        scheduler = build_scheduler(
-            bot=bot, sessionmaker=sessionmaker, i18n=i18n, settings=settings, deliverer=deliverer
-        )
-        scheduler.start()
-        schedulers.append(scheduler)
+
+        def start_sending() -> None:
+            deliverer.start(bot)
+            scheduler = build_scheduler(
+                bot=bot,
+                sessionmaker=sessionmaker,
+                i18n=i18n,
+                settings=settings,
+                deliverer=deliverer,
+            )
+            scheduler.start()
+            schedulers.append(scheduler)
+
+        if elect_sender:
+            stopped.clear()
+            leading.append(
+                asyncio.create_task(
+                    leader.lead(
+                        settings.database_url, bot.token, start=start_sending, stopped=stopped
+                    )
+                )
+            )
+        else:
+            start_sending()
         # Looking for a Chinese font takes a few seconds: do it now, in a thread, so
         # the first certificate or chart does not wait, and a missing font is logged.
         background.append(asyncio.create_task(asyncio.to_thread(_check_fonts)))
@@ -152,6 +179,9 @@ def build_dispatcher(
         while schedulers:
             schedulers.pop().shutdown(wait=False)
         await deliverer.stop()  # finishes the sends in flight
+        stopped.set()
+        while leading:
+            await leading.pop()  # lets the sender lock go
 
     dispatcher.startup.register(on_startup)
     dispatcher.shutdown.register(on_shutdown)

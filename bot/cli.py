@@ -19,7 +19,7 @@ from aiogram.exceptions import (
 from sqlalchemy.exc import OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import poller_lock, webhook
+from bot import locks, webhook
 from bot.app import build_bot, build_dispatcher, make_app_engine, poll
 from bot.database import UsageError, load_tree, prepare, safe_url
 from services import (
@@ -88,10 +88,13 @@ async def run(settings: Settings) -> int:
     await prepare(settings, apart=True)
     token = settings.bot_token.get_secret_value()
     try:
-        async with poller_lock.hold(settings.database_url, token):
+        async with locks.hold(settings.database_url, "poller", token):
             await _poll(settings, token)
-    except poller_lock.PollerRunning as exc:
-        raise UsageError(str(exc)) from exc
+    except locks.Taken as exc:
+        raise UsageError(
+            f"another `volunteer-bot run` is already polling bot {locks.bot_id(token)} "
+            f"on this database ({exc.holder}); stop it first"
+        ) from exc
     return 0
 
 
@@ -111,7 +114,9 @@ async def serve(settings: Settings) -> int:
     await prepare(settings, apart=True)
     engine = make_app_engine(settings)
     bot = build_bot(token, settings.telegram_api_base)
-    dispatcher = build_dispatcher(settings=settings, sessionmaker=make_sessionmaker(engine))
+    dispatcher = build_dispatcher(
+        settings=settings, sessionmaker=make_sessionmaker(engine), elect_sender=True
+    )
     address = f"{settings.webhook_listen_host}:{settings.webhook_listen_port}"
     try:
         await webhook.serve(dispatcher, bot, settings)

@@ -19,7 +19,7 @@ import pytest
 from aiogram import Bot
 from pydantic import SecretStr
 
-from bot import webhook
+from bot import leader, webhook
 from bot.__main__ import main
 from bot.app import build_bot, build_dispatcher
 from standin.server import BotAPIStandin
@@ -229,3 +229,42 @@ async def test_serve_as_deployed_and_an_update_outlives_a_killed_worker(tmp_path
         assert "Traceback" not in outputs[-1]
         with contextlib.suppress(IndexError):
             assert "Traceback" not in outputs[0]
+
+
+async def test_of_two_workers_one_sends_and_the_other_takes_over_when_it_stops(
+    db_url: str, sessionmaker: SessionMaker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(leader, "RETRY_SECONDS", 0.2)
+    await load_example_tree(sessionmaker)
+    settings = settings_for(db_url, data_dir=tmp_path / "data")
+    async with BotAPIStandin() as standin:
+        workers = []
+        for _ in range(2):
+            bot = build_bot(TOKEN, standin.base_url)
+            dispatcher = build_dispatcher(
+                settings=settings, sessionmaker=sessionmaker, elect_sender=True
+            )
+            await dispatcher.emit_startup(bot=bot)
+            workers.append((dispatcher, bot))
+
+        async def senders() -> list[int]:
+            for _ in range(100):
+                running = [n for n, (d, _) in enumerate(workers) if d["deliverer"].running]
+                if running:
+                    await asyncio.sleep(0.5)  # time for a second one, were it to start
+                    return [n for n, (d, _) in enumerate(workers) if d["deliverer"].running]
+                await asyncio.sleep(0.05)
+            return []
+
+        try:
+            first = await senders()
+            assert len(first) == 1
+            sender, _ = workers[first[0]]
+            await sender.emit_shutdown()
+            assert not sender["deliverer"].running
+            second = await senders()
+            assert second == [1 - first[0]]
+        finally:
+            for dispatcher, bot in workers:
+                await dispatcher.emit_shutdown()
+                await bot.session.close()
