@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# The PostgreSQL advisory lock migrations take ("volunteer-bot migrate" as 8 bytes).
+MIGRATION_LOCK = int.from_bytes(b"vb-migra", "big", signed=True)
 
 
 def alembic_config(url: str) -> Config:
@@ -72,6 +74,12 @@ async def _run(url: str, action: Callable[[Config], None]) -> None:
     engine = make_migration_engine(url)
     try:
         async with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Workers started together migrate one after the other: the later
+                # ones find the schema up to date (the lock ends with the transaction).
+                await conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                )
             await conn.run_sync(run)
     finally:
         await engine.dispose()

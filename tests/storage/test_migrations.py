@@ -104,6 +104,17 @@ async def test_schema_matches_models(database_url: str) -> None:
     assert set(SQLModel.metadata.tables) <= await _tables(database_url)
 
 
+async def test_workers_started_together_migrate_one_after_the_other(database_url: str) -> None:
+    """Three processes' worth of upgrades at once on an empty database all succeed (on
+    PostgreSQL an advisory lock orders them; without it they race to create the same
+    tables, or wait on each other's for good)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several workers on one database: the PostgreSQL setup")
+    # Without the lock they deadlock on each other's new tables: fail, do not hang.
+    await asyncio.wait_for(asyncio.gather(*(upgrade(database_url) for _ in range(3))), 60)
+    assert await current(database_url) == _head(database_url)
+
+
 async def test_downgrade_base_leaves_no_tables(database_url: str) -> None:
     await upgrade(database_url, "head")
     assert set(SQLModel.metadata.tables) <= await _tables(database_url)
