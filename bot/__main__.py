@@ -1,5 +1,5 @@
 """Command line: ``volunteer-bot run | sandbox | migrate | stations | grant | tally |
-audit | export | report``."""
+audit | export | report | backup | copy-db``."""
 
 from __future__ import annotations
 
@@ -54,6 +54,7 @@ def parser() -> argparse.ArgumentParser:
     add_audit_parser(commands)
     add_export(commands)
     add_report_parser(commands)
+    add_database_copies(commands)
     return root
 
 
@@ -116,6 +117,27 @@ def add_report_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "--lang",
         choices=SUPPORTED_LOCALES,
         help="the language of the report (default: DEFAULT_LOCALE, zh_CN unless set)",
+    )
+
+
+def add_database_copies(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``backup FILE [--force]`` and ``copy-db --to URL``."""
+    backup = commands.add_parser(
+        "backup", help="copy the SQLite database to a file, safely while the bot runs"
+    )
+    backup.add_argument("file", metavar="FILE", help="the backup file to write")
+    backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    copy = commands.add_parser(
+        "copy-db",
+        help="copy every row of the database (DATABASE_URL) into another, empty one "
+        "(e.g. SQLite to PostgreSQL)",
+    )
+    copy.add_argument(
+        "--to",
+        dest="target",
+        required=True,
+        metavar="URL",
+        help="the database to fill, e.g. postgresql://user:pass@host/db (migrated first)",
     )
 
 

@@ -33,6 +33,7 @@ from services import (
 )
 from services.errors import DomainError, InvalidInput
 from services.report_periods import ReportPeriod, Span
+from storage import copy as copies
 from storage import migrate
 from storage.db import first_line, make_engine, make_sessionmaker
 from storage.models import Station
@@ -69,6 +70,10 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await export_hours(settings, args)
         if args.command == "report":
             return await report(settings, args)
+        if args.command == "backup":
+            return await backup(settings, Path(args.file), force=args.force)
+        if args.command == "copy-db":
+            return await copy_db(settings, args.target)
     except MissingCatalog as exc:
         raise UsageError(str(exc)) from exc
     except (OperationalError, OSError, socket.gaierror) as exc:
@@ -77,6 +82,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         ) from exc
     except DomainError as exc:
         raise UsageError(f"{exc.code} {exc.params or ''}".strip()) from exc
+    except copies.CopyRefused as exc:
+        raise UsageError(str(exc)) from exc
     raise UsageError(f"unknown command {args.command}")
 
 
@@ -455,4 +462,43 @@ async def report(settings: Settings, args: argparse.Namespace) -> int:
         else:
             _write(Path(args.out or stem + ".xlsx"), report_xlsx.render_xlsx(result, locale=locale))
     print(f"report: {args.out or stem + '.' + args.format}")
+    return 0
+
+
+# --- backup and copy-db ---------------------------------------------------------------
+
+
+def _size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / (1024 * 1024):.1f} MiB"
+
+
+async def backup(settings: Settings, path: Path, *, force: bool) -> int:
+    """Copy the SQLite database to ``path`` while the bot may be running; print the
+    file, its size and what it holds."""
+    made = await copies.backup(settings.database_url, path, force=force)
+    counts = ", ".join(f"{made.rows.get(name, 0)} {name}" for name in copies.MAIN_TABLES)
+    print(
+        f"backup: {made.path} ({_size(made.size)}), integrity ok; {counts}; "
+        f"{sum(made.rows.values())} rows in all"
+    )
+    return 0
+
+
+async def copy_db(settings: Settings, target: str) -> int:
+    """Copy every row of the configured database into the empty database ``target``
+    (migrated first), and print each table's rows, counted on both sides."""
+    copies.refuse_itself(settings.database_url, target)  # before anything is written
+    await prepare(settings)  # the source at the latest revision, as the target will be
+    copied = await copies.copy_database(settings.database_url, target)
+    width = max(len(name) for name in copied)
+    for name, rows in copied.items():
+        print(f"  {name:<{width}}  {rows}")
+    print(
+        f"copied {sum(copied.values())} rows in {len(copied)} tables from "
+        f"{safe_url(settings)} to {copies.shown(target)}; the counts match"
+    )
     return 0

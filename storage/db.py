@@ -11,7 +11,12 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import people_cache, rollup_marks
@@ -125,6 +130,12 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         # write lock up front, so two writers queue instead of failing.
         if conn.get_execution_options().get(_WRITE, False):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+async def for_writing(conn: AsyncConnection) -> AsyncConnection:
+    """``conn`` marked as a writer, for Core work outside a session: on SQLite its
+    transactions begin with BEGIN IMMEDIATE (see ``write_transaction``)."""
+    return await conn.execution_options(**{_WRITE: True})
 
 
 def make_sessionmaker(engine: AsyncEngine) -> SessionMaker:
