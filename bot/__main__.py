@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bot import logs
 from ui.settings import SUPPORTED_LOCALES, Settings, describe_error
 
 
@@ -150,10 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     # The sandbox's terminal is for the conversation: only warnings and errors there.
     level = "WARNING" if args.command == "sandbox" else settings.log_level.upper()
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.configure(level, settings.log_format)
     logging.getLogger("alembic").setLevel(logging.WARNING)  # plugin chatter on import
     from bot import cli  # imported late: settings problems are reported first
     from bot.database import UsageError

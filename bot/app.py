@@ -21,7 +21,9 @@ from bot.deliverer import Deliverer
 from bot.filters import inline_cheap_filters
 from bot.fsm_storage import DatabaseStorage
 from bot.gates import gate_routers
+from bot.health import serving
 from bot.isolation import IdleDroppingIsolation
+from bot.metrics import ErrorContextMiddleware, Metrics, UpdateMetricsMiddleware
 from bot.middlewares import (
     DbSessionMiddleware,
     LocaleMiddleware,
@@ -62,14 +64,17 @@ READ_AHEAD = 8
 async def poll(dispatcher: Dispatcher, bot: Bot, settings: Settings, **kwargs: Any) -> None:
     """Long polling with the update types our routers use. At most
     ``UPDATE_CONCURRENCY`` updates are at work at once (WorkSlotMiddleware); polling
-    reads further ahead, so one chat's burst does not hold up the others."""
+    reads further ahead, so one chat's burst does not hold up the others. With
+    ``HEALTH_PORT`` set, the health checks and metrics are served as long as polling
+    runs (``bot.health``)."""
     settle_startup_objects()
-    await dispatcher.start_polling(
-        bot,
-        allowed_updates=dispatcher.resolve_used_update_types(),
-        tasks_concurrency_limit=settings.update_concurrency * READ_AHEAD,
-        **kwargs,
-    )
+    async with serving(dispatcher, settings):
+        await dispatcher.start_polling(
+            bot,
+            allowed_updates=dispatcher.resolve_used_update_types(),
+            tasks_concurrency_limit=settings.update_concurrency * READ_AHEAD,
+            **kwargs,
+        )
 
 
 def settle_startup_objects() -> None:
@@ -103,10 +108,14 @@ def build_dispatcher(
     shutdown it runs the deliverer and the scheduler, or with ``elect_sender`` (several
     workers on one database) only while it holds the sender lock (bot.leader)."""
     i18n = i18n or make_i18n(settings.default_locale)
+    # The operators' metrics (bot.metrics), in a registry of this dispatcher's own.
+    metrics = Metrics()
     # The one sender of everything queued in the outbox; handlers get it as
     # ``deliverer`` and may call ``deliverer.wake()`` after queueing. It runs from
     # startup to shutdown (in tests driven by feed_update it never starts).
-    deliverer = Deliverer(sessionmaker=sessionmaker, i18n=i18n, settings=settings)
+    deliverer = Deliverer(
+        sessionmaker=sessionmaker, i18n=i18n, settings=settings, on_send=metrics.record_send
+    )
     dispatcher = Dispatcher(
         storage=DatabaseStorage(sessionmaker, DefaultKeyBuilder(prefix="fsm")),
         # One update at a time per user, so a double tap cannot race a dialog; the
@@ -115,6 +124,7 @@ def build_dispatcher(
         settings=settings,
         sessionmaker=sessionmaker,
         deliverer=deliverer,
+        metrics=metrics,
         # Also for the error handler when an update fails before LocaleMiddleware
         # (loading the person behind it): it still answers, never silence.
         i18n=i18n,
@@ -122,6 +132,10 @@ def build_dispatcher(
     # First of ours: after aiogram's event isolation (the person's lock), before any
     # work is done or a database session is taken.
     dispatcher.update.outer_middleware(WorkSlotMiddleware(settings.update_concurrency))
+    # Counts and times the update once it has a slot, and names it and its sender on
+    # every log line logged while it is handled; the error handler's lines too.
+    dispatcher.update.outer_middleware(UpdateMetricsMiddleware(metrics))
+    dispatcher.errors.outer_middleware(ErrorContextMiddleware())
     dispatcher.update.outer_middleware(
         ReplyScopeMiddleware(
             sessionmaker=sessionmaker,

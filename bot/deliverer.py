@@ -61,6 +61,7 @@ from aiogram.exceptions import (
     TelegramMigrateToChat,
     TelegramNotFound,
     TelegramRetryAfter,
+    TelegramServerError,
 )
 from aiogram.methods import SendMessage
 from aiogram.types import InlineKeyboardMarkup
@@ -196,8 +197,12 @@ class Deliverer:
         bot: Bot | None = None,
         now: Callable[[], datetime] = utcnow,
         batch_size: int | None = None,
+        on_send: Callable[[str], None] | None = None,
     ) -> None:
         self.bot = bot
+        # Told what each request to Telegram came to: ok, 403, 429, 5xx or other
+        # (the metrics' send counter).
+        self.on_send = on_send or _ignore
         self.sessionmaker = sessionmaker
         self.i18n = i18n
         self.settings = settings
@@ -424,11 +429,13 @@ class Deliverer:
                 )
             except TelegramRetryAfter as exc:
                 ended = loop.time()
+                self.on_send("429")
                 self.stats.rate_limited += 1
                 self._resume_at = max(self._resume_at, ended + exc.retry_after)
                 log.warning("429: all sending paused for %s s", exc.retry_after)
                 continue
             except TelegramForbiddenError as exc:
+                self.on_send("403")
                 self.stats.skipped += 1
                 lanes.unreachable.add(row.user_id)  # their other claimed rows: skipped
                 await self._settle(
@@ -436,14 +443,17 @@ class Deliverer:
                 )
                 return loop.time()
             except _REFUSED as exc:
+                self.on_send("other")
                 self.stats.failed += 1
                 log.info("outbox row %s refused: %s", row.id, exc.message)
                 await self._settle(delivery.mark_failed, session, row, error=exc.message)
                 return loop.time()
             except Exception as exc:  # network errors, 5xx, and anything unforeseen
+                self.on_send("5xx" if isinstance(exc, TelegramServerError) else "other")
                 await self._retry(session, row, exc)
                 return loop.time()
             ended = loop.time()
+            self.on_send("ok")
             self.stats.sent += 1
             await self._settle(
                 delivery.mark_sent,
@@ -487,6 +497,10 @@ class Deliverer:
                 self.stats.released += await delivery.release(session=session, rows=rows)
         except Exception:
             log.exception("giving back %s outbox rows failed", len(rows))
+
+
+def _ignore(result: str) -> None:
+    pass
 
 
 async def deliver_due(deliverer: Deliverer, *, passes: int = 100) -> DeliveryStats:

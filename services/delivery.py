@@ -258,3 +258,19 @@ async def clear_unreachable(*, session: AsyncSession, user_id: int) -> bool:
 async def next_due(*, session: AsyncSession) -> datetime | None:
     """When the earliest pending row comes due (for sleeping until then)."""
     return await outbox_queries.next_due(session)
+
+
+@dataclass(frozen=True)
+class OutboxSummary:
+    """The outbox at a glance, for the operators' metrics."""
+
+    counts: dict[OutboxState, int]
+    oldest_due_seconds: float  # how long the oldest due pending row has waited; 0 if none
+
+
+async def summary(*, session: AsyncSession, now: datetime) -> OutboxSummary:
+    by_state = await outbox_queries.state_summary(session, now)
+    counts = {state: by_state.get(state, (0, None))[0] for state in OutboxState}
+    oldest = by_state.get(OutboxState.PENDING, (0, None))[1]
+    waited = max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
+    return OutboxSummary(counts=counts, oldest_due_seconds=waited)

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -148,11 +148,16 @@ def is_writing(session: AsyncSession) -> bool:
     return bool(session.info.get(_WRITE, False))
 
 
+async def ping(session: AsyncSession) -> None:
+    """Raises unless the database answers ``SELECT 1`` (the readiness check)."""
+    await (await session.connection()).execute(text("SELECT 1"))
+
+
 def first_line(exc: BaseException) -> str:
     """An error as one line for the person at the terminal (the driver's own message
     where SQLAlchemy wraps one)."""
-    text = str(getattr(exc, "orig", None) or exc)
-    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    message = str(getattr(exc, "orig", None) or exc)
+    return message.strip().splitlines()[0] if message.strip() else type(exc).__name__
 
 
 @asynccontextmanager

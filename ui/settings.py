@@ -7,7 +7,7 @@ import itertools
 import re
 from datetime import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     default_locale: str = "zh_CN"
     timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"
+    # Log lines as plain text, or as JSON objects (one a line) naming the update and
+    # the person being served.
+    log_format: Literal["text", "json"] = "text"
+    # Health checks and Prometheus metrics over HTTP beside long polling (bot.health):
+    # served only when a port is set (0: any free port).
+    health_host: str = "127.0.0.1"
+    health_port: int | None = Field(default=None, ge=0, le=65535)
     # Updates handled at once; each may hold two database connections (its own
     # session and the dialog storage's), and the pool is sized to match.
     update_concurrency: int = Field(default=16, ge=1, le=256)
@@ -99,6 +106,18 @@ class Settings(BaseSettings):
             return frozenset(int(p) for p in parts if p)
         if isinstance(value, int):
             return frozenset({value})
+        return value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("health_port", mode="before")
+    @classmethod
+    def _port_or_off(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() in ("", "off", "none"):
+            return None
         return value
 
     @field_validator("star_thresholds", "reminder_hours", mode="before")

@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, exists, func, update
+from sqlalchemy import ColumnElement, Row, and_, case, exists, func, update
 from sqlalchemy import select as select_columns
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -250,3 +250,17 @@ async def pending_keys_of(session: AsyncSession, kind: str, user_ids: Sequence[i
         )
         found += rows.all()
     return found
+
+
+async def state_summary(
+    session: AsyncSession, now: datetime
+) -> dict[OutboxState, tuple[int, datetime | None]]:
+    """Rows by state, each state with the earliest ``due_at`` at or before ``now``
+    (for pending rows: the oldest one waiting to be sent). One grouped query, read
+    from the (state, due_at) index."""
+    due = case((col(Outbox.due_at) <= now, col(Outbox.due_at)), else_=None)
+    statement = select_columns(col(Outbox.state), func.count(), func.min(due)).group_by(
+        col(Outbox.state)
+    )
+    rows = (await (await session.connection()).execute(statement)).all()
+    return {OutboxState(state): (int(n), oldest) for state, n, oldest in rows}
