@@ -22,6 +22,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_applicati
 from aiohttp import web
 
 from bot.app import settle_startup_objects
+from bot.health import serving
 from ui.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -75,25 +76,27 @@ def build_app(dispatcher: Dispatcher, bot: Bot, settings: Settings) -> web.Appli
 async def serve(
     dispatcher: Dispatcher, bot: Bot, settings: Settings, *, stop: asyncio.Event | None = None
 ) -> None:
-    """Serve the webhook until ``stop`` is set (by default: until SIGINT or SIGTERM).
+    """Serve the webhook until ``stop`` is set (by default: until SIGINT or SIGTERM),
+    and with HEALTH_PORT set the health checks and metrics beside it (bot.health).
     Raises OSError when the listen address cannot be taken, and what Telegram
     answers to getMe or setWebhook when it refuses."""
     app = build_app(dispatcher, bot, settings)
     settle_startup_objects()
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()  # the dispatcher's startup and setWebhook
-    try:
-        site = web.TCPSite(runner, settings.webhook_listen_host, settings.webhook_listen_port)
-        await site.start()
-        log.info(
-            "webhook: listening on %s:%s%s",
-            settings.webhook_listen_host,
-            settings.webhook_listen_port,
-            webhook_path(_webhook(settings)[0]),
-        )
-        await (stop or _signalled()).wait()
-    finally:
-        await runner.cleanup()  # lets the updates at work finish, then shuts down
+    async with serving(dispatcher, settings):  # HEALTH_PORT's checks and metrics
+        await runner.setup()  # the dispatcher's startup and setWebhook
+        try:
+            site = web.TCPSite(runner, settings.webhook_listen_host, settings.webhook_listen_port)
+            await site.start()
+            log.info(
+                "webhook: listening on %s:%s%s",
+                settings.webhook_listen_host,
+                settings.webhook_listen_port,
+                webhook_path(_webhook(settings)[0]),
+            )
+            await (stop or _signalled()).wait()
+        finally:
+            await runner.cleanup()  # lets the updates at work finish, then shuts down
 
 
 def _webhook(settings: Settings) -> tuple[str, str]:

@@ -183,7 +183,7 @@ async def test_serve_as_deployed_and_an_update_outlives_a_killed_worker(tmp_path
     """A separate `volunteer-bot serve` process answers; killed with SIGKILL, it
     answers nothing, the stand-in keeps the update and posts it again, and the worker
     started in its place answers it."""
-    port = free_port()
+    port, health_port = free_port(), free_port()
     async with BotAPIStandin() as standin:
         chat = LiveChat(standin, 6003, "zh-hans")
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
@@ -194,6 +194,7 @@ async def test_serve_as_deployed_and_an_update_outlives_a_killed_worker(tmp_path
             "WEBHOOK_URL": f"http://127.0.0.1:{port}/hook",
             "WEBHOOK_SECRET": SECRET,
             "WEBHOOK_LISTEN_PORT": str(port),
+            "HEALTH_PORT": str(health_port),
             "PYTHONPATH": str(ROOT),
         }
         first = await _start_serve(env, tmp_path)
@@ -214,6 +215,9 @@ async def test_serve_as_deployed_and_an_update_outlives_a_killed_worker(tmp_path
             await _webhook_set(standin, 2)
             reply = await standin.wait_for_message(6003, after=mark, timeout=60)
             assert reply.plain_text == help_text
+            async with aiohttp.ClientSession() as http:
+                ready = await http.get(f"http://127.0.0.1:{health_port}/readyz")
+                assert ready.status == 200
             await _all_taken(standin)
             assert len(standin.changes(6003, after=mark)) == 1  # answered once
         finally:
