@@ -5,6 +5,10 @@ Each queued update is posted as JSON to the webhook URL with the secret token in
 at once. An update is confirmed (taken off the queue) when the bot answers 2xx; any
 other answer or a failed connection leaves it queued, and it is posted again after a
 pause, as Telegram retries. Every non-2xx answer is kept in ``rejections``.
+
+``targets``, when set, stands for a load balancer in front of several workers: the
+posts go to these addresses in turn instead of the webhook URL (which stays the
+public address the bot set), and a post that fails is tried again at the next one.
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ class WebhookPusher:
         self.world = world
         self.rejections: list[tuple[int, int | None]] = []  # (update_id, HTTP status or None)
         self.posted = 0  # updates the bot took
+        self.posted_to: dict[str, int] = {}  # per address posted to
+        self.targets: list[str] = []
+        self._turn = 0
         self._in_flight: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._session: aiohttp.ClientSession | None = None
@@ -63,11 +70,17 @@ class WebhookPusher:
                         continue
                     self._in_flight.add(update.update_id)
                     room -= 1
-                    task = asyncio.create_task(self._post(world.webhook_url, update))
+                    task = asyncio.create_task(self._post(self._next_address(), update))
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)
             # Set or not, a new update or setWebhook wakes it (nudge).
             await world.updates.wait_for_more(RETRY_SECONDS / 5 if world.webhook_url else 3600)
+
+    def _next_address(self) -> str:
+        if not self.targets:
+            return self.world.webhook_url
+        self._turn += 1
+        return self.targets[self._turn % len(self.targets)]
 
     async def _post(self, url: str, update: QueuedUpdate) -> None:
         assert self._session is not None
@@ -85,6 +98,7 @@ class WebhookPusher:
                 if update.chat_id is not None:
                     self.world.touch_delivered({update.chat_id})
                 self.posted += 1
+                self.posted_to[url] = self.posted_to.get(url, 0) + 1
                 return
             self.rejections.append((update.update_id, status))
             await asyncio.sleep(RETRY_SECONDS)
