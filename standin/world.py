@@ -62,6 +62,7 @@ class World:
         self.webhook_secret = ""  # setWebhook's secret_token, sent with every post
         self.webhook_max_connections = 40
         self.stats = Stats()
+        self.sent_times: list[float] = []  # time.monotonic() of every message sent
         self.limiter = RateLimiter() if strict_rate_limits else None
         self._ids = itertools.count(1)
         self._answered = Signal()
@@ -297,6 +298,7 @@ class World:
             chat.reply_keyboard = None
         chat.log_change(message)
         self.stats.messages_sent += 1
+        self.sent_times.append(time.monotonic())
         return message
 
     def message_json(self, chat: SimChat, message: SentMessage) -> dict[str, Any]:

@@ -23,12 +23,11 @@ from storage.models import Signup, SignupStatus, Volunteer, VolunteerStatus
 from tests.conftest import load_example_tree
 from tests.dbtools import PG_SKIP, PG_URL
 from tests.e2e.conftest import LiveChat
-from tests.e2e.test_webhook import free_port
+from tests.e2e.workers import Workers
 from tests.factories import make_activity
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:WORKERS-TEST"
-SECRET = "workers-secret"
 PEOPLE = 300
 SEATS = 100
 TITLE = "Riverside clean-up"
@@ -43,70 +42,6 @@ pytestmark = [
     pytest.mark.skipif(not PG_URL, reason=PG_SKIP),
     pytest.mark.skipif(not REDIS, reason="TEST_REDIS_URL not set: Redis tests skipped"),
 ]
-
-
-class Workers:
-    def __init__(self, standin: BotAPIStandin, database_url: str, workdir: Path) -> None:
-        self.standin, self.database_url, self.workdir = standin, database_url, workdir
-        self.ports = [free_port() for _ in range(3)]
-        self.processes: list[asyncio.subprocess.Process] = []
-
-    def url(self, port: int) -> str:
-        return f"http://127.0.0.1:{port}/hook"
-
-    async def start(self) -> None:
-        for port in self.ports:
-            env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-            env |= {
-                "BOT_TOKEN": TOKEN,
-                "TELEGRAM_API_BASE": self.standin.base_url,
-                "DATABASE_URL": self.database_url,
-                "WEBHOOK_URL": self.url(self.ports[0]),  # the public address: one for all
-                "WEBHOOK_SECRET": SECRET,
-                "WEBHOOK_LISTEN_PORT": str(port),
-                "DATA_DIR": str(self.workdir / "data"),
-                "QUIET_HOURS": "off",
-                "LOG_LEVEL": "WARNING",
-                "PYTHONPATH": str(ROOT),
-            }
-            env["REDIS_URL"] = str(REDIS)
-            log = (self.workdir / f"worker-{port}.log").open("wb")
-            self.processes.append(
-                await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    "-m",
-                    "bot",
-                    "serve",
-                    cwd=self.workdir,
-                    env=env,
-                    stdout=log,
-                    stderr=log,
-                )
-            )
-        self.standin.webhook_pusher.targets = [self.url(port) for port in self.ports]
-        for _ in range(1200):
-            if sum(1 for name, _ in self.standin.requests if name == "setWebhook") >= 3:
-                return
-            if any(p.returncode is not None for p in self.processes):
-                break
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"the workers did not start:\n{self.logs()}")
-
-    def logs(self) -> str:
-        return "\n".join(
-            f"--- {path.name}\n{path.read_text(errors='replace')[-4000:]}"
-            for path in sorted(self.workdir.glob("worker-*.log"))
-        )
-
-    async def stop(self) -> None:
-        for process in self.processes:
-            if process.returncode is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes:
-            try:
-                await asyncio.wait_for(process.wait(), timeout=30)
-            except TimeoutError:
-                process.kill()
 
 
 class Patient(LiveChat):
@@ -167,7 +102,7 @@ async def test_three_workers_register_and_seat_three_hundred_then_lose_one(
         sessionmaker, stations["hf-bh-wh"], now=datetime.now(UTC), capacity=SEATS, title=TITLE
     )
     async with BotAPIStandin() as standin:
-        workers = Workers(standin, db_url, tmp_path)
+        workers = Workers(standin, db_url, tmp_path, token=TOKEN, env={"REDIS_URL": str(REDIS)})
         chats = [Patient(standin, FIRST_ID + n, "en") for n in range(PEOPLE)]
         try:
             await workers.start()
@@ -215,7 +150,7 @@ async def test_three_workers_register_and_seat_three_hundred_then_lose_one(
     assert len(waiting) == PEOPLE - SEATS
     # The numbers people were told are the order the waitlist keeps.
     told = {a.chat_id: int(m.group(1)) for a in answers if (m := WAITLIST.search(a.plain_text))}
-    by_volunteer = {v.id: v.user_id for v in active if v.id is not None}
+    by_volunteer = {v.id: v.user_id for v in active if v.id is not None and v.user_id}
     assert [told[by_volunteer[s.volunteer_id]] for s in waiting] == list(
         range(1, PEOPLE - SEATS + 1)
     )

@@ -1,0 +1,74 @@
+"""A broadcast of 2,000 with three `volunteer-bot serve` workers on one PostgreSQL
+database: one of them sends (bot/leader.py), so SEND_RATE holds for the whole bot (at
+most 25 messages in any second, no 429 from the stand-in, which enforces Telegram's
+limits) and each message goes out once."""
+
+from __future__ import annotations
+
+import bisect
+import sys
+from pathlib import Path
+
+import pytest
+
+from standin.server import BotAPIStandin
+from storage.db import SessionMaker
+from storage.models import OutboxState
+from tests.dbtools import PG_SKIP, PG_URL
+from tests.e2e.delivery_world import chats, queue_broadcast, wait_states
+from tests.e2e.workers import Workers
+
+ROOT = Path(__file__).resolve().parents[2]
+N = 2000
+RATE = 25
+
+pytestmark = pytest.mark.skipif(not PG_URL, reason=PG_SKIP)
+
+
+def busiest_second(times: list[float]) -> int:
+    """The most messages sent within any one second."""
+    ordered = sorted(times)
+    return max((bisect.bisect_left(ordered, t + 1.0) - i for i, t in enumerate(ordered)), default=0)
+
+
+def test_busiest_second_counts_a_sliding_window() -> None:
+    assert busiest_second([0.0, 0.5, 0.99, 1.0, 1.5]) == 3
+    assert busiest_second([]) == 0
+
+
+async def test_three_workers_send_a_broadcast_of_two_thousand_once_at_the_rate(
+    db_url: str, sessionmaker: SessionMaker, tmp_path: Path
+) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("several workers share PostgreSQL")
+    async with BotAPIStandin(strict_rate_limits=True) as standin:
+        await queue_broadcast(sessionmaker, standin, N)
+        workers = Workers(
+            standin,
+            db_url,
+            tmp_path,
+            token="123456:BROADCAST-WORKERS",
+            env={"SEND_RATE": str(RATE)},
+        )
+        try:
+            await workers.start()
+            await wait_states(
+                sessionmaker,
+                lambda c: c[OutboxState.SENT] == N,
+                timeout=N / RATE * 2 + 60,
+                what="the broadcast by three workers",
+            )
+        except BaseException:
+            sys.stderr.write(workers.logs())
+            raise
+        finally:
+            statuses = await workers.stop()
+        assert standin.stats.too_many_requests == 0
+        # The sender spaces its sends at most RATE to any one-second window; they
+        # arrive here after a round trip that varies by a few milliseconds, which can
+        # bring one more into a window's edge. Three senders would be near 3 x RATE.
+        assert busiest_second(standin.sent_times) <= RATE + 1
+        times = sorted(standin.sent_times)
+        assert (len(times) - 1) / (times[-1] - times[0]) <= RATE
+        assert all(len(standin.messages(chat_id)) == 1 for chat_id in chats(N))
+        assert statuses == [0, 0, 0]
