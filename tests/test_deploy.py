@@ -128,6 +128,10 @@ def test_two_workers_serve_the_webhook_from_the_repository_image() -> None:
         assert context == ROOT, name
         assert (context / build.get("dockerfile", "Dockerfile")).resolve() == ROOT / "Dockerfile"
         assert service["restart"] == "unless-stopped", name
+    # Workers of one bot: the same settings and image.
+    environments = [service["environment"] for service in workers.values()]
+    assert all(env == environments[0] for env in environments)
+    assert len({service["image"] for service in workers.values()}) == 1
 
 
 def test_every_service_has_a_health_check_and_restarts() -> None:
