@@ -12,7 +12,10 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramNetworkError
 from aiogram.fsm.storage.base import DefaultKeyBuilder
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import TelegramType
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -42,8 +45,31 @@ from ui.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def build_bot(token: str, api_base: str) -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
+class ProxiedSession(AiohttpSession):
+    """aiogram's session through TELEGRAM_PROXY (aiohttp-socks, imported by aiogram
+    only when a proxy is given). A proxy that cannot be reached, times out or refuses
+    the tunnel is a network error like any other: retried where those are, and
+    reported by `run` and `serve` as the Bot API being out of reach."""
+
+    async def make_request(
+        self,
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        timeout: int | None = None,  # noqa: ASYNC109 (aiogram's signature)
+    ) -> TelegramType:
+        from aiohttp_socks import ProxyConnectionError, ProxyError, ProxyTimeoutError
+
+        try:
+            return await super().make_request(bot, method, timeout)
+        except (ProxyConnectionError, ProxyTimeoutError, ProxyError) as exc:
+            raise TelegramNetworkError(method=method, message=f"proxy: {exc}") from exc
+
+
+def build_bot(token: str, api_base: str, *, proxy: str | None = None) -> Bot:
+    """The Bot with our request middlewares; ``proxy`` (TELEGRAM_PROXY) for `run` and
+    `serve` only, never the sandbox's local stand-in."""
+    api = TelegramAPIServer.from_base(api_base)
+    session = AiohttpSession(api=api) if proxy is None else ProxiedSession(proxy, api=api)
     replies.install(session)
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 

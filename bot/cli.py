@@ -11,6 +11,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from aiogram import Bot
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramNetworkError,
@@ -120,7 +121,7 @@ async def serve(settings: Settings) -> int:
         settings = settings.model_copy(update={"user_cache_size": 0})
     await prepare(settings, apart=True)
     engine = make_app_engine(settings)
-    bot = build_bot(token, settings.telegram_api_base)
+    bot = telegram_bot(settings, token)
     dispatcher = build_dispatcher(
         settings=settings, sessionmaker=make_sessionmaker(engine), elect_sender=True
     )
@@ -134,7 +135,7 @@ async def serve(settings: Settings) -> int:
             f"Telegram refused the webhook {settings.webhook_url}: {exc.message}"
         ) from exc
     except TelegramNetworkError as exc:
-        raise UsageError(f"cannot reach {settings.telegram_api_base}: {exc.message}") from exc
+        raise UsageError(unreachable(settings, exc)) from exc
     except OSError as exc:
         raise UsageError(f"cannot listen on {address}: {exc.strerror or exc}") from exc
     finally:
@@ -143,16 +144,30 @@ async def serve(settings: Settings) -> int:
     return 0
 
 
+def telegram_bot(settings: Settings, token: str) -> Bot:
+    """The bot of `run` and `serve`: TELEGRAM_API_BASE, through TELEGRAM_PROXY if set."""
+    proxy = settings.telegram_proxy
+    return build_bot(
+        token, settings.telegram_api_base, proxy=proxy.get_secret_value() if proxy else None
+    )
+
+
+def unreachable(settings: Settings, exc: TelegramNetworkError) -> str:
+    """One line: the Bot API (and the proxy on the way) could not be reached."""
+    through = f" through the proxy {settings.proxy_shown()}" if settings.telegram_proxy else ""
+    return f"cannot reach {settings.telegram_api_base}{through}: {exc.message}"
+
+
 async def _poll(settings: Settings, token: str) -> None:
     engine = make_app_engine(settings)
-    bot = build_bot(token, settings.telegram_api_base)
+    bot = telegram_bot(settings, token)
     dispatcher = build_dispatcher(settings=settings, sessionmaker=make_sessionmaker(engine))
     try:
         await poll(dispatcher, bot, settings)
     except TelegramUnauthorizedError as exc:
         raise UsageError("Telegram refused BOT_TOKEN: check the token") from exc
     except TelegramNetworkError as exc:
-        raise UsageError(f"cannot reach {settings.telegram_api_base}: {exc.message}") from exc
+        raise UsageError(unreachable(settings, exc)) from exc
     finally:
         await engine.dispose()
 

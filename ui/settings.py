@@ -8,6 +8,7 @@ import re
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
@@ -17,6 +18,8 @@ OFFICIAL_API_BASE = "https://api.telegram.org"
 # What Telegram accepts as a webhook's secret_token.
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 SUPPORTED_LOCALES = ("zh_CN", "en")
+# The proxies aiogram's session can go through (aiohttp-socks): HTTP CONNECT, SOCKS.
+PROXY_SCHEMES = ("http", "socks4", "socks5")
 
 
 class Settings(BaseSettings):
@@ -26,6 +29,10 @@ class Settings(BaseSettings):
 
     bot_token: SecretStr | None = None
     telegram_api_base: str = OFFICIAL_API_BASE
+    # `run` and `serve` reach TELEGRAM_API_BASE through this proxy when set:
+    # http://, socks4:// or socks5://, with user:password@ if it needs them (hence a
+    # secret). The sandbox never uses it: it talks to its own local stand-in.
+    telegram_proxy: SecretStr | None = None
     # `volunteer-bot serve`: Telegram posts updates to WEBHOOK_URL (the public address;
     # the bot listens on its path), with WEBHOOK_SECRET in a header; the web server
     # listens on WEBHOOK_LISTEN_HOST:WEBHOOK_LISTEN_PORT, usually behind a reverse
@@ -175,6 +182,26 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("telegram_proxy")
+    @classmethod
+    def _proxy_address(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        text = value.get_secret_value().strip()
+        try:
+            parts = urlsplit(text)
+            port = parts.port
+        except ValueError as exc:  # a port that is not a number
+            raise ValueError("must look like socks5://host:1080 or http://host:3128") from exc
+        if parts.scheme not in PROXY_SCHEMES:
+            raise ValueError(
+                f"must start with {', '.join(s + '://' for s in PROXY_SCHEMES)} "
+                "(a proxy spoken to over TLS, https://, is not supported)"
+            )
+        if not parts.hostname or port is None:
+            raise ValueError("must name the proxy's host and port, e.g. socks5://host:1080")
+        return SecretStr(text)
+
     @field_validator("webhook_url")
     @classmethod
     def _webhook_address(cls, value: str | None) -> str | None:
@@ -209,6 +236,17 @@ class Settings(BaseSettings):
         if not head.isdigit() or not tail:
             raise ValueError("does not look like a bot token (digits:secret)")
         return value
+
+    def proxy_shown(self) -> str | None:
+        """TELEGRAM_PROXY without its password, for messages and logs."""
+        if self.telegram_proxy is None:
+            return None
+        parts = urlsplit(self.telegram_proxy.get_secret_value())
+        host = parts.hostname or ""
+        host = f"[{host}]" if ":" in host else host
+        user = f"{parts.username}:***@" if parts.password else ""
+        user = user or (f"{parts.username}@" if parts.username else "")
+        return f"{parts.scheme}://{user}{host}:{parts.port}"
 
     @property
     def zone(self) -> ZoneInfo:
