@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -13,7 +13,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramNetworkError
-from aiogram.fsm.storage.base import DefaultKeyBuilder
+from aiogram.fsm.storage.base import BaseEventIsolation, DefaultKeyBuilder
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -37,12 +37,20 @@ from bot.middlewares import (
 from bot.scheduler import build_scheduler
 from handlers import get_routers
 from reports import certificate_pdf
+from services.checkin import AttemptLimiter, WrongCodeLimiter
 from storage.db import SessionMaker, make_engine
 from ui.i18n import CatalogI18n, make_i18n
 from ui.menus import set_menus
 from ui.settings import Settings
 
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
 log = logging.getLogger(__name__)
+
+# Dialogs whose state and data a process keeps in memory (bot.fsm_storage), when it is
+# the only one serving the bot.
+DIALOG_CACHE_SIZE = 10_000
 
 
 class ProxiedSession(AiohttpSession):
@@ -123,6 +131,25 @@ def _check_fonts() -> None:
         )
 
 
+def _shared(
+    settings: Settings,
+) -> tuple[Redis | None, BaseEventIsolation, WrongCodeLimiter]:
+    """The person's lock and the wrong-code count: in Redis when REDIS_URL is set (the
+    redis package is imported only then), else in this process."""
+    if settings.redis_url is None:
+        # One update at a time per user, so a double tap cannot race a dialog; the
+        # lock is dropped when nobody waits for it, so memory does not grow per user.
+        return None, IdleDroppingIsolation(), AttemptLimiter()
+    from bot import redis_shared
+
+    redis = redis_shared.connect(settings.redis_url)
+    return (
+        redis,
+        redis_shared.event_isolation(redis, settings.redis_prefix),
+        redis_shared.SharedAttemptLimiter(redis, settings.redis_prefix),
+    )
+
+
 def build_dispatcher(
     *,
     settings: Settings,
@@ -132,8 +159,17 @@ def build_dispatcher(
 ) -> Dispatcher:
     """The dispatcher with our middlewares and routers; from its startup to its
     shutdown it runs the deliverer and the scheduler, or with ``elect_sender`` (several
-    workers on one database) only while it holds the sender lock (bot.leader)."""
+    workers on one database) only while it holds the sender lock (bot.leader).
+
+    With REDIS_URL set, each person's updates are handled one at a time across every
+    worker on that Redis, and wrong check-in codes are counted there (bot.redis_shared);
+    the client is in the workflow data as ``redis`` and closed at shutdown."""
     i18n = i18n or make_i18n(settings.default_locale)
+    redis, isolation, checkin_limiter = _shared(settings)
+    # Dialog state is in the database, which every worker shares. Its read cache is
+    # kept only by a process that serves the bot alone: another worker's write would
+    # leave it stale.
+    several = elect_sender or redis is not None
     # The operators' metrics (bot.metrics), in a registry of this dispatcher's own.
     metrics = Metrics()
     # The one sender of everything queued in the outbox; handlers get it as
@@ -143,14 +179,19 @@ def build_dispatcher(
         sessionmaker=sessionmaker, i18n=i18n, settings=settings, on_send=metrics.record_send
     )
     dispatcher = Dispatcher(
-        storage=DatabaseStorage(sessionmaker, DefaultKeyBuilder(prefix="fsm")),
-        # One update at a time per user, so a double tap cannot race a dialog; the
-        # lock is dropped when nobody waits for it, so memory does not grow per user.
-        events_isolation=IdleDroppingIsolation(),
+        storage=DatabaseStorage(
+            sessionmaker,
+            DefaultKeyBuilder(prefix="fsm"),
+            cache_size=0 if several else DIALOG_CACHE_SIZE,
+        ),
+        events_isolation=isolation,
         settings=settings,
         sessionmaker=sessionmaker,
         deliverer=deliverer,
         metrics=metrics,
+        # Wrong check-in codes per person (handlers.attendance.checkin).
+        checkin_limiter=checkin_limiter,
+        redis=redis,
         # Also for the error handler when an update fails before LocaleMiddleware
         # (loading the person behind it): it still answers, never silence.
         i18n=i18n,
@@ -222,6 +263,8 @@ def build_dispatcher(
         stopped.set()
         while leading:
             await leading.pop()  # lets the sender lock go
+        if redis is not None:
+            await redis.aclose()
 
     dispatcher.startup.register(on_startup)
     dispatcher.shutdown.register(on_shutdown)

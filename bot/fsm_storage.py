@@ -3,7 +3,12 @@
 Reads are served from a bounded write-through cache: Telegram hands a bot's updates
 to one polling process only, so this process is the only writer of its dialogs, and
 every update would otherwise cost a database round trip just to learn that the
-person is in no dialog at all. The database stays the source of truth."""
+person is in no dialog at all. The database stays the source of truth.
+
+Several workers (``serve``) share the table with ``cache_size=0``: each read goes to
+the database, so no worker acts on a state another has since changed. One person's
+updates are handled one at a time across workers when they share Redis (REDIS_URL,
+bot.redis_shared), so a dialog's read and write are never interleaved."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """A small web server for operators beside long polling (``HEALTH_PORT``):
 
 - ``GET /healthz``: 200 ``ok`` while the process runs;
-- ``GET /readyz``: 200 ``ok`` when the database answers ``SELECT 1`` within
-  ``READY_TIMEOUT`` seconds, else 503 with the reason in one line;
+- ``GET /readyz``: 200 ``ok`` when the database answers ``SELECT 1`` (and with
+  REDIS_URL set, Redis answers ``PING``) within ``READY_TIMEOUT`` seconds, else 503
+  with the reason in one line;
 - ``GET /metrics``: the Prometheus text format (``bot.metrics``).
 """
 
@@ -10,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, cast
 
 from aiogram import Dispatcher
 from aiohttp import web
@@ -22,9 +24,12 @@ from bot.metrics import Metrics
 from storage.db import SessionMaker, first_line, ping
 from ui.settings import Settings
 
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
 log = logging.getLogger(__name__)
 
-READY_TIMEOUT = 2.0  # seconds the database has to answer /readyz
+READY_TIMEOUT = 2.0  # seconds the database (and Redis) have to answer /readyz
 
 
 class HealthServer:
@@ -36,8 +41,10 @@ class HealthServer:
         host: str = "127.0.0.1",
         port: int = 0,
         ready_timeout: float = READY_TIMEOUT,
+        redis: Redis | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
+        self.redis = redis
         self.metrics = metrics
         self.host, self.port = host, port
         self.ready_timeout = ready_timeout
@@ -54,17 +61,38 @@ class HealthServer:
         return web.Response(text="ok")
 
     async def readyz(self, request: web.Request) -> web.Response:
+        checks = [self._database()]
+        if self.redis is not None:
+            checks.append(self._redis(self.redis))
+        reasons = [r for r in await asyncio.gather(*checks) if r is not None]
+        if not reasons:
+            return web.Response(text="ok")
+        reason = "; ".join(reasons)
+        log.warning("not ready: %s", reason)
+        return web.Response(status=503, text=reason)
+
+    async def _database(self) -> str | None:
+        """Why the database is not ready, or None."""
         try:
             async with asyncio.timeout(self.ready_timeout), self.sessionmaker() as session:
                 await ping(session)
         except TimeoutError:
-            reason = f"database: no answer within {self.ready_timeout:g} s"
+            return f"database: no answer within {self.ready_timeout:g} s"
         except Exception as exc:
-            reason = f"database: {first_line(exc)}"
-        else:
-            return web.Response(text="ok")
-        log.warning("not ready: %s", reason)
-        return web.Response(status=503, text=reason)
+            return f"database: {first_line(exc)}"
+        return None
+
+    async def _redis(self, redis: Redis) -> str | None:
+        """Why Redis is not ready, or None."""
+        try:
+            async with asyncio.timeout(self.ready_timeout):
+                # redis-py types the asyncio client's commands as maybe not awaitable.
+                await cast("Awaitable[bool]", redis.ping())
+        except TimeoutError:
+            return f"redis: no answer within {self.ready_timeout:g} s"
+        except Exception as exc:
+            return f"redis: {first_line(exc)}"
+        return None
 
     async def scrape(self, request: web.Request) -> web.Response:
         await self.metrics.refresh_outbox(self.sessionmaker)
@@ -103,6 +131,7 @@ async def serving(dispatcher: Dispatcher, settings: Settings) -> AsyncIterator[H
         metrics=dispatcher["metrics"],
         host=settings.health_host,
         port=settings.health_port,
+        redis=dispatcher.get("redis"),
     )
     try:
         await server.start()

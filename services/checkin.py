@@ -4,7 +4,7 @@
   (a walk-in): the attendance is recorded, capacity is not touched.
 - A check-out gives the minutes of service (``attendance_values.served_minutes``)
   unless staff have set them already.
-- Wrong codes are counted per person (``AttemptLimiter``).
+- Wrong codes are counted per person (``WrongCodeLimiter``).
 
 Every write locks the activity row first (PostgreSQL: FOR UPDATE; SQLite: BEGIN
 IMMEDIATE serialises writers), so concurrent check-ins of one activity queue, and
@@ -16,6 +16,7 @@ import enum
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -41,11 +42,24 @@ from storage.types import utcnow
 ATTEMPT_WINDOW = timedelta(minutes=10)
 
 
+class WrongCodeLimiter(Protocol):
+    """Counts wrong check-in codes per person: after ``limit`` wrong codes within
+    ``ATTEMPT_WINDOW`` every code is refused until the oldest of them ages out."""
+
+    async def blocked_for(self, user_id: int, now: datetime, *, limit: int) -> timedelta | None:
+        """How long the person must wait before trying again, or None."""
+        ...
+
+    async def fail(self, user_id: int, now: datetime, *, limit: int) -> int:
+        """Count a wrong code; returns how many tries are left."""
+        ...
+
+
 class AttemptLimiter:
-    """Wrong check-in codes per person, in memory: after ``limit`` wrong codes within
-    ``ATTEMPT_WINDOW`` every code is refused until the oldest of them ages out. One
-    per process (made in the router factory); a restart forgets, which is harmless:
-    a code is valid for a few hours only and guessing one takes ~10^5 tries."""
+    """Wrong check-in codes per person, in memory (a ``WrongCodeLimiter``). One per
+    dispatcher when no Redis is shared (bot.app); a restart forgets, which is
+    harmless: a code is valid for a few hours only and guessing one takes ~10^5
+    tries. Several workers share one in Redis instead (bot.redis_shared)."""
 
     def __init__(self, window: timedelta = ATTEMPT_WINDOW) -> None:
         self.window = window
@@ -61,14 +75,14 @@ class AttemptLimiter:
             del self._failures[user_id]
         return failures
 
-    def blocked_for(self, user_id: int, now: datetime, *, limit: int) -> timedelta | None:
+    async def blocked_for(self, user_id: int, now: datetime, *, limit: int) -> timedelta | None:
         """How long the person must wait before trying again, or None."""
         failures = self._recent(user_id, now)
         if len(failures) < limit:
             return None
         return failures[len(failures) - limit] + self.window - now
 
-    def fail(self, user_id: int, now: datetime, *, limit: int) -> int:
+    async def fail(self, user_id: int, now: datetime, *, limit: int) -> int:
         """Count a wrong code; returns how many tries are left."""
         failures = self._recent(user_id, now)
         failures.append(now)

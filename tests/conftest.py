@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from bot.database import load_tree
 from services import stations
 from storage import migrate
 from storage.db import SessionMaker, make_engine, make_sessionmaker
-from tests.dbtools import BACKENDS, url_for, wipe
+from tests.dbtools import BACKENDS, REDIS_SKIP, REDIS_URL, url_for, wipe
 from tests.mocked_bot import Conversation, MockedBot
 from ui.settings import Settings
 
@@ -94,3 +95,28 @@ def bot() -> MockedBot:
 @pytest.fixture
 def chat(dp: Dispatcher, bot: MockedBot) -> Conversation:
     return Conversation(dp, bot)
+
+
+@pytest.fixture
+async def redis_prefix() -> AsyncIterator[str]:
+    """A key prefix of this test's own on TEST_REDIS_URL (skipped without it); its
+    keys are deleted afterwards."""
+    if not REDIS_URL:
+        pytest.skip(REDIS_SKIP)
+    prefix = f"test-{uuid.uuid4().hex}"
+    yield prefix
+    await delete_redis_keys(prefix)
+
+
+async def delete_redis_keys(prefix: str) -> None:
+    """Delete the keys under ``prefix`` on TEST_REDIS_URL (never the whole database)."""
+    from redis.asyncio import Redis
+
+    assert REDIS_URL
+    client = Redis.from_url(REDIS_URL)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}:*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()

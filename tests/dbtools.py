@@ -1,5 +1,6 @@
-"""Databases for tests: SQLite always, PostgreSQL when TEST_DATABASE_URL is set.
-The PostgreSQL database is shared, so it is wiped before and after each test."""
+"""Databases for tests: SQLite always, PostgreSQL when TEST_DATABASE_URL is set, Redis
+when TEST_REDIS_URL is set. The PostgreSQL database is shared, so it is wiped before
+and after each test."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ from sqlalchemy.engine import Connection
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 PG_SKIP = "TEST_DATABASE_URL not set: PostgreSQL tests skipped"
+# Redis for the tests of several workers (bot.redis_shared); each test keeps its keys
+# under a prefix of its own and deletes them afterwards.
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
+REDIS_SKIP = "TEST_REDIS_URL not set: Redis tests skipped"
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),

@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     # Connections Telegram opens to the webhook at once (its limit is 100).
     webhook_max_connections: int = Field(default=40, ge=1, le=100)
     database_url: str = "sqlite:///data/volunteer.db"
+    # Several `serve` workers share through Redis (bot.redis_shared): each person's
+    # updates one at a time across workers, and the count of wrong check-in codes.
+    # Without it each process keeps both in memory. Keys start with REDIS_PREFIX, so
+    # several bots may share one Redis database.
+    redis_url: str | None = None
+    redis_prefix: str = Field(default="volunteer-bot", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     default_locale: str = "zh_CN"
     timezone: str = "Asia/Shanghai"
@@ -209,6 +215,15 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(("https://", "http://")):
             raise ValueError("must be the public https:// address Telegram posts updates to")
+        return value.strip()
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.strip().startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return value.strip()
 
     @field_validator("webhook_secret")

@@ -2,17 +2,16 @@
 QR code's deep link /start ci_CODE, the activity card's buttons, and /checkout (with
 the code, or of the activity one is checked in to). Wrong codes are counted per person
 (settings.checkin_attempts per 10 minutes); past that, every code is refused for a
-while, a right one too. This router runs before registration's /start."""
+while, a right one too. The count is the dispatcher's ``checkin_limiter`` (bot.app):
+in this process, or shared by every worker through Redis. This router runs before
+registration's /start."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
-
-from aiogram import BaseMiddleware, Bot, F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -20,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.attendance.checkin_texts import blocked_text, result_text, wrong_text
 from handlers.attendance.common import explain
 from services.attendance_codes import DEEP_LINK_PREFIX
-from services.checkin import ATTEMPT_WINDOW, AttemptLimiter, card_state, check_in, check_out
+from services.checkin import ATTEMPT_WINDOW, WrongCodeLimiter, card_state, check_in, check_out
 from services.errors import DomainError
 from storage.types import utcnow
 from ui.callbacks import CheckinAskCb, CheckoutCb
@@ -52,14 +51,14 @@ async def _check_in(
     settings: Settings,
     i18n: I18n,
     state: FSMContext,
-    limiter: AttemptLimiter,
+    limiter: WrongCodeLimiter,
 ) -> None:
     assert message.from_user is not None
     user_id = message.from_user.id
     now = utcnow()
     limit = settings.checkin_attempts
     locale = i18n.current_locale
-    wait = limiter.blocked_for(user_id, now, limit=limit)
+    wait = await limiter.blocked_for(user_id, now, limit=limit)
     if wait is not None:
         await _leave_dialog(state)
         await message.answer(blocked_text(wait))
@@ -73,10 +72,10 @@ async def _check_in(
                 await explain(error, session, settings, locale, audience="volunteer")
             )
             return
-        left = limiter.fail(user_id, now, limit=limit)
+        left = await limiter.fail(user_id, now, limit=limit)
         if left == 0:
             await _leave_dialog(state)
-            wait = limiter.blocked_for(user_id, now, limit=limit)
+            wait = await limiter.blocked_for(user_id, now, limit=limit)
             await message.answer(blocked_text(wait or ATTEMPT_WINDOW))
             return
         await state.set_state(CheckinDialog.code)
@@ -94,7 +93,7 @@ async def checkin_command(
     settings: Settings,
     i18n: I18n,
     state: FSMContext,
-    checkin_limiter: AttemptLimiter,
+    checkin_limiter: WrongCodeLimiter,
 ) -> None:
     code = (command.args or "").strip()
     if not code:
@@ -111,7 +110,7 @@ async def deep_link(
     settings: Settings,
     i18n: I18n,
     state: FSMContext,
-    checkin_limiter: AttemptLimiter,
+    checkin_limiter: WrongCodeLimiter,
 ) -> None:
     """/start ci_<code>: the staff's QR code, scanned."""
     await _check_in(message, command.args or "", session, settings, i18n, state, checkin_limiter)
@@ -123,7 +122,7 @@ async def code_typed(
     settings: Settings,
     i18n: I18n,
     state: FSMContext,
-    checkin_limiter: AttemptLimiter,
+    checkin_limiter: WrongCodeLimiter,
 ) -> None:
     await _check_in(message, message.text or "", session, settings, i18n, state, checkin_limiter)
 
@@ -151,7 +150,7 @@ async def _check_out(
     session: AsyncSession,
     settings: Settings,
     locale: str,
-    limiter: AttemptLimiter,
+    limiter: WrongCodeLimiter,
     *,
     code: str | None = None,
     activity_id: int | None = None,
@@ -159,7 +158,7 @@ async def _check_out(
     now = utcnow()
     limit = settings.checkin_attempts
     if code is not None:
-        wait = limiter.blocked_for(user_id, now, limit=limit)
+        wait = await limiter.blocked_for(user_id, now, limit=limit)
         if wait is not None:
             return blocked_text(wait), None
     try:
@@ -168,9 +167,9 @@ async def _check_out(
         )
     except DomainError as error:
         if error.code in WRONG_CODE:
-            left = limiter.fail(user_id, now, limit=limit)
+            left = await limiter.fail(user_id, now, limit=limit)
             if left == 0:
-                wait = limiter.blocked_for(user_id, now, limit=limit)
+                wait = await limiter.blocked_for(user_id, now, limit=limit)
                 return blocked_text(wait or ATTEMPT_WINDOW), None
             return _(
                 "That code is not right. Send /checkout alone to check out of the activity "
@@ -186,7 +185,7 @@ async def checkout_command(
     session: AsyncSession,
     settings: Settings,
     i18n: I18n,
-    checkin_limiter: AttemptLimiter,
+    checkin_limiter: WrongCodeLimiter,
 ) -> None:
     assert message.from_user is not None
     code = (command.args or "").strip() or None
@@ -203,7 +202,7 @@ async def checkout_pressed(
     session: AsyncSession,
     settings: Settings,
     i18n: I18n,
-    checkin_limiter: AttemptLimiter,
+    checkin_limiter: WrongCodeLimiter,
 ) -> None:
     user_id = callback.from_user.id
     text, markup = await _check_out(
@@ -218,28 +217,9 @@ async def checkout_pressed(
     await bot.send_message(user_id, text, reply_markup=markup)
 
 
-class _Inject(BaseMiddleware):
-    """Hands the router's wrong-code limiter to its handlers (``checkin_limiter``)."""
-
-    def __init__(self, limiter: AttemptLimiter) -> None:
-        self.limiter = limiter
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        data["checkin_limiter"] = self.limiter
-        return await handler(event, data)
-
-
 def make_router() -> Router:
     """Must come before the registration router: it takes /start ci_... first."""
     router = Router(name="checkin")
-    inject = _Inject(AttemptLimiter())
-    router.message.middleware(inject)
-    router.callback_query.middleware(inject)
     router.message.filter(F.chat.type == "private")
     router.message.register(
         deep_link,

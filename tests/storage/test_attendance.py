@@ -615,14 +615,14 @@ def test_counts_codes_and_working_days() -> None:
     assert attendance_values.add_working_days(date(2026, 11, 21), 1) == date(2026, 11, 23)
 
 
-def test_limiter_blocks_after_the_limit_until_the_window_passes() -> None:
+async def test_limiter_blocks_after_the_limit_until_the_window_passes() -> None:
     limiter = AttemptLimiter()
     at = NOW
-    assert [limiter.fail(1, at, limit=3) for _ in range(2)] == [2, 1]
-    assert limiter.blocked_for(1, at, limit=3) is None
-    assert limiter.fail(1, at + timedelta(minutes=2), limit=3) == 0
-    assert limiter.blocked_for(1, at + timedelta(minutes=3), limit=3) == timedelta(minutes=7)
-    assert limiter.blocked_for(2, at, limit=3) is None  # per person
+    assert [await limiter.fail(1, at, limit=3) for _ in range(2)] == [2, 1]
+    assert await limiter.blocked_for(1, at, limit=3) is None
+    assert await limiter.fail(1, at + timedelta(minutes=2), limit=3) == 0
+    assert await limiter.blocked_for(1, at + timedelta(minutes=3), limit=3) == timedelta(minutes=7)
+    assert await limiter.blocked_for(2, at, limit=3) is None  # per person
     # The first two age out after ten minutes: one more try.
-    assert limiter.blocked_for(1, at + timedelta(minutes=10), limit=3) is None
-    assert limiter.fail(1, at + timedelta(minutes=10), limit=3) == 1
+    assert await limiter.blocked_for(1, at + timedelta(minutes=10), limit=3) is None
+    assert await limiter.fail(1, at + timedelta(minutes=10), limit=3) == 1
