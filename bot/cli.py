@@ -20,7 +20,7 @@ from aiogram.exceptions import (
 from sqlalchemy.exc import OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import locks, webhook
+from bot import locks, sentry, webhook
 from bot.app import build_bot, build_dispatcher, make_app_engine, poll
 from bot.database import UsageError, load_tree, prepare, safe_url
 from services import (
@@ -94,6 +94,7 @@ async def run(settings: Settings) -> int:
             "BOT_TOKEN is not set. Set it to serve Telegram, or try `volunteer-bot sandbox`."
         )
     await prepare(settings, apart=True)
+    sentry.start(settings)
     token = settings.bot_token.get_secret_value()
     try:
         async with locks.hold(settings.database_url, "poller", token):
@@ -120,6 +121,7 @@ async def serve(settings: Settings) -> int:
         # Several workers may serve: one's cached rows would miss another's writes.
         settings = settings.model_copy(update={"user_cache_size": 0})
     await prepare(settings, apart=True)
+    sentry.start(settings)
     engine = make_app_engine(settings)
     bot = telegram_bot(settings, token)
     dispatcher = build_dispatcher(

@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     # A station tree loaded into an empty database in the sandbox; none: the example
     # tree shipped with the bot (bot/example_stations.yaml).
     sandbox_stations: Path | None = None
+    # Sentry (https://sentry.io or self-hosted): when set, `run` and `serve` report
+    # unexpected errors there too; without it the SDK is not even imported.
+    sentry_dsn: SecretStr | None = None
     # Files the bot keeps: the photos of activity records (under records/).
     data_dir: Path = Path("data")
 
@@ -240,6 +243,15 @@ class Settings(BaseSettings):
     def _known_database(cls, value: str) -> str:
         if not value.startswith(("sqlite", "postgresql", "postgres://")):
             raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("sentry_dsn")
+    @classmethod
+    def _dsn_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not value.get_secret_value().startswith(("https://", "http://")):
+            raise ValueError("must be the DSN Sentry gives, https://KEY@HOST/PROJECT")
         return value
 
     @field_validator("bot_token")
