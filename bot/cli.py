@@ -11,7 +11,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from aiogram import Bot
+from aiogram import Bot, Dispatcher
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramNetworkError,
@@ -122,28 +122,40 @@ async def serve(settings: Settings) -> int:
         settings = settings.model_copy(update={"user_cache_size": 0})
     await prepare(settings, apart=True)
     sentry.start(settings)
+    address = f"{settings.webhook_listen_host}:{settings.webhook_listen_port}"
+    async with _telegram_app(settings, token, elect_sender=True) as (bot, dispatcher):
+        try:
+            await webhook.serve(dispatcher, bot, settings)
+        except TelegramBadRequest as exc:
+            raise UsageError(
+                f"Telegram refused the webhook {settings.webhook_url}: {exc.message}"
+            ) from exc
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {address}: {exc.strerror or exc}") from exc
+    return 0
+
+
+@asynccontextmanager
+async def _telegram_app(
+    settings: Settings, token: str, *, elect_sender: bool = False
+) -> AsyncIterator[tuple[Bot, Dispatcher]]:
+    """The bot and dispatcher of `run` and `serve` on their own engine, for the
+    block; what Telegram answers when it refuses the token or cannot be reached
+    becomes one line."""
     engine = make_app_engine(settings)
     bot = telegram_bot(settings, token)
     dispatcher = build_dispatcher(
-        settings=settings, sessionmaker=make_sessionmaker(engine), elect_sender=True
+        settings=settings, sessionmaker=make_sessionmaker(engine), elect_sender=elect_sender
     )
-    address = f"{settings.webhook_listen_host}:{settings.webhook_listen_port}"
     try:
-        await webhook.serve(dispatcher, bot, settings)
+        yield bot, dispatcher
     except TelegramUnauthorizedError as exc:
         raise UsageError("Telegram refused BOT_TOKEN: check the token") from exc
-    except TelegramBadRequest as exc:
-        raise UsageError(
-            f"Telegram refused the webhook {settings.webhook_url}: {exc.message}"
-        ) from exc
     except TelegramNetworkError as exc:
         raise UsageError(unreachable(settings, exc)) from exc
-    except OSError as exc:
-        raise UsageError(f"cannot listen on {address}: {exc.strerror or exc}") from exc
     finally:
         await bot.session.close()
         await engine.dispose()
-    return 0
 
 
 def telegram_bot(settings: Settings, token: str) -> Bot:
@@ -161,17 +173,8 @@ def unreachable(settings: Settings, exc: TelegramNetworkError) -> str:
 
 
 async def _poll(settings: Settings, token: str) -> None:
-    engine = make_app_engine(settings)
-    bot = telegram_bot(settings, token)
-    dispatcher = build_dispatcher(settings=settings, sessionmaker=make_sessionmaker(engine))
-    try:
+    async with _telegram_app(settings, token) as (bot, dispatcher):
         await poll(dispatcher, bot, settings)
-    except TelegramUnauthorizedError as exc:
-        raise UsageError("Telegram refused BOT_TOKEN: check the token") from exc
-    except TelegramNetworkError as exc:
-        raise UsageError(unreachable(settings, exc)) from exc
-    finally:
-        await engine.dispose()
 
 
 async def import_stations(settings: Settings, path: Path) -> int:

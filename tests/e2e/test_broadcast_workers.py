@@ -16,9 +16,8 @@ from storage.db import SessionMaker
 from storage.models import OutboxState
 from tests.dbtools import PG_SKIP, PG_URL
 from tests.e2e.delivery_world import chats, queue_broadcast, wait_states
-from tests.e2e.workers import Workers
+from tests.e2e.processes import Workers
 
-ROOT = Path(__file__).resolve().parents[2]
 N = 2000
 RATE = 25
 

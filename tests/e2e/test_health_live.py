@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import socket
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -16,14 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from standin.server import BotAPIStandin
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.e2e.processes import bot_environment, free_port, start_bot
 
 
 async def get(url: str) -> tuple[int, str]:
@@ -36,25 +26,14 @@ async def test_run_serves_health_and_metrics_beside_polling(tmp_path: Path) -> N
     base = f"http://127.0.0.1:{port}"
     async with BotAPIStandin() as standin:
         standin.add_user(7101, "Li", language_code="zh-hans")
-        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-        env |= {
-            "BOT_TOKEN": "123456:HEALTH-TEST",
-            "TELEGRAM_API_BASE": standin.base_url,
-            "DATABASE_URL": f"sqlite:///{tmp_path}/run.db",
-            "PYTHONPATH": str(ROOT),
-            "HEALTH_PORT": str(port),
-            "LOG_FORMAT": "json",
-        }
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            cwd=tmp_path,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
+        env = bot_environment(
+            standin,
+            f"sqlite:///{tmp_path}/run.db",
+            BOT_TOKEN="123456:HEALTH-TEST",
+            HEALTH_PORT=str(port),
+            LOG_FORMAT="json",
         )
+        process = await start_bot("run", env, tmp_path)
         try:
             standin.send_text(7101, "/start")
             reply = await standin.wait_for_message(7101, timeout=60)

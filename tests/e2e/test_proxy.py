@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
-import socket
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,9 +13,9 @@ import pytest
 from pydantic import ValidationError
 
 from standin.server import BotAPIStandin
+from tests.e2e.processes import bot_environment, free_port, start_bot
 from ui.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:PROXY-TEST"
 
 
@@ -76,33 +73,9 @@ class ConnectProxy:
             await server.wait_closed()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _environment(standin: BotAPIStandin, tmp_path: Path, proxy: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    return env | {
-        "BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_BASE": standin.base_url,
-        "TELEGRAM_PROXY": proxy,
-        "DATABASE_URL": f"sqlite:///{tmp_path}/proxy.db",
-        "PYTHONPATH": str(ROOT),
-    }
-
-
-async def _start_run(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=cwd,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+    return bot_environment(
+        standin, f"sqlite:///{tmp_path}/proxy.db", BOT_TOKEN=TOKEN, TELEGRAM_PROXY=proxy
     )
 
 
@@ -110,7 +83,7 @@ async def test_run_answers_through_the_proxy(tmp_path: Path) -> None:
     async with BotAPIStandin() as standin, ConnectProxy().running() as proxy:
         standin.add_user(7101, "Li", language_code="zh-hans")
         env = _environment(standin, tmp_path, f"http://127.0.0.1:{proxy.port}")
-        process = await _start_run(env, tmp_path)
+        process = await start_bot("run", env, tmp_path)
         try:
             standin.send_text(7101, "/start")
             reply = await standin.wait_for_message(7101, timeout=60)
@@ -130,7 +103,7 @@ async def test_run_with_a_proxy_that_is_not_there_stops_with_one_line(tmp_path: 
     async with BotAPIStandin() as standin:
         closed = free_port()  # nothing listens there
         env = _environment(standin, tmp_path, f"socks5://keeper:hunter2@127.0.0.1:{closed}")
-        process = await _start_run(env, tmp_path)
+        process = await start_bot("run", env, tmp_path)
         try:
             output, _ = await asyncio.wait_for(process.communicate(), timeout=90)
         finally:

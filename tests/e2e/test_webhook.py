@@ -6,10 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
-import socket
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,20 +23,14 @@ from standin.server import BotAPIStandin
 from storage.db import SessionMaker
 from tests.conftest import load_example_tree, settings_for
 from tests.e2e.conftest import LiveChat
+from tests.e2e.processes import all_taken, bot_environment, free_port, start_bot
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cret_Token-1"
 TOKEN = "123456:HOOK-TEST"
 
 
 def requests_of(standin: BotAPIStandin, method: str) -> list[dict[str, object]]:
     return [params for name, params in standin.requests if name == method]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -93,7 +84,7 @@ async def test_a_volunteer_registers_over_the_webhook(hooked: Hooked) -> None:
     await chat.say("+86 139 1234 5678", "Choose your home station")
     # Every update went to the webhook once and was taken the first time (the bot
     # answers a post when its handler is done, just after the reply went out).
-    await _all_taken(standin)
+    await all_taken(standin)
     assert standin.webhook_pusher.rejections == []
     assert standin.webhook_pusher.posted == 4
     # getUpdates conflicts while the webhook is set, as on Telegram.
@@ -149,34 +140,12 @@ def test_a_malformed_secret_is_refused_by_the_settings(
     assert "WEBHOOK_SECRET" in capsys.readouterr().err
 
 
-async def _start_serve(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "serve",
-        cwd=cwd,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-
-
 async def _webhook_set(standin: BotAPIStandin, times: int) -> None:
     for _ in range(600):
         if len(requests_of(standin, "setWebhook")) >= times:
             return
         await asyncio.sleep(0.1)
     raise AssertionError("the worker never set the webhook")
-
-
-async def _all_taken(standin: BotAPIStandin) -> None:
-    """Until the bot has answered every post (a handler's reply goes out just before)."""
-    for _ in range(200):
-        if len(standin.updates) == 0:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{len(standin.updates)} updates were never taken")
 
 
 async def test_serve_as_deployed_and_an_update_outlives_a_killed_worker(tmp_path: Path) -> None:
@@ -186,24 +155,22 @@ async def test_serve_as_deployed_and_an_update_outlives_a_killed_worker(tmp_path
     port, health_port = free_port(), free_port()
     async with BotAPIStandin() as standin:
         chat = LiveChat(standin, 6003, "zh-hans")
-        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-        env |= {
-            "BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_BASE": standin.base_url,
-            "DATABASE_URL": f"sqlite:///{tmp_path}/serve.db",
-            "WEBHOOK_URL": f"http://127.0.0.1:{port}/hook",
-            "WEBHOOK_SECRET": SECRET,
-            "WEBHOOK_LISTEN_PORT": str(port),
-            "HEALTH_PORT": str(health_port),
-            "PYTHONPATH": str(ROOT),
-        }
-        first = await _start_serve(env, tmp_path)
+        env = bot_environment(
+            standin,
+            f"sqlite:///{tmp_path}/serve.db",
+            BOT_TOKEN=TOKEN,
+            WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
+            WEBHOOK_SECRET=SECRET,
+            WEBHOOK_LISTEN_PORT=str(port),
+            HEALTH_PORT=str(health_port),
+        )
+        first = await start_bot("serve", env, tmp_path)
         second: asyncio.subprocess.Process | None = None
         try:
             await _webhook_set(standin, 1)
             await chat.say("/start", "欢迎")
             help_text = (await chat.say("/help", "/help")).plain_text
-            await _all_taken(standin)
+            await all_taken(standin)
             first.send_signal(signal.SIGKILL)
             await first.wait()
             mark = standin.mark(6003)
@@ -211,14 +178,14 @@ async def test_serve_as_deployed_and_an_update_outlives_a_killed_worker(tmp_path
             await asyncio.sleep(1.5)  # posted, refused (nobody listens), kept
             assert any(status is None for _, status in standin.webhook_pusher.rejections)
             assert standin.changes(6003, after=mark) == []
-            second = await _start_serve(env, tmp_path)
+            second = await start_bot("serve", env, tmp_path)
             await _webhook_set(standin, 2)
             reply = await standin.wait_for_message(6003, after=mark, timeout=60)
             assert reply.plain_text == help_text
             async with aiohttp.ClientSession() as http:
                 ready = await http.get(f"http://127.0.0.1:{health_port}/readyz")
                 assert ready.status == 200
-            await _all_taken(standin)
+            await all_taken(standin)
             assert len(standin.changes(6003, after=mark)) == 1  # answered once
         finally:
             for process in (first, second):

@@ -23,10 +23,9 @@ from storage.models import Signup, SignupStatus, Volunteer, VolunteerStatus
 from tests.conftest import load_example_tree
 from tests.dbtools import PG_SKIP, PG_URL
 from tests.e2e.conftest import LiveChat
-from tests.e2e.workers import Workers
+from tests.e2e.processes import Workers, all_taken
 from tests.factories import make_activity
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:WORKERS-TEST"
 PEOPLE = 300
 SEATS = 100
@@ -118,11 +117,7 @@ async def test_three_workers_register_and_seat_three_hundred_then_lose_one(
             await asyncio.sleep(1.0)
             workers.processes[1].send_signal(signal.SIGKILL)
             answers = await joining
-            for _ in range(200):
-                if len(standin.updates) == 0:
-                    break
-                await asyncio.sleep(0.05)
-            assert len(standin.updates) == 0  # nothing lost: every update was taken
+            await all_taken(standin)  # nothing lost: every update was taken
             # The kill fell in the traffic: posts to the dead worker failed and went on
             # to the others.
             assert any(status is None for _, status in pusher.rejections)
