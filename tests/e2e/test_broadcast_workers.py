@@ -63,10 +63,12 @@ async def test_three_workers_send_a_broadcast_of_two_thousand_once_at_the_rate(
         finally:
             statuses = await workers.stop()
         assert standin.stats.too_many_requests == 0
-        # The sender spaces its sends at most RATE to any one-second window; they
-        # arrive here after a round trip that varies by a few milliseconds, which can
-        # bring one more into a window's edge. Three senders would be near 3 x RATE.
-        assert busiest_second(standin.sent_times) <= RATE + 1
+        # The sender spaces its sends at most RATE to any one-second window. The
+        # stand-in notes them when its event loop (this test's) gets to them: when
+        # that loop stalls, they bunch (33 in one second seen in CI, 26 on a quiet
+        # machine). A second sender would double the rate for the whole broadcast,
+        # which the average below shows; this bounds the bunching.
+        assert busiest_second(standin.sent_times) < 2 * RATE
         times = sorted(standin.sent_times)
         # On average the rate itself (25.001/s seen: the same jitter, over 80 s).
         assert (len(times) - 1) / (times[-1] - times[0]) <= RATE * 1.01
